@@ -1,0 +1,368 @@
+"""The ``OAuth1Provider`` Flask extension."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, redirect, request, url_for
+from oauthlib.common import add_params_to_uri
+from oauthlib.oauth1 import WebApplicationServer
+from oauthlib.oauth1.rfc5849 import errors
+
+from flask_oauthlib_core import BadRequestBody, StorageUnavailable, create_response, extract_params
+
+from .config import DEFAULTS
+from .validator import OAuth1RequestValidator
+
+__all__ = ["OAuth1Provider"]
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXTENSION_KEY = "oauthlib.provider.oauth1"
+STATE_KEY = "flask_oauthlib.provider.oauth1"
+GETTERS = (
+    "clientgetter",
+    "tokengetter",
+    "tokensetter",
+    "grantgetter",
+    "grantsetter",
+    "noncegetter",
+    "noncesetter",
+    "verifiergetter",
+    "verifiersetter",
+)
+FORM = "application/x-www-form-urlencoded"
+
+
+def error_response(error: str, description: str, status: int) -> Response:
+    """An OAuth 1 error: form-encoded, as OAuth 1 clients parse them."""
+    body = urlencode([("error", error), ("error_description", description)])
+    response = Response(body, status=status, mimetype=FORM)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'OAuth realm=""'
+    return response
+
+
+def oauth_error_response(exc: errors.OAuth1Error) -> Response:
+    return error_response(exc.error, exc.description or exc.error, exc.status_code)
+
+
+class _AppState:
+    def __init__(self) -> None:
+        self.server: WebApplicationServer | None = None
+        self.version = -1
+
+
+class OAuth1Provider:
+    """Turn a Flask app into an OAuth 1.0a provider (RFC 5849).
+
+    Bind it to an app now, or later in an application factory::
+
+        oauth = OAuth1Provider(app)
+        # or
+        oauth = OAuth1Provider()
+        oauth.init_app(app)
+
+    Register the nine storage functions (:meth:`clientgetter`, :meth:`grantgetter`,
+    :meth:`grantsetter`, :meth:`tokengetter`, :meth:`tokensetter`,
+    :meth:`noncegetter`, :meth:`noncesetter`, :meth:`verifiergetter`,
+    :meth:`verifiersetter`), decorate the request token, authorization and access token
+    views, then protect resources with realms::
+
+        @app.route("/api/user")
+        @oauth.require_oauth("email")
+        def user():
+            return jsonify(name=request.oauth.user.name)
+
+    :param app: the Flask app, or ``None`` to call :meth:`init_app` later.
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        self._before_request_funcs: list[Callable[[], Any]] = []
+        self._after_request_funcs: list[Callable[[bool, Any], tuple[bool, Any]]] = []
+        self._getters: dict[str, Callable[..., Any]] = {}
+        self._custom_validator: OAuth1RequestValidator | None = None
+        self._version = 0
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Register the provider on ``app`` and default its ``OAUTH1_PROVIDER_*`` config."""
+        existing = app.extensions.get(EXTENSION_KEY)
+        if existing is not None and existing is not self:
+            raise RuntimeError(
+                f"Another OAuth1Provider is already registered on {app.name!r};"
+                " use one provider per app."
+            )
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        app.extensions[EXTENSION_KEY] = self
+        app.extensions[STATE_KEY] = _AppState()
+
+    # -- registration ------------------------------------------------------------------------
+
+    def _register(self, name: str, f: F) -> F:
+        self._getters[name] = f
+        self._version += 1
+        return f
+
+    def clientgetter(self, f: F) -> F:
+        """Register ``f(client_key)`` returning a client with ``client_key``,
+        ``client_secret``, ``redirect_uris`` and ``default_realms`` (``rsa_key`` for
+        RSA-SHA1), or ``None``."""
+        return self._register("clientgetter", f)
+
+    def tokengetter(self, f: F) -> F:
+        """Register ``f(client_key, token)`` returning an access token with ``client``,
+        ``user``, ``token``, ``secret`` and ``realms``."""
+        return self._register("tokengetter", f)
+
+    def tokensetter(self, f: F) -> F:
+        """Register ``f(token, request)`` saving an access token; ``token`` has
+        ``oauth_token``, ``oauth_token_secret`` and ``oauth_authorized_realms``, and
+        ``request`` carries ``client``, ``user`` and ``request_token``."""
+        return self._register("tokensetter", f)
+
+    def grantgetter(self, f: F) -> F:
+        """Register ``f(token)`` returning a request token with ``client``, ``token``,
+        ``secret``, ``realms``, ``redirect_uri`` and ``delete()``."""
+        return self._register("grantgetter", f)
+
+    def grantsetter(self, f: F) -> F:
+        """Register ``f(token, request)`` saving a request token."""
+        return self._register("grantsetter", f)
+
+    def noncegetter(self, f: F) -> F:
+        """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
+        returning something truthy when that nonce was already used."""
+        return self._register("noncegetter", f)
+
+    def noncesetter(self, f: F) -> F:
+        """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
+        storing the nonce; return ``False`` if another request stored it first."""
+        return self._register("noncesetter", f)
+
+    def verifiergetter(self, f: F) -> F:
+        """Register ``f(verifier, token)`` returning the verifier (with ``user``)."""
+        return self._register("verifiergetter", f)
+
+    def verifiersetter(self, f: F) -> F:
+        """Register ``f(token, verifier, *args, **kwargs)`` saving the verifier with the
+        current user."""
+        return self._register("verifiersetter", f)
+
+    def before_request(self, f: F) -> F:
+        """Register ``f()`` to run before a protected resource is checked."""
+        self._before_request_funcs.append(f)
+        return f
+
+    def after_request(self, f: F) -> F:
+        """Register ``f(valid, oauth_request)`` returning ``(valid, oauth_request)``."""
+        self._after_request_funcs.append(f)
+        return f
+
+    # -- the server --------------------------------------------------------------------------
+
+    @property
+    def _validator(self) -> OAuth1RequestValidator | None:
+        return self._custom_validator
+
+    @_validator.setter
+    def _validator(self, validator: OAuth1RequestValidator | None) -> None:
+        self._custom_validator = validator
+        self._version += 1
+
+    @property
+    def server(self) -> WebApplicationServer:
+        """The oauthlib server for the current app, built once from the registered
+        functions (rebuilt when one changes)."""
+        try:
+            state: _AppState = current_app.extensions[STATE_KEY]
+        except KeyError:
+            raise RuntimeError(
+                "OAuth1Provider is not initialised on this app; pass the app to"
+                " OAuth1Provider(app) or call init_app(app)."
+            ) from None
+        if state.server is None or state.version != self._version:
+            validator = self._custom_validator
+            if validator is None:
+                missing = [name for name in GETTERS if name not in self._getters]
+                if missing:
+                    raise RuntimeError(
+                        "OAuth1Provider needs these registered before it can handle"
+                        " requests: " + ", ".join(missing)
+                    )
+                validator = OAuth1RequestValidator(
+                    **{name: self._getters[name] for name in GETTERS}, config=current_app.config
+                )
+            state.server = WebApplicationServer(validator)
+            state.version = self._version
+        return state.server
+
+    @property
+    def error_uri(self) -> str:
+        """Where authorization errors are shown: ``OAUTH1_PROVIDER_ERROR_URI``, the URL
+        of ``OAUTH1_PROVIDER_ERROR_ENDPOINT``, or ``/oauth/errors``."""
+        config = current_app.config
+        if config.get("OAUTH1_PROVIDER_ERROR_URI"):
+            return str(config["OAUTH1_PROVIDER_ERROR_URI"])
+        if config.get("OAUTH1_PROVIDER_ERROR_ENDPOINT"):
+            return url_for(config["OAUTH1_PROVIDER_ERROR_ENDPOINT"])
+        return "/oauth/errors"
+
+    def _error_page(self, error: str) -> Any:
+        return redirect(add_params_to_uri(self.error_uri, [("error", error)]))
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def _realms_and_credentials(self) -> tuple[list[str], dict[str, Any]]:
+        uri, method, body, headers = extract_params()
+        realms, credentials = self.server.get_realms_and_credentials(
+            uri, http_method=method, body=body, headers=headers
+        )
+        return realms, credentials
+
+    def authorize_handler(self, f: F) -> F:
+        """Decorate the authorization view.
+
+        On ``GET`` the request token is checked and the view gets ``realms`` and the
+        request's credentials (``resource_owner_key`` ...) as keyword arguments to render
+        a consent page. On ``POST`` the view returns ``True`` to allow or ``False`` to
+        deny::
+
+            @app.route("/oauth/authorize", methods=["GET", "POST"])
+            @oauth.authorize_handler
+            def authorize(*args, **kwargs):
+                if request.method == "GET":
+                    return render_template("authorize.html", **kwargs)
+                return request.form.get("confirm") == "yes"
+        """
+
+        @wraps(f)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            try:
+                realms, credentials = self._realms_and_credentials()
+            except (errors.OAuth1Error, BadRequestBody, ValueError) as exc:
+                return self._error_page(getattr(exc, "error", "invalid_request"))
+            except StorageUnavailable:
+                return self._error_page("temporarily_unavailable")
+            if request.method != "POST":
+                kwargs["realms"] = realms
+                kwargs.update(credentials)
+                return f(*args, **kwargs)
+            if not f(*args, **kwargs):
+                return self._error_page("denied")
+            return self.confirm_authorization_request()
+
+        return cast(F, decorated)
+
+    def confirm_authorization_request(self) -> Any:
+        """Issue the verifier after the user allowed access and send the user back to the
+        client's callback."""
+        try:
+            uri, method, body, headers = extract_params()
+            realms, credentials = self.server.get_realms_and_credentials(
+                uri, http_method=method, body=body, headers=headers
+            )
+            ret = self.server.create_authorization_response(
+                uri, method, body, headers, realms, credentials
+            )
+        except (errors.OAuth1Error, BadRequestBody, ValueError) as exc:
+            return self._error_page(getattr(exc, "error", "invalid_request"))
+        except StorageUnavailable:
+            return self._error_page("temporarily_unavailable")
+        log.debug("authorization granted")
+        return create_response(*ret)
+
+    def _token_endpoint(self, create: Callable[..., Any], credentials: Any) -> Response:
+        try:
+            uri, method, body, headers = extract_params()
+            return create_response(*create(uri, method, body, headers, credentials or {}))
+        except errors.OAuth1Error as exc:
+            return oauth_error_response(exc)
+        except BadRequestBody:
+            return error_response("invalid_request", "The body is not valid UTF-8.", 400)
+        except ValueError:
+            return error_response("invalid_request", "Malformed OAuth parameters.", 400)
+        except StorageUnavailable:
+            log.warning("storage unavailable at a token endpoint", exc_info=True)
+            return error_response("temporarily_unavailable", "Try again later.", 503)
+
+    def request_token_handler(self, f: F) -> F:
+        """Decorate the request token view; it returns extra credentials (a dict) or
+        ``None``::
+
+            @app.route("/oauth/request_token")
+            @oauth.request_token_handler
+            def request_token():
+                return {}
+        """
+
+        @wraps(f)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            server = self.server
+            return self._token_endpoint(server.create_request_token_response, f(*args, **kwargs))
+
+        return cast(F, decorated)
+
+    def access_token_handler(self, f: F) -> F:
+        """Decorate the access token view; it returns extra credentials (a dict) or
+        ``None``::
+
+            @app.route("/oauth/access_token")
+            @oauth.access_token_handler
+            def access_token():
+                return {}
+        """
+
+        @wraps(f)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            server = self.server
+            return self._token_endpoint(server.create_access_token_response, f(*args, **kwargs))
+
+        return cast(F, decorated)
+
+    def require_oauth(self, *realms: str, **kwargs: Any) -> Callable[[F], F]:
+        """Protect a view: it runs only for a correctly signed request whose access token
+        carries every realm in ``realms``; ``request.oauth`` then has ``user``,
+        ``client``, ``realms`` and ``access_token``."""
+
+        def wrapper(f: F) -> F:
+            @wraps(f)
+            def decorated(*args: Any, **kw: Any) -> Any:
+                for func in self._before_request_funcs:
+                    rv = func()
+                    if rv is not None:
+                        return rv
+                if getattr(request, "oauth", None):
+                    return f(*args, **kw)
+                try:
+                    uri, method, body, headers = extract_params()
+                    valid, req = self.server.validate_protected_resource_request(
+                        uri, method, body, headers, list(realms)
+                    )
+                except errors.OAuth1Error as exc:
+                    return oauth_error_response(exc)
+                except (BadRequestBody, ValueError):
+                    return error_response("invalid_request", "Malformed OAuth parameters.", 400)
+                except StorageUnavailable:
+                    log.warning("storage unavailable while checking a request", exc_info=True)
+                    return error_response("temporarily_unavailable", "Try again later.", 503)
+                for after in self._after_request_funcs:
+                    valid, req = after(valid, req)
+                if not valid:
+                    return error_response("invalid_token", "The request is not authorized.", 401)
+                req.user = getattr(req.access_token, "user", None)
+                req.realms = list(realms)
+                request.oauth = req  # type: ignore[attr-defined]
+                return f(*args, **kw)
+
+            return cast(F, decorated)
+
+        return wrapper

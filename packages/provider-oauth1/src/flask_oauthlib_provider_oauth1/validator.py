@@ -1,0 +1,328 @@
+"""The oauthlib OAuth 1 request validator built on the user's getters and setters."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oauthlib.oauth1 import RequestValidator
+
+from .config import DEFAULTS
+
+__all__ = ["OAuth1RequestValidator"]
+
+log = logging.getLogger(__name__)
+
+#: nonces of this length range are accepted (clients differ: 20 to 40 characters)
+NONCE_LENGTH = (16, 64)
+
+
+def _client_key_of(obj: Any) -> Any:
+    """The client key a request token or verifier belongs to, if it tells."""
+    if hasattr(obj, "client_key"):
+        return obj.client_key
+    client = getattr(obj, "client", None)
+    return getattr(client, "client_key", None)
+
+
+def _loaded(value: Any) -> Any:
+    """An object a getter loaded earlier in this request, never a query parameter.
+
+    oauthlib fills ``request.client``, ``request.access_token`` and
+    ``request.request_token`` from same-named request parameters; only objects count.
+    """
+    return None if isinstance(value, str | bytes) else value
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and hmac.compare_digest(str(a), str(b))
+
+
+class OAuth1RequestValidator(RequestValidator):
+    """oauthlib's OAuth 1 ``RequestValidator`` on top of the provider's getters and setters.
+
+    :param clientgetter: ``f(client_key)`` returning a client with ``client_key``,
+        ``client_secret``, ``redirect_uris``, ``default_realms`` (and ``rsa_key`` for
+        RSA-SHA1).
+    :param tokengetter: ``f(client_key, token)`` returning an access token.
+    :param tokensetter: ``f(token, request)`` saving an access token.
+    :param grantgetter: ``f(token)`` returning a request token.
+    :param grantsetter: ``f(token, request)`` saving a request token.
+    :param noncegetter: ``f(client_key, timestamp, nonce, request_token, access_token)``
+        returning something truthy if the nonce was seen.
+    :param noncesetter: the same arguments; stores the nonce. It may return ``False``
+        when another request stored the same nonce first (an atomic add), which
+        rejects this one.
+    :param verifiergetter: ``f(verifier, token)`` returning the verifier (with ``user``).
+    :param verifiersetter: ``f(token, verifier, request)`` saving the verifier.
+    :param config: the app config (``OAUTH1_PROVIDER_*`` keys).
+    """
+
+    def __init__(
+        self,
+        clientgetter: Callable[..., Any],
+        tokengetter: Callable[..., Any],
+        tokensetter: Callable[..., Any],
+        grantgetter: Callable[..., Any],
+        grantsetter: Callable[..., Any],
+        noncegetter: Callable[..., Any],
+        noncesetter: Callable[..., Any],
+        verifiergetter: Callable[..., Any],
+        verifiersetter: Callable[..., Any],
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._clientgetter = clientgetter
+        self._tokengetter = tokengetter
+        self._tokensetter = tokensetter
+        self._grantgetter = grantgetter
+        self._grantsetter = grantsetter
+        self._noncegetter = noncegetter
+        self._noncesetter = noncesetter
+        self._verifiergetter = verifiergetter
+        self._verifiersetter = verifiersetter
+        self._config = config if config is not None else {}
+
+    def _setting(self, key: str) -> Any:
+        return self._config.get(key, DEFAULTS[key])
+
+    # -- policy ------------------------------------------------------------------------------
+
+    @property
+    def allowed_signature_methods(self) -> tuple[str, ...]:
+        """``OAUTH1_PROVIDER_SIGNATURE_METHODS`` (HMAC-SHA1, HMAC-SHA256, RSA-SHA1)."""
+        return tuple(self._setting("OAUTH1_PROVIDER_SIGNATURE_METHODS"))
+
+    @property
+    def enforce_ssl(self) -> bool:
+        """``OAUTH1_PROVIDER_ENFORCE_SSL`` (``True``)."""
+        return bool(self._setting("OAUTH1_PROVIDER_ENFORCE_SSL"))
+
+    @property
+    def realms(self) -> list[str]:
+        """``OAUTH1_PROVIDER_REALMS``: every realm a client may ask for."""
+        return list(self._setting("OAUTH1_PROVIDER_REALMS"))
+
+    @property
+    def timestamp_lifetime(self) -> int:
+        """``OAUTH1_PROVIDER_TIMESTAMP_WINDOW`` (600 seconds)."""
+        return int(self._setting("OAUTH1_PROVIDER_TIMESTAMP_WINDOW"))
+
+    @property
+    def client_key_length(self) -> tuple[int, int]:
+        return tuple(self._setting("OAUTH1_PROVIDER_KEY_LENGTH"))
+
+    request_token_length = client_key_length
+    access_token_length = client_key_length
+
+    @property
+    def nonce_length(self) -> tuple[int, int]:
+        return NONCE_LENGTH
+
+    @property
+    def dummy_client(self) -> str:
+        return "dummy_client"
+
+    @property
+    def dummy_request_token(self) -> str:
+        return "dummy_request_token"
+
+    @property
+    def dummy_access_token(self) -> str:
+        return "dummy_access_token"
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def _client(self, client_key: str, request: Any) -> Any:
+        client = _loaded(request.client)
+        if client is None:
+            client = request.client = self._clientgetter(client_key=client_key)
+        return client
+
+    def _request_token(self, token: str, request: Any) -> Any:
+        tok = _loaded(request.request_token)
+        if tok is None or getattr(tok, "token", token) != token:
+            tok = self._grantgetter(token=token)
+        return tok
+
+    def get_client_secret(self, client_key: str, request: Any) -> str | None:
+        """The client's ``client_secret`` (a dummy for unknown clients)."""
+        client = self._client(client_key, request)
+        return client.client_secret if client else "dummy-secret"
+
+    def get_request_token_secret(self, client_key: str, token: str, request: Any) -> str | None:
+        """The ``secret`` of the client's request token."""
+        tok = self._request_token(token, request)
+        if tok and _client_key_of(tok) in (None, client_key):
+            request.request_token = tok
+            return tok.secret  # type: ignore[no-any-return]
+        return "dummy-secret"
+
+    def get_access_token_secret(self, client_key: str, token: str, request: Any) -> str | None:
+        """The ``secret`` of the client's access token."""
+        tok = _loaded(request.access_token) or self._tokengetter(client_key=client_key, token=token)
+        if tok:
+            request.access_token = tok
+            return tok.secret  # type: ignore[no-any-return]
+        return "dummy-secret"
+
+    def get_default_realms(self, client_key: str, request: Any) -> list[str]:
+        """The client's ``default_realms``."""
+        client = self._client(client_key, request)
+        return list(getattr(client, "default_realms", None) or [])
+
+    def get_realms(self, token: str, request: Any) -> list[str]:
+        """The realms of a request token."""
+        tok = self._request_token(token, request)
+        if not tok:
+            return []
+        request.request_token = tok
+        return list(getattr(tok, "realms", None) or [])
+
+    def get_redirect_uri(self, token: str, request: Any) -> str | None:
+        """The callback URI of a request token."""
+        tok = self._request_token(token, request)
+        return getattr(tok, "redirect_uri", None)
+
+    def get_rsa_key(self, client_key: str, request: Any) -> str | None:
+        """The client's ``rsa_key`` (its public key), for RSA-SHA1."""
+        client = self._client(client_key, request)
+        return getattr(client, "rsa_key", None)
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def validate_client_key(self, client_key: str, request: Any) -> bool:
+        """Whether the client exists."""
+        return bool(self._client(client_key, request))
+
+    def validate_request_token(self, client_key: str, token: str, request: Any) -> bool:
+        """Whether the request token exists for this client."""
+        tok = self._request_token(token, request)
+        if tok and _client_key_of(tok) in (None, client_key):
+            request.request_token = tok
+            return True
+        return False
+
+    def validate_access_token(self, client_key: str, token: str, request: Any) -> bool:
+        """Whether the access token exists for this client."""
+        tok = _loaded(request.access_token) or self._tokengetter(client_key=client_key, token=token)
+        if not tok:
+            return False
+        request.access_token = tok
+        return True
+
+    def validate_timestamp_and_nonce(
+        self,
+        client_key: str,
+        timestamp: str,
+        nonce: str,
+        request: Any,
+        request_token: str | None = None,
+        access_token: str | None = None,
+    ) -> bool:
+        """Reject a nonce seen before with the same timestamp and credentials; store it."""
+        key = {
+            "client_key": client_key,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "request_token": request_token,
+            "access_token": access_token,
+        }
+        if self._noncegetter(**key):
+            log.info("rejected a replayed nonce")
+            return False
+        return self._noncesetter(**key) is not False
+
+    def validate_redirect_uri(self, client_key: str, redirect_uri: str, request: Any) -> bool:
+        """The callback must be one of the client's ``redirect_uris`` exactly."""
+        client = self._client(client_key, request)
+        if not client:
+            return False
+        registered = list(getattr(client, "redirect_uris", None) or [])
+        if not registered and redirect_uri is None:
+            return True
+        request.redirect_uri = redirect_uri
+        return redirect_uri in registered
+
+    def validate_requested_realms(self, client_key: str, realms: list[str], request: Any) -> bool:
+        """A client may ask for its ``default_realms`` unless it has ``validate_realms``."""
+        client = self._client(client_key, request)
+        if not client:
+            return False
+        if hasattr(client, "validate_realms"):
+            return bool(client.validate_realms(realms))
+        return set(getattr(client, "default_realms", None) or []).issuperset(realms)
+
+    def validate_realms(
+        self,
+        client_key: str,
+        token: str,
+        request: Any,
+        uri: str | None = None,
+        realms: list[str] | None = None,
+    ) -> bool:
+        """The access token must carry every realm the resource asks for."""
+        tok = _loaded(request.access_token) or self._tokengetter(client_key=client_key, token=token)
+        if not tok:
+            return False
+        request.access_token = tok
+        return set(getattr(tok, "realms", None) or []).issuperset(realms or [])
+
+    def validate_verifier(self, client_key: str, token: str, verifier: str, request: Any) -> bool:
+        """The verifier must exist for this request token (and client) and name a user."""
+        data = self._verifiergetter(verifier=verifier, token=token)
+        if not data:
+            return False
+        if not hasattr(data, "user") or data.user is None:
+            log.debug("a verifier needs a user")
+            return False
+        stored = getattr(data, "verifier", None)
+        if isinstance(stored, str) and not _same(stored, verifier):
+            return False
+        bound_to = getattr(data, "token", None)
+        if isinstance(bound_to, str) and not _same(bound_to, token):
+            return False
+        owner = _client_key_of(data)
+        if owner is not None and owner != client_key:
+            return False
+        request.user = data.user
+        return True
+
+    def verify_request_token(self, token: str, request: Any) -> bool:
+        """Whether the request token exists (at the authorization step)."""
+        tok = self._request_token(token, request)
+        if not tok:
+            return False
+        request.request_token = tok
+        return True
+
+    def verify_realms(self, token: str, realms: list[str], request: Any) -> bool:
+        """The realms the user authorized must be the request token's."""
+        tok = self._request_token(token, request)
+        if not tok:
+            return False
+        request.request_token = tok
+        if not hasattr(tok, "realms"):
+            return True
+        return set(tok.realms or []) == set(realms)
+
+    # -- storage -------------------------------------------------------------------------------
+
+    def save_access_token(self, token: dict[str, Any], request: Any) -> None:
+        """Save the access token with the tokensetter."""
+        self._tokensetter(token, request)
+
+    def save_request_token(self, token: dict[str, Any], request: Any) -> None:
+        """Save the request token with the grantsetter."""
+        self._grantsetter(token, request)
+
+    def save_verifier(self, token: str, verifier: dict[str, Any], request: Any) -> None:
+        """Save the verifier with the verifiersetter (which attaches the current user)."""
+        self._verifiersetter(token=token, verifier=verifier, request=request)
+
+    def invalidate_request_token(self, client_key: str, request_token: str, request: Any) -> None:
+        """Delete the used request token: request tokens are single use."""
+        tok = self._grantgetter(token=request_token)
+        if tok:
+            tok.delete()

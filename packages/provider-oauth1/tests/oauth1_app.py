@@ -1,0 +1,181 @@
+"""An OAuth 1 provider written the way the API reference shows, on in-memory storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, jsonify, request
+
+from flask_oauthlib_provider_oauth1 import OAuth1Provider
+
+CALLBACK = "http://127.0.0.1:8000/authorized"
+CLIENT_KEY = "clientkey0123456789ab"
+CLIENT_SECRET = "clientsecret0123456789"
+RSA_CLIENT_KEY = "rsaclient0123456789ab"
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+
+
+@dataclass
+class Client:
+    client_key: str
+    client_secret: str
+    redirect_uris: list[str]
+    default_realms: list[str]
+    rsa_key: str | None = None
+
+
+@dataclass
+class RequestToken:
+    store: Store
+    client: Client
+    token: str
+    secret: str
+    realms: list[str]
+    redirect_uri: str
+    verifier: str | None = None
+    user: User | None = None
+
+    @property
+    def client_key(self) -> str:
+        return self.client.client_key
+
+    def delete(self) -> None:
+        self.store.grants.pop(self.token, None)
+
+
+@dataclass
+class AccessToken:
+    client: Client
+    user: User
+    token: str
+    secret: str
+    realms: list[str]
+
+
+@dataclass
+class Store:
+    alice: User = field(default_factory=lambda: User(1, "alice"))
+    clients: dict[str, Client] = field(default_factory=dict)
+    grants: dict[str, RequestToken] = field(default_factory=dict)
+    tokens: dict[str, AccessToken] = field(default_factory=dict)
+    nonces: set[tuple[Any, ...]] = field(default_factory=set)
+
+
+def create_app(
+    store: Store | None = None, rsa_public_key: str | None = None, **config: Any
+) -> tuple[Flask, OAuth1Provider, Store]:
+    store = store or Store()
+    store.clients[CLIENT_KEY] = Client(CLIENT_KEY, CLIENT_SECRET, [CALLBACK], ["email"])
+    store.clients[RSA_CLIENT_KEY] = Client(
+        RSA_CLIENT_KEY, "", [CALLBACK], ["email"], rsa_public_key
+    )
+    app = Flask("oauth1_provider")
+    app.config.update(
+        OAUTH1_PROVIDER_ENFORCE_SSL=False,
+        OAUTH1_PROVIDER_REALMS=["email", "profile"],
+    )
+    app.config.update(config)
+    oauth = OAuth1Provider(app)
+
+    @oauth.clientgetter
+    def get_client(client_key: str) -> Client | None:
+        return store.clients.get(client_key)
+
+    @oauth.grantgetter
+    def get_request_token(token: str) -> RequestToken | None:
+        return store.grants.get(token)
+
+    @oauth.grantsetter
+    def save_request_token(token: dict[str, Any], req: Any) -> RequestToken:
+        grant = RequestToken(
+            store,
+            req.client,
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            req.realms,
+            req.redirect_uri,
+        )
+        store.grants[grant.token] = grant
+        return grant
+
+    @oauth.verifiergetter
+    def load_verifier(verifier: str, token: str) -> RequestToken | None:
+        grant = store.grants.get(token)
+        return grant if grant and grant.verifier == verifier else None
+
+    @oauth.verifiersetter
+    def save_verifier(token: str, verifier: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        grant = store.grants[token]
+        grant.verifier = verifier["oauth_verifier"]
+        grant.user = store.alice
+
+    @oauth.tokengetter
+    def get_access_token(client_key: str, token: str) -> AccessToken | None:
+        tok = store.tokens.get(token)
+        return tok if tok and tok.client.client_key == client_key else None
+
+    @oauth.tokensetter
+    def save_access_token(token: dict[str, Any], req: Any) -> None:
+        store.tokens[token["oauth_token"]] = AccessToken(
+            req.client,
+            req.user,
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            token["oauth_authorized_realms"].split(" "),
+        )
+
+    @oauth.noncegetter
+    def get_nonce(
+        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
+    ) -> bool:
+        return (client_key, timestamp, nonce, request_token, access_token) in store.nonces
+
+    @oauth.noncesetter
+    def save_nonce(
+        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
+    ) -> None:
+        store.nonces.add((client_key, timestamp, nonce, request_token, access_token))
+
+    @app.route("/oauth/request_token", methods=["GET", "POST"])
+    @oauth.request_token_handler
+    def request_token() -> dict[str, str]:
+        return {}
+
+    @app.route("/oauth/access_token", methods=["GET", "POST"])
+    @oauth.access_token_handler
+    def access_token() -> dict[str, str]:
+        return {}
+
+    @app.route("/oauth/authorize", methods=["GET", "POST"])
+    @oauth.authorize_handler
+    def authorize(*args: Any, **kwargs: Any) -> Any:
+        if request.method == "GET":
+            return f"<h1>Allow access to {' '.join(kwargs['realms'])}?</h1>"
+        return request.form.get("confirm", "no") == "yes"
+
+    @app.route("/oauth/errors")
+    def errors() -> Any:
+        return jsonify(error=request.args.get("error")), 400
+
+    @app.route("/api/email", methods=["GET", "POST"])
+    @oauth.require_oauth("email")
+    def email() -> Any:
+        return jsonify(
+            user=request.oauth.user.username,
+            client=request.oauth.client.client_key,
+            realms=request.oauth.realms,
+            form=request.form.to_dict(),
+        )
+
+    @app.route("/api/profile")
+    @oauth.require_oauth("profile")
+    def profile() -> Any:
+        return jsonify(user=request.oauth.user.username)
+
+    return app, oauth, store

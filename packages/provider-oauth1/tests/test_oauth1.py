@@ -1,0 +1,354 @@
+"""The OAuth 1.0a provider driven by requests-oauthlib and Authlib over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from authlib.common.urls import quote as escape
+from authlib.integrations.requests_client import OAuth1Session as AuthlibSession
+from authlib.oauth1 import ClientAuth as AuthlibClientAuth
+from authlib.oauth1.rfc5849.signature import generate_signature_base_string
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET, RSA_CLIENT_KEY, Store, create_app
+from oauthlib.oauth1 import Client as OAuth1Client
+from requests_oauthlib import OAuth1, OAuth1Session
+
+from flask_oauthlib_provider_oauth1 import DEFAULTS, OAuth1Provider
+
+
+@dataclass
+class Provider:
+    app: Flask
+    oauth: OAuth1Provider
+    store: Store
+    url: str
+
+    def consent(self, authorization_url: str, allow: bool = True) -> requests.Response:
+        page = requests.get(authorization_url, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text
+        return requests.post(
+            authorization_url,
+            data={"confirm": "yes" if allow else "no"},
+            allow_redirects=False,
+            timeout=10,
+        )
+
+
+def rsa_keys() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+RSA_PRIVATE, RSA_PUBLIC = rsa_keys()
+
+
+def authlib_hmac_sha256(client: Any, request: Any) -> str:
+    """HMAC-SHA256 for Authlib's client, which ships HMAC-SHA1, RSA-SHA1 and PLAINTEXT."""
+    base_string = generate_signature_base_string(request)
+    key = f"{escape(client.client_secret or '')}&{escape(client.token_secret or '')}"
+    digest = hmac.new(key.encode(), base_string.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+AuthlibClientAuth.register_signature_method("HMAC-SHA256", authlib_hmac_sha256)
+
+
+@pytest.fixture
+def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
+    def make(**config: Any) -> Provider:
+        app, oauth, store = create_app(rsa_public_key=RSA_PUBLIC, **config)
+        return Provider(app, oauth, store, serve(app))
+
+    return make
+
+
+@pytest.fixture
+def provider(make_provider: Callable[..., Provider]) -> Provider:
+    return make_provider()
+
+
+def requests_oauthlib_flow(provider: Provider, **session_kwargs: Any) -> OAuth1Session:
+    session_kwargs.setdefault("client_secret", CLIENT_SECRET)
+    key = session_kwargs.pop("client_key", CLIENT_KEY)
+    sess = OAuth1Session(key, callback_uri=CALLBACK, **session_kwargs)
+    sess.fetch_request_token(provider.url + "/oauth/request_token")
+    answer = provider.consent(sess.authorization_url(provider.url + "/oauth/authorize"))
+    assert answer.status_code == 302
+    sess.parse_authorization_response(answer.headers["Location"])
+    sess.fetch_access_token(provider.url + "/oauth/access_token")
+    return sess
+
+
+@pytest.mark.parametrize("method", ["HMAC-SHA1", "HMAC-SHA256"])
+def test_full_flow_requests_oauthlib(provider: Provider, method: str) -> None:
+    sess = requests_oauthlib_flow(provider, signature_method=method)
+    got = sess.get(provider.url + "/api/email")
+    assert got.json() == {"user": "alice", "client": CLIENT_KEY, "realms": ["email"], "form": {}}
+    posted = sess.post(provider.url + "/api/email", data={"a": "1"})
+    assert posted.json()["form"] == {"a": "1"}
+    assert not provider.store.grants  # the request token was used up
+
+
+def test_full_flow_rsa_sha1(provider: Provider) -> None:
+    sess = requests_oauthlib_flow(
+        provider,
+        client_key=RSA_CLIENT_KEY,
+        client_secret=None,
+        signature_method="RSA-SHA1",
+        rsa_key=RSA_PRIVATE,
+    )
+    assert sess.get(provider.url + "/api/email").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1"])
+def test_full_flow_authlib(provider: Provider, method: str) -> None:
+    key, secret, rsa_key = (CLIENT_KEY, CLIENT_SECRET, None)
+    if method == "RSA-SHA1":
+        key, secret, rsa_key = RSA_CLIENT_KEY, None, RSA_PRIVATE
+    client = AuthlibSession(
+        key, secret, redirect_uri=CALLBACK, signature_method=method, rsa_key=rsa_key
+    )
+    client.fetch_request_token(provider.url + "/oauth/request_token")
+    answer = provider.consent(client.create_authorization_url(provider.url + "/oauth/authorize"))
+    client.parse_authorization_response(answer.headers["Location"])
+    token = client.fetch_access_token(provider.url + "/oauth/access_token")
+    assert token["oauth_authorized_realms"] == "email"
+    assert client.get(provider.url + "/api/email").json()["user"] == "alice"
+
+
+def test_realms_are_enforced(provider: Provider) -> None:
+    sess = requests_oauthlib_flow(provider)
+    resp = sess.get(provider.url + "/api/profile")
+    assert resp.status_code == 401
+    assert parse_qs(resp.text)["error"] == ["invalid_token"]
+
+
+def test_requested_realm_outside_the_clients_realms(provider: Provider) -> None:
+    def ask(realm: str) -> requests.Response:
+        auth = OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK, realm=realm)
+        return requests.post(provider.url + "/oauth/request_token", auth=auth, timeout=10)
+
+    assert ask("email").status_code == 200
+    assert ask("profile").status_code == 401  # known realm, not this client's
+    assert ask("admin").status_code == 400  # not a realm of the provider
+
+
+def signed_get(url: str, **kwargs: Any) -> requests.Response:
+    return requests.get(url, auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, **kwargs), timeout=10)
+
+
+def test_bad_inputs_are_clean_oauth_errors(provider: Provider) -> None:
+    token = requests_oauthlib_flow(provider).token
+    api = provider.url + "/api/email"
+    # no OAuth parameters at all
+    assert requests.get(api, timeout=10).status_code in (400, 401)
+    # bad signature
+    bad = requests.get(
+        api,
+        auth=OAuth1(
+            CLIENT_KEY, "wrongsecret0123456789", token["oauth_token"], token["oauth_token_secret"]
+        ),
+        timeout=10,
+    )
+    assert bad.status_code == 401
+    # unknown client
+    unknown = requests.get(
+        api,
+        auth=OAuth1(
+            "unknownclient00000000000", "x" * 24, token["oauth_token"], token["oauth_token_secret"]
+        ),
+        timeout=10,
+    )
+    assert unknown.status_code == 401
+    # expired timestamp
+    client = OAuth1Client(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        token["oauth_token"],
+        token["oauth_token_secret"],
+        timestamp=str(int(time.time()) - 3600),
+    )
+    uri, headers, _ = client.sign(api)
+    expired = requests.get(uri, headers=headers, timeout=10)
+    assert expired.status_code == 401 and "error=invalid_token" in expired.text
+    # malformed Authorization header
+    broken = requests.get(
+        api, headers={"Authorization": 'OAuth oauth_consumer_key="x", garbage'}, timeout=10
+    )
+    assert broken.status_code in (400, 401)
+    # a query parameter named like a loaded object never reaches a getter's place
+    tricky = requests.get(
+        api + "?access_token=x&client=y&request_token=z",
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, token["oauth_token"], token["oauth_token_secret"]),
+        timeout=10,
+    )
+    assert tricky.status_code in (200, 400, 401)
+
+
+def test_replayed_nonce_is_rejected(provider: Provider) -> None:
+    token = requests_oauthlib_flow(provider).token
+    client = OAuth1Client(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        token["oauth_token"],
+        token["oauth_token_secret"],
+        nonce="n" * 30,
+        timestamp=str(int(time.time())),
+    )
+    uri, headers, _ = client.sign(provider.url + "/api/email")
+    assert requests.get(uri, headers=headers, timeout=10).status_code == 200
+    assert requests.get(uri, headers=headers, timeout=10).status_code == 401
+
+
+def test_wrong_verifier_and_reused_request_token(provider: Provider) -> None:
+    sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
+    fetched = sess.fetch_request_token(provider.url + "/oauth/request_token")
+    answer = provider.consent(sess.authorization_url(provider.url + "/oauth/authorize"))
+    verifier = parse_qs(urlsplit(answer.headers["Location"]).query)["oauth_verifier"][0]
+    wrong = requests.post(
+        provider.url + "/oauth/access_token",
+        auth=OAuth1(
+            CLIENT_KEY,
+            CLIENT_SECRET,
+            fetched["oauth_token"],
+            fetched["oauth_token_secret"],
+            verifier="x" * len(verifier),
+        ),
+        timeout=10,
+    )
+    assert wrong.status_code == 401
+    right = OAuth1(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        fetched["oauth_token"],
+        fetched["oauth_token_secret"],
+        verifier=verifier,
+    )
+    assert (
+        requests.post(provider.url + "/oauth/access_token", auth=right, timeout=10).status_code
+        == 200
+    )
+    again = OAuth1(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        fetched["oauth_token"],
+        fetched["oauth_token_secret"],
+        verifier=verifier,
+    )
+    assert (
+        requests.post(provider.url + "/oauth/access_token", auth=again, timeout=10).status_code
+        == 401
+    )
+
+
+def test_denied_and_bad_authorization(provider: Provider) -> None:
+    sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
+    sess.fetch_request_token(provider.url + "/oauth/request_token")
+    denied = provider.consent(
+        sess.authorization_url(provider.url + "/oauth/authorize"), allow=False
+    )
+    assert denied.headers["Location"] == "/oauth/errors?error=denied"
+    unknown = requests.get(
+        provider.url + "/oauth/authorize?oauth_token=" + "u" * 25, allow_redirects=False, timeout=10
+    )
+    assert unknown.headers["Location"].startswith("/oauth/errors?error=")
+
+
+def test_unregistered_callback_is_refused(provider: Provider) -> None:
+    sess = OAuth1Session(
+        CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri="http://evil.example/cb"
+    )
+    with pytest.raises(Exception):  # noqa: B017 - requests-oauthlib raises its own TokenRequestDenied
+        sess.fetch_request_token(provider.url + "/oauth/request_token")
+
+
+def test_plaintext_only_when_allowed(make_provider: Callable[..., Provider]) -> None:
+    provider = make_provider()
+    resp = requests.post(
+        provider.url + "/oauth/request_token",
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK, signature_method="PLAINTEXT"),
+        timeout=10,
+    )
+    assert resp.status_code == 400
+    provider = make_provider(OAUTH1_PROVIDER_SIGNATURE_METHODS=["PLAINTEXT"])
+    resp = requests.post(
+        provider.url + "/oauth/request_token",
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK, signature_method="PLAINTEXT"),
+        timeout=10,
+    )
+    assert resp.status_code == 200
+
+
+def test_https_is_enforced_by_default(make_provider: Callable[..., Provider]) -> None:
+    provider = make_provider(OAUTH1_PROVIDER_ENFORCE_SSL=True)
+    resp = requests.post(
+        provider.url + "/oauth/request_token",
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK),
+        timeout=10,
+    )
+    assert resp.status_code == 400 and "insecure_transport" in resp.text
+
+
+def test_hooks(provider: Provider) -> None:
+    sess = requests_oauthlib_flow(provider)
+    seen: list[Any] = []
+
+    @provider.oauth.before_request
+    def before() -> None:
+        seen.append("before")
+
+    @provider.oauth.after_request
+    def after(valid: bool, req: Any) -> tuple[bool, Any]:
+        seen.append(valid)
+        return False, req
+
+    assert sess.get(provider.url + "/api/email").status_code == 401
+    assert seen == ["before", True]
+
+
+def test_init_app_defaults_and_error_uri() -> None:
+    oauth = OAuth1Provider()
+    app = Flask("late")
+    oauth.init_app(app)
+    for key, value in DEFAULTS.items():
+        assert app.config[key] == value
+    with app.test_request_context():
+        assert oauth.error_uri == "/oauth/errors"
+        app.config["OAUTH1_PROVIDER_ERROR_URI"] = "/e"
+        assert oauth.error_uri == "/e"
+        with pytest.raises(RuntimeError, match="clientgetter"):
+            oauth.server  # noqa: B018
+    with pytest.raises(RuntimeError, match="already registered"):
+        OAuth1Provider(app)
+
+
+def test_validator_properties() -> None:
+    from flask_oauthlib_provider_oauth1 import OAuth1RequestValidator
+
+    validator = OAuth1RequestValidator(
+        *([lambda **kw: None] * 9), config={"OAUTH1_PROVIDER_ENFORCE_SSL": False}
+    )
+    assert validator.enforce_ssl is False
+    assert validator.allowed_signature_methods == ("HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1")
+    assert validator.timestamp_lifetime == 600 and validator.realms == []

@@ -1,0 +1,37 @@
+"""RFC 6750: reading a bearer token from a request and answering a failed one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from flask import Response
+from werkzeug.datastructures import Headers
+
+__all__ = ["bearer_error", "token_from_header"]
+
+
+def token_from_header(headers: Mapping[str, str] | Headers) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or ``None``."""
+    auth = headers.get("Authorization")
+    if not auth:
+        return None
+    scheme, _, token = auth.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        return None
+    return token
+
+
+def bearer_error(error: str, description: str, status: int, realm: str = "") -> Response:
+    """A JSON error with the matching ``WWW-Authenticate`` challenge (RFC 6750 3)."""
+    challenge = f'Bearer error="{error}", error_description="{description}"'
+    if realm:
+        challenge = f'Bearer realm="{realm}", ' + challenge[len("Bearer ") :]
+    body = json.dumps({"error": error, "error_description": description})
+    return Response(
+        body,
+        status=status,
+        mimetype="application/json",
+        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+    )

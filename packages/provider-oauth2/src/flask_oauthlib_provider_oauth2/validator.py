@@ -1,0 +1,528 @@
+"""The oauthlib request validator built on the user's getters and setters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from oauthlib.oauth2 import RequestValidator
+from oauthlib.oauth2.rfc6749 import errors
+
+from . import rfc7636
+from .expiry import is_expired
+
+__all__ = ["OAuth2RequestValidator"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
+DEFAULT_RESPONSE_TYPES = ("code", "token")
+AUTHENTICATED_GRANT_TYPES = ("password", "authorization_code", "refresh_token")
+
+
+def is_confidential(client: Any) -> bool:
+    """Whether ``client`` is confidential: ``is_confidential``, else ``client_type``."""
+    if hasattr(client, "is_confidential"):
+        return bool(client.is_confidential)
+    client_type = getattr(client, "client_type", None)
+    if client_type:
+        return bool(client_type == "confidential")
+    return True
+
+
+def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Client id and secret from an HTTP Basic ``Authorization`` header (RFC 6749 2.3.1)."""
+    auth = headers.get("Authorization") or ""
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None, None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        return None, None
+    return unquote(client_id), unquote(secret)
+
+
+def drop_wire_user(request: Any) -> None:
+    """Forget a ``user`` that came as a request parameter: only a validator sets users."""
+    if isinstance(getattr(request, "user", None), str | bytes):
+        request.user = None
+
+
+def loopback_match(registered: str, given: str) -> bool:
+    """RFC 8252 7.3: a loopback redirect URI may differ from the registered one in port only."""
+    reg, got = urlsplit(registered), urlsplit(given)
+    if reg.scheme != "http" or got.scheme != "http":
+        return False
+    try:
+        if not ip_address(reg.hostname or "").is_loopback:
+            return False
+    except ValueError:
+        return False
+    return (reg.hostname, reg.path, reg.query) == (got.hostname, got.path, got.query) and (
+        got.fragment == ""
+    )
+
+
+class OAuth2RequestValidator(RequestValidator):
+    """oauthlib's ``RequestValidator`` on top of the provider's getters and setters.
+
+    :param clientgetter: ``f(client_id)`` returning a client object or ``None``.
+    :param tokengetter: ``f(access_token=None, refresh_token=None)`` returning a token.
+    :param grantgetter: ``f(client_id, code)`` returning a grant (authorization code).
+    :param usergetter: ``f(username, password, client, request)`` for the password grant.
+    :param tokensetter: ``f(token, request)`` saving a bearer token.
+    :param grantsetter: ``f(client_id, code, request)`` saving a grant.
+
+    Subclass it to change one rule and pass the subclass as
+    ``OAuth2Provider(validator_class=...)``, or assign an instance to
+    ``oauth._validator``.
+
+    Storage may opt in to stronger guarantees by giving its objects these optional
+    members (the bundled SQLAlchemy models and cache binding do):
+
+    - grants: ``code_challenge`` / ``code_challenge_method`` (PKCE is then enforced) and
+      ``redeem()`` returning ``False`` when the code was already used, plus
+      ``revoke_issued_tokens()`` called on such a replay;
+    - tokens: ``revoked``; ``rotate()`` returning ``False`` when the refresh token was
+      already rotated, plus ``revoke_family()`` called on such a reuse.
+    """
+
+    def __init__(
+        self,
+        clientgetter: Callable[..., Any],
+        tokengetter: Callable[..., Any],
+        grantgetter: Callable[..., Any],
+        usergetter: Callable[..., Any] | None = None,
+        tokensetter: Callable[..., Any] | None = None,
+        grantsetter: Callable[..., Any] | None = None,
+    ) -> None:
+        self._clientgetter = clientgetter
+        self._tokengetter = tokengetter
+        self._usergetter = usergetter
+        self._tokensetter = tokensetter
+        self._grantgetter = grantgetter
+        self._grantsetter = grantsetter
+        #: set by the provider from ``OAUTH2_PROVIDER_PKCE_REQUIRED``
+        self.pkce_required_for: str = "public"
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _client(self, client_id: str | None, request: Any) -> Any:
+        client = getattr(request, "client", None)
+        if client is not None and getattr(client, "client_id", None) == client_id:
+            return client
+        if not client_id:
+            return None
+        client = self._clientgetter(client_id)
+        if client is not None:
+            request.client = client
+        return client
+
+    def _grant(self, client_id: str, code: str, request: Any) -> Any:
+        """The grant for ``code``, looked up once per request."""
+        cached = getattr(request, "_grant", None)
+        if cached is not None and getattr(request, "_grant_code", None) == code:
+            return cached
+        grant = self._grantgetter(client_id=client_id, code=code)
+        request._grant, request._grant_code = grant, code
+        return grant
+
+    def _client_credentials(self, request: Any) -> tuple[str | None, str | None]:
+        client_id, secret = basic_credentials(request.headers)
+        if client_id is not None:
+            return client_id, secret
+        return request.client_id, request.client_secret
+
+    # -- client authentication -----------------------------------------------------------
+
+    def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Confidential clients authenticate for the password, code and refresh grants
+        (RFC 6749 3.2.1) and to revoke or introspect tokens."""
+        client_id, _ = self._client_credentials(request)
+        if not client_id:
+            return False
+        if request.grant_type not in AUTHENTICATED_GRANT_TYPES and request.grant_type:
+            return False
+        client = self._client(client_id, request)
+        return client is not None and is_confidential(client)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Authenticate a client by HTTP Basic or by ``client_id``/``client_secret`` in
+        the body; secrets are compared in constant time."""
+        client_id, secret = self._client_credentials(request)
+        if not client_id:
+            return False
+        client = self._client(client_id, request)
+        if client is None:
+            return False
+        expected = getattr(client, "client_secret", None)
+        if expected is not None:
+            check = getattr(client, "check_client_secret", None)
+            if check is not None:
+                ok = bool(check(secret or ""))
+            else:
+                ok = hmac.compare_digest(str(expected).encode(), str(secret or "").encode())
+            if not ok:
+                log.debug("client authentication failed")
+                return False
+        request.client = client
+        request.client_id = client.client_id
+        return True
+
+    def authenticate_client_id(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Identify a public client by its id alone."""
+        if client_id is None:
+            client_id, _ = self._client_credentials(request)
+        client = self._client(client_id, request)
+        if client is None:
+            return False
+        if is_confidential(client):
+            # a confidential client must authenticate; its id alone proves nothing
+            return False
+        request.client = client
+        return True
+
+    def validate_client_id(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """Whether ``client_id`` names a known client."""
+        return self._client(client_id, request) is not None
+
+    # -- redirect URIs, scopes, grant and response types ---------------------------------
+
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Match ``redirect_uri`` exactly against the client's registered URIs (a loopback
+        URI may differ in port only); a client may provide ``validate_redirect_uri``."""
+        client = self._client(client_id, request)
+        if client is None:
+            return False
+        if hasattr(client, "validate_redirect_uri"):
+            return bool(client.validate_redirect_uri(redirect_uri))
+        registered = list(getattr(client, "redirect_uris", None) or [])
+        if redirect_uri in registered:
+            return True
+        return any(loopback_match(uri, redirect_uri) for uri in registered)
+
+    def get_default_redirect_uri(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """The client's ``default_redirect_uri``."""
+        client = self._client(client_id, request)
+        return getattr(client, "default_redirect_uri", None)
+
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """Scopes must lie within the client's ``default_scopes`` unless the client
+        provides ``validate_scopes``."""
+        if hasattr(client, "validate_scopes"):
+            return bool(client.validate_scopes(scopes))
+        return set(getattr(client, "default_scopes", None) or []).issuperset(scopes)
+
+    def get_default_scopes(
+        self, client_id: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        """The client's ``default_scopes``."""
+        client = self._client(client_id, request)
+        return list(getattr(client, "default_scopes", None) or [])
+
+    def validate_response_type(
+        self,
+        client_id: str,
+        response_type: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """``code`` and ``token`` unless the client restricts ``allowed_response_types``."""
+        if response_type not in DEFAULT_RESPONSE_TYPES:
+            return False
+        allowed = getattr(client, "allowed_response_types", None)
+        if allowed is not None:
+            return response_type in allowed
+        return True
+
+    def validate_grant_type(
+        self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The four RFC 6749 grant types unless the client restricts
+        ``allowed_grant_types``; the password grant needs a usergetter and the client
+        credentials grant a ``client.user``."""
+        if grant_type == "password" and self._usergetter is None:
+            return False
+        allowed = getattr(client, "allowed_grant_types", None)
+        if grant_type not in (allowed if allowed is not None else DEFAULT_GRANT_TYPES):
+            return False
+        if grant_type == "client_credentials":
+            if not hasattr(client, "user"):
+                log.debug("client credentials need a client.user")
+                return False
+            request.user = client.user
+        return True
+
+    # -- authorization codes -------------------------------------------------------------
+
+    def save_authorization_code(
+        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Pass the new code to the grantsetter."""
+        if self._grantsetter is None:
+            raise RuntimeError("register a grantsetter to issue authorization codes")
+        drop_wire_user(request)
+        self._grantsetter(client_id, code, request, *args, **kwargs)
+        return getattr(request.client, "default_redirect_uri", None)
+
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The code must exist for this client, be unexpired and unused; a replayed code
+        revokes what was issued from it when the storage can tell."""
+        grant = self._grant(client.client_id, code, request)
+        if not grant:
+            return False
+        grant_client = getattr(grant, "client_id", None)
+        if grant_client is not None and grant_client != client.client_id:
+            return False
+        if is_expired(getattr(grant, "expires", None)):
+            return False
+        redeem = getattr(grant, "redeem", None)
+        if redeem is not None and not redeem():
+            log.warning("an authorization code was replayed; revoking what it issued")
+            revoke = getattr(grant, "revoke_issued_tokens", None)
+            if revoke is not None:
+                revoke()
+            return False
+        request.user = grant.user
+        request.scopes = grant.scopes
+        request.grant = grant
+        return True
+
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        """The token request's ``redirect_uri`` must be the one the code was issued for;
+        a grant may provide ``validate_redirect_uri``."""
+        client = client or self._client(client_id, request)
+        grant = self._grant(client.client_id, code, request)
+        if not grant:
+            return False
+        if hasattr(grant, "validate_redirect_uri"):
+            return bool(grant.validate_redirect_uri(redirect_uri))
+        stored = getattr(grant, "redirect_uri", None)
+        if getattr(request, "using_default_redirect_uri", False) and not stored:
+            return True
+        return bool(stored == redirect_uri)
+
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        """Delete the used code (storage with ``redeem()`` marked it used already)."""
+        grant = self._grant(client_id, code, request)
+        if grant and not hasattr(grant, "redeem"):
+            grant.delete()
+
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        """PKCE is required from public clients (``OAUTH2_PROVIDER_PKCE_REQUIRED``
+        widens this to all clients or switches it off), except with 0.9.6 grant storage,
+        which cannot keep a challenge."""
+        if self.pkce_required_for == "none":
+            return False
+        if request.code is not None:  # token endpoint
+            grant = self._grant(client_id, request.code, request)
+            if grant and not rfc7636.stores_challenge(grant):
+                return False
+        if self.pkce_required_for == "all":
+            return True
+        client = self._client(client_id, request)
+        return client is not None and not is_confidential(client)
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        """The stored challenge; a verifier for a code stored without one is refused."""
+        grant = self._grant(request.client_id, code, request)
+        if not grant or not rfc7636.stores_challenge(grant):
+            return None
+        challenge = grant.code_challenge
+        if challenge is None and request.code_verifier is not None:
+            raise errors.InvalidGrantError(
+                request=request,
+                description="A code_verifier was sent for a code issued without PKCE.",
+            )
+        return challenge  # type: ignore[no-any-return]
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        """The stored challenge method (``plain`` when the grant stored none)."""
+        grant = self._grant(request.client_id, code, request)
+        if not grant:
+            return None
+        return getattr(grant, "code_challenge_method", None) or "plain"
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def save_bearer_token(
+        self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Rotate the refresh token just used (when the storage can) and save the new
+        token with the tokensetter."""
+        if self._tokensetter is None:
+            raise RuntimeError("register a tokensetter to issue tokens")
+        drop_wire_user(request)
+        old = getattr(request, "refresh_token_object", None)
+        rotate = getattr(old, "rotate", None)
+        if rotate is not None and not rotate():
+            revoke = getattr(old, "revoke_family", None)
+            if revoke is not None:
+                revoke()
+            raise errors.InvalidGrantError(request=request, description="Refresh token reused.")
+        self._tokensetter(token, request, *args, **kwargs)
+        return getattr(request.client, "default_redirect_uri", None)
+
+    def validate_bearer_token(self, token: str | None, scopes: Any, request: Any) -> bool:
+        """The token must exist, be unexpired and unrevoked, and carry every scope asked
+        for; on success ``request`` gets ``access_token``, ``user``, ``client``, ``scopes``."""
+        if not token:
+            request.error_message = "Bearer token not found."
+            return False
+        tok = self._tokengetter(access_token=token)
+        if not tok:
+            request.error_message = "Bearer token not found."
+            return False
+        if getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
+            request.error_message = "Bearer token is expired."
+            return False
+        if scopes and not set(tok.scopes or ()).issuperset(scopes):
+            request.error_message = "Bearer token scope not valid."
+            request.insufficient_scope = True
+            return False
+        request.access_token = tok
+        request.user = getattr(tok, "user", None)
+        request.scopes = scopes
+        if hasattr(tok, "client"):
+            request.client = tok.client
+        elif hasattr(tok, "client_id"):
+            request.client = self._clientgetter(tok.client_id)
+        return True
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The refresh token must belong to ``client`` and not be revoked; presenting a
+        rotated one revokes its family when the storage supports it."""
+        tok = self._tokengetter(refresh_token=refresh_token)
+        if not tok or tok.client_id != client.client_id:
+            return False
+        if getattr(tok, "revoked", False):
+            log.warning("a rotated refresh token was presented again; revoking its family")
+            revoke = getattr(tok, "revoke_family", None)
+            if revoke is not None:
+                revoke()
+            return False
+        request.client_id = tok.client_id
+        request.user = tok.user
+        request.refresh_token_object = tok
+        return True
+
+    def get_original_scopes(
+        self, refresh_token: str, request: Any, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        """The scopes the refresh token was issued with."""
+        tok = getattr(request, "refresh_token_object", None) or self._tokengetter(
+            refresh_token=refresh_token
+        )
+        return list(tok.scopes)
+
+    def confirm_scopes(
+        self, refresh_token: str, scopes: list[str], request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Whether ``scopes`` equal the refresh token's (kept for old oauthlib callers)."""
+        if not scopes:
+            return True
+        tok = self._tokengetter(refresh_token=refresh_token)
+        return bool(tok) and set(tok.scopes) == set(scopes)
+
+    def validate_user(
+        self, username: str, password: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Check the password with the usergetter and attach the user to the request."""
+        if self._usergetter is None:
+            return False
+        user = self._usergetter(username, password, client, request, *args, **kwargs)
+        if not user:
+            return False
+        request.user = user
+        return True
+
+    def _find_token(self, token: str, token_type_hint: str | None) -> Any:
+        if token_type_hint in ("access_token", "refresh_token"):
+            found = self._tokengetter(**{token_type_hint: token})
+            if found:
+                return found
+        return self._tokengetter(access_token=token) or self._tokengetter(refresh_token=token)
+
+    def revoke_token(
+        self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Revoke an access or refresh token of the requesting client (RFC 7009)."""
+        tok = self._find_token(token, token_type_hint)
+        client = getattr(request, "client", None)
+        if not tok or (client is not None and tok.client_id != client.client_id):
+            request.error_message = "Invalid token supplied."
+            return False
+        request.client_id = tok.client_id
+        request.user = getattr(tok, "user", None)
+        revoke = getattr(tok, "revoke", None)
+        if revoke is not None:
+            revoke()
+        else:
+            tok.delete()
+        return True
+
+    def introspect_token(
+        self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """Claims of an active token (RFC 7662), or ``None`` if it is not active."""
+        tok = self._find_token(token, token_type_hint)
+        if not tok or getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
+            return None
+        claims: dict[str, Any] = {
+            "client_id": tok.client_id,
+            "scope": " ".join(tok.scopes or ()),
+            "token_type": "Bearer",
+        }
+        expires = getattr(tok, "expires", None)
+        if expires is not None:
+            from datetime import timezone
+
+            if expires.tzinfo is None:
+                expires = expires.replace(tzinfo=timezone.utc)
+            claims["exp"] = int(expires.timestamp())
+        user = getattr(tok, "user", None)
+        username = getattr(user, "username", None)
+        if username is not None:
+            claims["username"] = str(username)
+        return claims

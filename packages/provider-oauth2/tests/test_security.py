@@ -1,0 +1,386 @@
+"""The OAuth 2 items of SECURITY-DEFAULTS.md, each switched off where config allows."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+from oauth2_app import REDIRECT, Token
+from requests_oauthlib import OAuth2Session
+
+from conftest import Provider
+
+
+def authorize_url(provider: Provider, client_id: str = "confidential", **params: str) -> str:
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT}
+    query.update(params)
+    return (
+        provider.url
+        + "/oauth/authorize?"
+        + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+    )
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def redeem(
+    provider: Provider, code: str, client: str = "confidential", **extra: str
+) -> requests.Response:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    data.update(extra)
+    secret = provider.store.clients[client].client_secret
+    if secret:
+        return requests.post(
+            provider.url + "/oauth/token", data=data, auth=(client, secret), timeout=10
+        )
+    data["client_id"] = client
+    return requests.post(provider.url + "/oauth/token", data=data, timeout=10)
+
+
+# 1. redirect_uri matched exactly; errors never go to an unvalidated URI -----------------
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://evil.example/authorized",
+        REDIRECT + "/extra",
+        REDIRECT + "?x=1",
+        "http://127.0.0.1:8000/AUTHORIZED",
+    ],
+)
+def test_unregistered_redirect_uri_shows_the_error_page(
+    provider: Provider, redirect_uri: str
+) -> None:
+    resp = requests.get(
+        authorize_url(provider, redirect_uri=redirect_uri), allow_redirects=False, timeout=10
+    )
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/oauth/errors?")
+    assert "evil" not in resp.headers["Location"]
+
+
+def test_unknown_client_shows_the_error_page(provider: Provider) -> None:
+    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    assert resp.headers["Location"].startswith("/oauth/errors?error=invalid_")
+
+
+def test_error_endpoint_config(make_provider: Any) -> None:
+    provider = make_provider(OAUTH2_PROVIDER_ERROR_ENDPOINT="errors")
+    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    assert resp.headers["Location"].startswith("/oauth/errors?")
+    provider = make_provider(OAUTH2_PROVIDER_ERROR_URI="https://help.example/oauth")
+    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    assert resp.headers["Location"].startswith("https://help.example/oauth?error=")
+
+
+def test_loopback_redirect_may_change_port_only(provider: Provider) -> None:
+    ok = requests.get(
+        authorize_url(
+            provider,
+            "public",
+            redirect_uri="http://127.0.0.1:5555/cb",
+            code_challenge=s256("v" * 43),
+            code_challenge_method="S256",
+        ),
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert ok.status_code == 200
+    other_path = requests.get(
+        authorize_url(provider, "public", redirect_uri="http://127.0.0.1:5555/other"),
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert other_path.headers["Location"].startswith("/oauth/errors?")
+
+
+def test_denied_goes_back_to_the_validated_uri(provider: Provider) -> None:
+    url = authorize_url(provider, scope="email", state="st")
+    params = provider.callback_params(url, allow=False)
+    assert params == {"error": "access_denied", "state": "st"}
+
+
+# 2. codes: long, single use, bound to client and redirect_uri, short-lived ------------
+
+
+def get_code(provider: Provider, client: str = "confidential", **params: str) -> str:
+    return provider.callback_params(authorize_url(provider, client, scope="email", **params))[
+        "code"
+    ]
+
+
+def test_code_entropy(provider: Provider) -> None:
+    assert len(get_code(provider)) >= 22  # 30 chars of 62 symbols: > 128 bits
+
+
+def test_replayed_code_fails_and_revokes_its_tokens(provider: Provider) -> None:
+    code = get_code(provider)
+    first = redeem(provider, code)
+    assert first.status_code == 200
+    again = redeem(provider, code)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    api = requests.get(
+        provider.url + "/api/me",
+        headers={"Authorization": "Bearer " + first.json()["access_token"]},
+        timeout=10,
+    )
+    assert api.status_code == 401
+
+
+def test_code_is_bound_to_its_client_and_redirect_uri(provider: Provider) -> None:
+    code = get_code(provider)
+    stolen = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert stolen.json()["error"] in ("invalid_grant", "unauthorized_client")
+    code = get_code(provider)
+    other = redeem(provider, code, redirect_uri="http://127.0.0.1:8000/elsewhere")
+    assert other.json()["error"] in ("invalid_grant", "invalid_request")
+
+
+@pytest.mark.parametrize("aware", [False, True])
+def test_expired_code(provider: Provider, aware: bool) -> None:
+    code = get_code(provider)
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    provider.store.grants[code].expires = past if aware else past.replace(tzinfo=None)
+    assert redeem(provider, code).json()["error"] == "invalid_grant"
+
+
+# 3. PKCE ------------------------------------------------------------------------------
+
+
+def test_public_client_must_use_pkce(provider: Provider) -> None:
+    params = provider.callback_params(authorize_url(provider, "public", scope="email"))
+    assert params["error"] == "invalid_request"
+
+
+def test_pkce_required_can_be_switched_off(make_provider: Any) -> None:
+    provider = make_provider(OAUTH2_PROVIDER_PKCE_REQUIRED="none")
+    code = get_code(provider, "public")
+    assert redeem(provider, code, "public").status_code == 200
+
+
+def test_pkce_can_be_required_from_every_client(make_provider: Any) -> None:
+    provider = make_provider(OAUTH2_PROVIDER_PKCE_REQUIRED="all")
+    params = provider.callback_params(authorize_url(provider, scope="email"))
+    assert params["error"] == "invalid_request"
+
+
+def test_wrong_and_missing_verifier(provider: Provider) -> None:
+    verifier = "a" * 64
+    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
+    assert (
+        redeem(provider, code, "public", code_verifier="b" * 64).json()["error"] == "invalid_grant"
+    )
+    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
+    assert redeem(provider, code, "public").json()["error"] == "invalid_request"
+    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
+    assert redeem(provider, code, "public", code_verifier=verifier).status_code == 200
+
+
+def test_verifier_without_a_challenge_is_a_downgrade(provider: Provider) -> None:
+    code = get_code(provider)
+    resp = redeem(provider, code, code_verifier="c" * 64)
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_grant"
+
+
+def test_plain_is_refused_unless_configured(make_provider: Any) -> None:
+    provider = make_provider()
+    params = provider.callback_params(
+        authorize_url(provider, "public", code_challenge="p" * 43, code_challenge_method="plain")
+    )
+    assert params["error"] == "invalid_request"
+    params = provider.callback_params(authorize_url(provider, "public", code_challenge="p" * 43))
+    assert params["error"] == "invalid_request"
+    provider = make_provider(OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN=True)
+    code = get_code(provider, "public", code_challenge="p" * 43, code_challenge_method="plain")
+    assert redeem(provider, code, "public", code_verifier="p" * 43).status_code == 200
+
+
+# 4. refresh rotation: see test_flows.test_refresh_rotates_and_detects_reuse -------------
+
+
+def test_rotation_can_be_switched_off(make_provider: Any) -> None:
+    provider = make_provider(OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS=False)
+    token = redeem(provider, get_code(provider)).json()
+    new = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    ).json()
+    assert "refresh_token" not in new or new["refresh_token"] == token["refresh_token"]
+
+
+# 6. bearer tokens only from the Authorization header ------------------------------------
+
+
+def issue(provider: Provider, scopes: list[str], expires: datetime | None = None) -> str:
+    token = Token(
+        provider.store,
+        "tok-" + "-".join(scopes),
+        None,
+        "confidential",
+        scopes,
+        expires,
+        provider.store.alice,
+        provider.store.clients["confidential"],
+    )
+    provider.store.tokens[token.access_token] = token
+    return token.access_token
+
+
+def test_token_in_query_is_ignored_unless_configured(make_provider: Any) -> None:
+    provider = make_provider()
+    token = issue(provider, ["email"])
+    assert (
+        requests.get(provider.url + "/api/me?access_token=" + token, timeout=10).status_code == 401
+    )
+    provider = make_provider(OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY=True)
+    token = issue(provider, ["email"])
+    assert (
+        requests.get(provider.url + "/api/me?access_token=" + token, timeout=10).status_code == 200
+    )
+
+
+# 7. token responses are not cached ------------------------------------------------------
+
+
+def test_token_responses_are_not_cached(provider: Provider) -> None:
+    ok = redeem(provider, get_code(provider))
+    bad = redeem(provider, "nope")
+    for resp in (ok, bad):
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["Pragma"] == "no-cache"
+
+
+# 8. consent pages cannot be framed and get no CORS --------------------------------------
+
+
+def test_consent_page_headers(provider: Provider) -> None:
+    @provider.app.after_request
+    def permissive_cors(resp: Any) -> Any:
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+    page = requests.get(authorize_url(provider, scope="email"), timeout=10)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+# 9. redirects after POST are 302 --------------------------------------------------------
+
+
+def test_redirect_after_post_is_302(provider: Provider) -> None:
+    resp = provider.consent(authorize_url(provider, scope="email"))
+    assert resp.status_code == 302
+
+
+# 11. client secrets compared in constant time ---------------------------------------------
+
+
+def test_secret_is_compared_with_compare_digest(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hmac
+
+    from flask_oauthlib_provider_oauth2 import validator
+
+    calls: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append(a)
+        return real(a, b)
+
+    monkeypatch.setattr(validator.hmac, "compare_digest", spy)
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code == 200 and calls == [b"m-secret"]
+
+
+# 12. no credential in the logs ---------------------------------------------------------------
+
+
+def test_no_credentials_in_logs(provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
+        url, _ = sess.authorization_url(provider.url + "/oauth/authorize")
+        code = provider.callback_params(url)["code"]
+        token = sess.fetch_token(provider.url + "/oauth/token", code=code, client_secret="s3cret")
+        requests.get(
+            provider.url + "/api/me",
+            headers={"Authorization": "Bearer " + token["access_token"]},
+            timeout=10,
+        )
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("flask_oauthlib")]
+    for secret in (code, token["access_token"], token["refresh_token"], "s3cret"):
+        assert not any(secret in message for message in ours)
+
+
+# bearer errors (RFC 6750) -------------------------------------------------------------------
+
+
+def test_missing_expired_and_insufficient_tokens(provider: Provider) -> None:
+    none = requests.get(provider.url + "/api/me", timeout=10)
+    assert none.status_code == 401 and none.headers["WWW-Authenticate"].startswith("Bearer")
+    assert none.json()["error"] == "invalid_token"
+    expired = issue(
+        provider, ["email"], datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
+    )
+    resp = requests.get(
+        provider.url + "/api/me", headers={"Authorization": "Bearer " + expired}, timeout=10
+    )
+    assert resp.status_code == 401
+    narrow = issue(provider, ["email"])
+    resp = requests.get(
+        provider.url + "/api/profile", headers={"Authorization": "Bearer " + narrow}, timeout=10
+    )
+    assert resp.status_code == 403 and resp.json()["error"] == "insufficient_scope"
+    for header in ("Bearer", "Basic abc", "Bearer a b", "bearer", ""):
+        resp = requests.get(provider.url + "/api/me", headers={"Authorization": header}, timeout=10)
+        assert resp.status_code == 401
+
+
+def test_bad_bodies_are_invalid_request(provider: Provider) -> None:
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data=b"grant_type=client_credentials&x=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_request"
+    dup = requests.post(
+        provider.url + "/oauth/token",
+        data="grant_type=client_credentials&grant_type=password",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert dup.status_code == 400
+    bad_basic = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic !!!notbase64"},
+        timeout=10,
+    )
+    assert bad_basic.status_code == 401 and bad_basic.json()["error"] == "invalid_client"

@@ -1,0 +1,1 @@
+"""``flask_oauthlib.contrib``: bindings and ready-made remote apps."""

@@ -1,0 +1,13 @@
+"""``flask_oauthlib.provider.oauth1`` (distribution ``flask-oauthlib-provider-oauth1``)."""
+
+from __future__ import annotations
+
+from .._install import import_distribution
+
+import_distribution(
+    "flask_oauthlib_provider_oauth1", "flask-oauthlib[oauth1]", "The OAuth 1 provider"
+)
+
+from flask_oauthlib_provider_oauth1 import OAuth1Provider, OAuth1RequestValidator  # noqa: E402
+
+__all__ = ["OAuth1Provider", "OAuth1RequestValidator"]
