@@ -135,3 +135,36 @@ def test_oauth1_login(serve: Callable[[Flask], str]) -> None:
     tc, done = log_in(client)
     assert done.get_json() == {"ok": True}
     assert tc.get("/me1").get_json()["user"] == "alice"
+
+
+def test_oidc_factory_logs_in_against_our_provider(serve: Callable[[Flask], str]) -> None:
+    apps = pytest.importorskip("flask_oauthlib.contrib.apps")
+    app, oauth, _ = oauth2_app.create_app()
+    url = serve(app)
+    app.config["OAUTH2_PROVIDER_ISSUER"] = url
+    app.add_url_rule(
+        "/.well-known/openid-configuration",
+        "openid_configuration",
+        oauth.metadata_handler(lambda: None),
+    )
+    client = Flask("oidc_client")
+    client.secret_key = "k"
+    client.config.update(
+        SERVER_NAME="127.0.0.1:8000", DEMO_CONSUMER_KEY="confidential", DEMO_CONSUMER_SECRET="s3cret"
+    )
+    remote = apps.oidc("demo", url + "/.well-known/openid-configuration", scope=("email",))
+    dev = remote.register_to(OAuth(client), base_url=url + "/")
+
+    @client.route("/login")
+    def login() -> Any:
+        return dev.authorize(callback=url_for("authorized", _external=True))
+
+    @client.route("/authorized")
+    def authorized() -> Any:
+        session["token"] = dev.authorized_response()
+        return jsonify(dev.get("api/me", token=session["token"]).data)
+
+    tc, done = log_in(client)
+    assert done.get_json() == {"username": "alice", "client": "confidential"}
+    with client.test_request_context():
+        assert dev.issuer == url

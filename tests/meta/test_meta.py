@@ -78,3 +78,20 @@ def test_other_import_errors_propagate(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ModuleNotFoundError) as info:
         import_distribution("flask_oauthlib_client", "flask-oauthlib-client", "x")
     assert info.value.name == "a_dependency"
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "extra"),
+    [
+        ("bind_sqlalchemy", "flask_oauthlib_contrib_sqla", "sqla"),
+        ("bind_cache_grant", "flask_oauthlib_contrib_cache", "cache"),
+    ],
+)
+def test_contrib_bindings_are_lazy_with_an_install_hint(name: str, module: str, extra: str) -> None:
+    import flask_oauthlib.contrib.oauth2 as contrib
+
+    if importlib.util.find_spec(module) is not None:
+        assert getattr(contrib, name) is getattr(importlib.import_module(module), name)
+    else:
+        with pytest.raises(ImportError, match=rf'pip install "flask-oauthlib\[{extra}\]"'):
+            getattr(contrib, name)

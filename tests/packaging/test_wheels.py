@@ -146,7 +146,11 @@ def test_meta_all_serves_every_documented_import_path(tmp_path: Path, wheelhouse
         from flask_oauthlib.provider.oauth1 import OAuth1Provider as P1
         from flask_oauthlib.provider.oauth2 import OAuth2Provider as P2
         from flask_oauthlib.utils import extract_params, create_response, to_bytes, decode_base64
-        import flask_oauthlib.contrib
+        from flask_oauthlib.contrib.oauth2 import bind_sqlalchemy, bind_cache_grant
+        from flask_oauthlib.contrib.cache import Cache
+        from flask_oauthlib.contrib.apps import (
+            douban, dropbox, facebook, github, google, linkedin, twitter, weibo,
+        )
         result["version"] = version("flask-oauthlib")
         result["client_module"] = OAuth.__module__
         result["same"] = P1 is OAuth1Provider and P2 is OAuth2Provider

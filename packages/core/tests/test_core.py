@@ -51,9 +51,15 @@ def test_extract_params_ignores_other_bodies(app: Flask) -> None:
 
 
 def test_extract_params_rejects_non_utf8(app: Flask) -> None:
-    with app.test_request_context(
-        "/token", method="POST", data=b"a=\xff", content_type="application/x-www-form-urlencoded"
-    ), pytest.raises(BadRequestBody):
+    with (
+        app.test_request_context(
+            "/token",
+            method="POST",
+            data=b"a=\xff",
+            content_type="application/x-www-form-urlencoded",
+        ),
+        pytest.raises(BadRequestBody),
+    ):
         extract_params()
 
 
@@ -68,7 +74,9 @@ def test_extract_params_honours_proxy_headers(app: Flask) -> None:
         return ""
 
     app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    app.test_client().get("/x", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "id.example"})
+    app.test_client().get(
+        "/x", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "id.example"}
+    )
     assert seen["uri"] == "https://id.example/x"
 
 

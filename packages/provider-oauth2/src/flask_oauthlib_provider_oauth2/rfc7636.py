@@ -27,16 +27,12 @@ LEGACY_GRANT_WARNING = (
     " code_challenge and code_challenge_method in the grantsetter and expose them on the"
     " grant (the bundled SQLAlchemy models and cache binding do)."
 )
-_warned = False
-
-
-def stores_challenge(grant: Any) -> bool:
-    """Whether ``grant`` comes from storage that keeps PKCE challenges; warn once if not."""
-    global _warned
+def stores_challenge(grant: Any, warn: bool) -> bool:
+    """Whether ``grant`` comes from storage that keeps PKCE challenges; if not, log the
+    warning when ``warn`` is true (the validator asks once)."""
     if hasattr(grant, "code_challenge"):
         return True
-    if not _warned:
-        _warned = True
+    if warn:
         log.warning(LEGACY_GRANT_WARNING)
     return False
 

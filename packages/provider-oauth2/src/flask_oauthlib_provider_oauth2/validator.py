@@ -114,6 +114,7 @@ class OAuth2RequestValidator(RequestValidator):
         self._grantsetter = grantsetter
         #: set by the provider from ``OAUTH2_PROVIDER_PKCE_REQUIRED``
         self.pkce_required_for: str = "public"
+        self._legacy_grants_seen = False
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -136,6 +137,13 @@ class OAuth2RequestValidator(RequestValidator):
         grant = self._grantgetter(client_id=client_id, code=code)
         request._grant, request._grant_code = grant, code
         return grant
+
+    def _stores_challenge(self, grant: Any) -> bool:
+        """Whether the grant storage keeps PKCE challenges (warns once if it does not)."""
+        keeps = rfc7636.stores_challenge(grant, warn=not self._legacy_grants_seen)
+        if not keeps:
+            self._legacy_grants_seen = True
+        return keeps
 
     def _client_credentials(self, request: Any) -> tuple[str | None, str | None]:
         client_id, secret = basic_credentials(request.headers)
@@ -165,16 +173,18 @@ class OAuth2RequestValidator(RequestValidator):
         client = self._client(client_id, request)
         if client is None:
             return False
-        expected = getattr(client, "client_secret", None)
-        if expected is not None:
-            check = getattr(client, "check_client_secret", None)
-            if check is not None:
-                ok = bool(check(secret or ""))
-            else:
-                ok = hmac.compare_digest(str(expected).encode(), str(secret or "").encode())
-            if not ok:
-                log.debug("client authentication failed")
-                return False
+        check = getattr(client, "check_client_secret", None)
+        if check is not None:
+            ok = bool(check(secret or ""))
+        else:
+            expected = getattr(client, "client_secret", None)
+            # RFC 6749 2.3.1: a client with an empty secret may omit it
+            ok = expected is None or hmac.compare_digest(
+                str(expected).encode(), str(secret or "").encode()
+            )
+        if not ok:
+            log.debug("client authentication failed")
+            return False
         request.client = client
         request.client_id = client.client_id
         return True
@@ -355,7 +365,7 @@ class OAuth2RequestValidator(RequestValidator):
             return False
         if request.code is not None:  # token endpoint
             grant = self._grant(client_id, request.code, request)
-            if grant and not rfc7636.stores_challenge(grant):
+            if grant and not self._stores_challenge(grant):
                 return False
         if self.pkce_required_for == "all":
             return True
@@ -365,7 +375,7 @@ class OAuth2RequestValidator(RequestValidator):
     def get_code_challenge(self, code: str, request: Any) -> str | None:
         """The stored challenge; a verifier for a code stored without one is refused."""
         grant = self._grant(request.client_id, code, request)
-        if not grant or not rfc7636.stores_challenge(grant):
+        if not grant or not self._stores_challenge(grant):
             return None
         challenge = grant.code_challenge
         if challenge is None and request.code_verifier is not None:

@@ -1,0 +1,105 @@
+"""Ready-made remote apps for well-known providers, for the flask-oauthlib client::
+
+    from flask_oauthlib.contrib.apps import github
+
+    github.register_to(oauth, scope=["user:email"])
+
+Credentials come from ``app.config["<NAME>_CONSUMER_KEY"]`` and
+``["<NAME>_CONSUMER_SECRET"]``, read when the app is used. Every factory is one entry of
+:data:`~.providers.PROVIDERS`; :func:`oidc` builds one for any OpenID Connect provider
+from its discovery document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .factory import Provider, RemoteAppFactory
+from .providers import PROVIDERS
+
+__all__ = [
+    "PROVIDERS",
+    "Provider",
+    "RemoteAppFactory",
+    "apple",
+    "auth0",
+    "bitbucket",
+    "discord",
+    "douban",
+    "dropbox",
+    "facebook",
+    "github",
+    "gitlab",
+    "google",
+    "linkedin",
+    "microsoft",
+    "oidc",
+    "okta",
+    "reddit",
+    "slack",
+    "spotify",
+    "strava",
+    "twitch",
+    "twitter",
+    "weibo",
+]
+
+_FACTORIES = {provider.name: RemoteAppFactory(provider) for provider in PROVIDERS}
+
+apple = _FACTORIES["apple"]
+auth0 = _FACTORIES["auth0"]
+bitbucket = _FACTORIES["bitbucket"]
+discord = _FACTORIES["discord"]
+douban = _FACTORIES["douban"]
+dropbox = _FACTORIES["dropbox"]
+facebook = _FACTORIES["facebook"]
+github = _FACTORIES["github"]
+gitlab = _FACTORIES["gitlab"]
+google = _FACTORIES["google"]
+linkedin = _FACTORIES["linkedin"]
+microsoft = _FACTORIES["microsoft"]
+okta = _FACTORIES["okta"]
+reddit = _FACTORIES["reddit"]
+slack = _FACTORIES["slack"]
+spotify = _FACTORIES["spotify"]
+strava = _FACTORIES["strava"]
+twitch = _FACTORIES["twitch"]
+twitter = _FACTORIES["twitter"]
+weibo = _FACTORIES["weibo"]
+
+
+class _OIDCFactory(RemoteAppFactory):
+    def __init__(self, name: str, server_metadata_url: str, scope: tuple[str, ...]) -> None:
+        super().__init__(
+            Provider(
+                name,
+                authorize_url="",
+                access_token_url="",
+                default_scope=scope,
+                docs=f"an OpenID Connect provider ({server_metadata_url})",
+            )
+        )
+        self.server_metadata_url = server_metadata_url
+
+    def _kwargs(self, name: str, given: dict[str, Any]) -> dict[str, Any]:
+        kwargs = super()._kwargs(name, given)
+        kwargs.update(authorize_url=None, access_token_url=None, base_url=kwargs["base_url"])
+        kwargs.setdefault("server_metadata_url", self.server_metadata_url)
+        return kwargs
+
+
+def oidc(
+    name: str,
+    server_metadata_url: str,
+    scope: tuple[str, ...] = ("openid", "email", "profile"),
+) -> RemoteAppFactory:
+    """A factory for any OpenID Connect provider, configured from its discovery document
+    (``.../.well-known/openid-configuration``) on first use: endpoints and issuer (the
+    callback's ``iss`` is then checked)::
+
+        corp = oidc("corp", "https://id.corp.example/.well-known/openid-configuration")
+        corp.register_to(oauth)  # credentials from CORP_CONSUMER_KEY / _SECRET
+
+    .. versionadded:: 1.0
+    """
+    return _OIDCFactory(name, server_metadata_url, tuple(scope))

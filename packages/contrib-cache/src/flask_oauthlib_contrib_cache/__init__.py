@@ -1,0 +1,29 @@
+"""Cache bindings for the flask-oauthlib providers: OAuth 2 grants and OAuth 1 nonces
+in Redis, memcached, files or memory, shared by every worker and never unpickled."""
+
+from __future__ import annotations
+
+from .backends import (
+    FileSystemBackend,
+    MemcacheBackend,
+    NullBackend,
+    RedisBackend,
+    SimpleBackend,
+)
+from .cache import CONFIG_KEYS, Cache
+from .grants import CachedGrant, UserRef, bind_cache_grant
+from .nonces import bind_cache_nonce
+
+__all__ = [
+    "CONFIG_KEYS",
+    "Cache",
+    "CachedGrant",
+    "FileSystemBackend",
+    "MemcacheBackend",
+    "NullBackend",
+    "RedisBackend",
+    "SimpleBackend",
+    "UserRef",
+    "bind_cache_grant",
+    "bind_cache_nonce",
+]

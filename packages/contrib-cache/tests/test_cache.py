@@ -1,0 +1,232 @@
+"""bind_cache_grant and bind_cache_nonce on real Redis, real memcached, files and memory."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from oauth1_app import CLIENT_KEY, CLIENT_SECRET
+from oauth1_app import create_app as create_oauth1_app
+from oauth2_app import REDIRECT
+from oauth2_app import create_app as create_oauth2_app
+from requests_oauthlib import OAuth1, OAuth2Session
+
+from flask_oauthlib_contrib_cache import Cache, UserRef, bind_cache_grant, bind_cache_nonce
+from flask_oauthlib_core import StorageUnavailable
+
+
+def reachable(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+def need(port: int, name: str) -> None:
+    if not reachable(port):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not running on 127.0.0.1:{port}; .ci/run starts it")
+        pytest.skip(f"{name} is not running on 127.0.0.1:{port} (CI runs these)")
+
+
+def backend_config(kind: str, tmp_path: Path) -> dict[str, Any]:
+    prefix = "t" + uuid.uuid4().hex[:8] + ":"
+    if kind == "redis":
+        need(6379, "Redis")
+        return {
+            "OAUTH2_CACHE_TYPE": "redis",
+            "OAUTH2_CACHE_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "OAUTH2_CACHE_KEY_PREFIX": prefix,
+        }
+    if kind == "memcache":
+        need(11211, "memcached")
+        return {
+            "OAUTH2_CACHE_TYPE": "memcache",
+            "OAUTH2_CACHE_MEMCACHED_SERVERS": ["127.0.0.1:11211"],
+            "OAUTH2_CACHE_KEY_PREFIX": prefix,
+        }
+    if kind == "filesystem":
+        return {"OAUTH2_CACHE_TYPE": "filesystem", "OAUTH2_CACHE_DIR": str(tmp_path / "grants")}
+    return {"OAUTH2_CACHE_TYPE": kind}
+
+
+def provider(serve: Callable[[Flask], str], config: dict[str, Any]) -> tuple[str, Any]:
+    app, oauth, store = create_oauth2_app(**config)
+    bind_cache_grant(
+        app, oauth, lambda: store.alice, user_loader=lambda uid: store.alice if uid == 1 else None
+    )
+    return serve(app), store
+
+
+def get_code(url: str) -> str:
+    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"])
+    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
+    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert "code" in query, answer.headers["Location"]
+    return query["code"][0]
+
+
+def redeem(url: str, code: str) -> requests.Response:
+    return requests.post(
+        url + "/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    )
+
+
+@pytest.mark.parametrize("kind", ["simple", "filesystem", "redis", "memcache"])
+def test_authorization_code_flow(kind: str, serve: Callable[[Flask], str], tmp_path: Path) -> None:
+    url, _ = provider(serve, backend_config(kind, tmp_path))
+    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
+    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
+    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    token = sess.fetch_token(
+        url + "/oauth/token",
+        authorization_response=answer.headers["Location"],
+        client_secret="s3cret",
+    )
+    me = requests.get(
+        url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
+    )
+    assert me.json()["username"] == "alice"
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    assert redeem(url, code).json()["error"] == "invalid_grant"  # single use
+
+
+def test_null_cache_makes_codes_unusable(serve: Callable[[Flask], str], tmp_path: Path) -> None:
+    url, _ = provider(serve, backend_config("null", tmp_path))
+    assert redeem(url, get_code(url)).json()["error"] == "invalid_grant"
+
+
+def test_expiry_is_honoured(serve: Callable[[Flask], str], tmp_path: Path) -> None:
+    config = backend_config("redis", tmp_path) | {"OAUTH2_CACHE_DEFAULT_TIMEOUT": 1}
+    url, _ = provider(serve, config)
+    code = get_code(url)
+    time.sleep(1.5)
+    assert redeem(url, code).json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("kind", ["redis", "memcache", "filesystem"])
+def test_concurrent_redemptions_have_one_winner(
+    kind: str, serve: Callable[[Flask], str], tmp_path: Path
+) -> None:
+    url, store = provider(serve, backend_config(kind, tmp_path))
+    code = get_code(url)
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        statuses.append(redeem(url, code).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(200) == 1, statuses
+    assert len(store.tokens) == 1
+
+
+def test_redis_down_is_temporarily_unavailable(serve: Callable[[Flask], str]) -> None:
+    url, _ = provider(serve, {"OAUTH2_CACHE_TYPE": "redis", "OAUTH2_CACHE_REDIS_PORT": 1})
+    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
+    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
+    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    assert "error=temporarily_unavailable" in answer.headers["Location"]
+    resp = redeem(url, "some-code")
+    assert resp.status_code == 503 and resp.json()["error"] == "temporarily_unavailable"
+
+
+def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
+    need(6379, "Redis")
+    import redis
+
+    app, oauth, store = create_oauth2_app(**backend_config("redis", tmp_path))
+    cache = bind_cache_grant(app, oauth, lambda: store.alice)
+    client = app.test_client()
+    answer = client.post(
+        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}&scope=email",
+        data={"confirm": "yes"},
+    )
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    raw = redis.Redis(port=6379)
+    keys = [k.decode() for k in raw.keys(cache.cache.prefix + "*")]
+    assert len(keys) == 1 and code not in keys[0]
+    stored = raw.get(keys[0]).decode()
+    assert stored.startswith("{") and '"user_id": 1' in stored and code not in stored
+    with app.test_request_context():
+        grant = oauth.server.request_validator._grantgetter(client_id="confidential", code=code)
+    assert grant.user == UserRef(1) and grant.scopes == ["email"]
+
+
+def test_config_keys_fall_back_to_unprefixed(tmp_path: Path) -> None:
+    app = Flask("cfg")
+    app.config.update(
+        CACHE_TYPE="filesystem", CACHE_DIR=str(tmp_path), OAUTH2_CACHE_DEFAULT_TIMEOUT=7
+    )
+    cache = Cache(app, "OAUTH2")
+    assert cache.default_timeout == 7 and app.extensions["oauth2_cache"] is cache.cache
+    cache.set("k", "v")
+    assert cache.take("k") == "v" and cache.take("k") is None
+    with pytest.raises(RuntimeError, match="OAUTH2_CACHE_TYPE"):
+        Cache(Flask("none"), "OAUTH2")
+    bad = Flask("bad")
+    bad.config["OAUTH2_CACHE_TYPE"] = "mongo"
+    with pytest.raises(RuntimeError, match="not a cache type"):
+        Cache(bad, "OAUTH2")
+    broken = Flask("broken")
+    broken.config.update(OAUTH2_CACHE_TYPE="redis", OAUTH2_CACHE_REDIS_PORT=1)
+    with pytest.raises(StorageUnavailable):
+        Cache(broken, "OAUTH2").get("x")
+
+
+def test_nonce_replay_rejected_across_two_app_instances(serve: Callable[[Flask], str]) -> None:
+    need(6379, "Redis")
+    prefix = "n" + uuid.uuid4().hex[:8] + ":"
+    urls = []
+    for _ in range(2):
+        app, oauth, _ = create_oauth1_app(OAUTH1_CACHE_TYPE="redis", OAUTH1_CACHE_KEY_PREFIX=prefix)
+        bind_cache_nonce(app, oauth)
+        urls.append(serve(app))
+    from oauthlib.oauth1 import Client
+
+    client = Client(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        callback_uri="http://127.0.0.1:8000/authorized",
+        nonce="x" * 30,
+        timestamp=str(int(time.time())),
+    )
+    uri0, headers, _ = client.sign(urls[0] + "/oauth/request_token", http_method="POST")
+    first = requests.post(uri0, headers=headers, timeout=10)
+    assert first.status_code == 200
+    # the same signed request replayed to the other worker (same path, other port)
+    client_b = Client(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        callback_uri="http://127.0.0.1:8000/authorized",
+        nonce="x" * 30,
+        timestamp=client.timestamp,
+    )
+    uri1, headers_b, _ = client_b.sign(urls[1] + "/oauth/request_token", http_method="POST")
+    assert requests.post(uri1, headers=headers_b, timeout=10).status_code == 401
+    fresh = requests.post(
+        urls[1] + "/oauth/request_token",
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri="http://127.0.0.1:8000/authorized"),
+        timeout=10,
+    )
+    assert fresh.status_code == 200

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2 storage for the flask-oauthlib OAuth 2 provider.
+
+``bind_sqlalchemy`` registers the provider's getters and setters for your models; the
+ready mixins store credentials hashed and make codes and refresh tokens single use even
+under concurrent requests.
+"""
+
+from __future__ import annotations
+
+from .binding import SQLAlchemyBinding, bind_sqlalchemy
+from .hashing import hash_secret
+from .models import ClientMixin, GrantMixin, TokenMixin
+
+__all__ = [
+    "ClientMixin",
+    "GrantMixin",
+    "SQLAlchemyBinding",
+    "TokenMixin",
+    "bind_sqlalchemy",
+    "hash_secret",
+]

@@ -1,0 +1,272 @@
+"""``bind_sqlalchemy``: the provider's getters and setters on SQLAlchemy 2 models."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
+
+from flask_oauthlib_core import StorageUnavailable
+
+from .hashing import hash_secret
+
+__all__ = ["SQLAlchemyBinding", "bind_sqlalchemy"]
+
+log = logging.getLogger(__name__)
+
+#: authorization codes live this long (RFC 6749 4.1.2 recommends at most 10 minutes)
+GRANT_LIFETIME = timedelta(seconds=100)
+
+
+def _hashed(model: Any, column: str) -> bool:
+    """Whether ``model`` stores ``column`` hashed (the ready mixins) or in plaintext."""
+    return model is not None and hasattr(model, column + "_hash")
+
+
+def _user_fields(user: Any) -> dict[str, Any]:
+    """``user=`` for a mapped user object, ``user_id=`` for a stand-in with an ``id``
+    (such as the cache binding's ``UserRef``)."""
+    if user is None:
+        return {}
+    try:
+        inspect(user)
+    except NoInspectionAvailable:
+        return {"user_id": user.id}
+    return {"user": user}
+
+
+def _construct(model: Any, fields: dict[str, Any]) -> Any:
+    """Build a 0.9.6-style model: with all ``fields`` if its constructor takes them,
+    else with the mapped ones (``scope`` goes to a ``_scopes`` column if that is what the
+    model has)."""
+    try:
+        return model(**fields)
+    except TypeError:
+        mapped = set(inspect(model).attrs.keys())
+        if "scope" not in mapped and "_scopes" in mapped and "scope" in fields:
+            fields["_scopes"] = fields.pop("scope")
+        return model(**{key: value for key, value in fields.items() if key in mapped})
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SQLAlchemyBinding:
+    """The getters and setters ``bind_sqlalchemy`` registers, one per model given.
+
+    Works with the ready mixins of :mod:`.models` (hashed credentials, codes marked
+    redeemed, tokens revoked and rotated) and with models written as the 0.9.6 docs
+    show (plaintext columns; used codes and old tokens are deleted).
+
+    :param session: a ``Session``, ``scoped_session`` or Flask-SQLAlchemy ``db.session``.
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        user: Any = None,
+        client: Any = None,
+        token: Any = None,
+        grant: Any = None,
+        current_user: Callable[[], Any] | None = None,
+    ) -> None:
+        self.session = session
+        self.user_model = user
+        self.client_model = client
+        self.token_model = token
+        self.grant_model = grant
+        self.current_user = current_user
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _first(self, model: Any, **filters: Any) -> Any:
+        return self.session.execute(select(model).filter_by(**filters)).scalars().first()
+
+    def _user_for(self, request: Any) -> Any:
+        user = getattr(request, "user", None)
+        if user is None and self.current_user is not None:
+            user = self.current_user()
+        return user
+
+    # -- users and clients ------------------------------------------------------------------
+
+    def get_user(self, username: str, password: str, *args: Any, **kwargs: Any) -> Any:
+        """The user named ``username`` if ``user.check_password(password)``."""
+        user = self._first(self.user_model, username=username)
+        if user is not None and user.check_password(password):
+            return user
+        return None
+
+    def get_client(self, client_id: str) -> Any:
+        """The client with ``client_id``."""
+        return self._first(self.client_model, client_id=client_id)
+
+    # -- grants ----------------------------------------------------------------------------
+
+    def get_grant(self, client_id: str, code: str) -> Any:
+        """The code issued to ``client_id``."""
+        model = self.grant_model
+        if _hashed(model, "code"):
+            return self._first(model, client_id=client_id, code_hash=hash_secret(code))
+        return self._first(model, client_id=client_id, code=code)
+
+    def set_grant(
+        self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Store a new code for the current user."""
+        model = self.grant_model
+        user = self.current_user() if self.current_user is not None else request.user
+        fields: dict[str, Any] = {
+            "client_id": request.client.client_id,
+            "redirect_uri": request.redirect_uri,
+            "scope": " ".join(request.scopes or ()),
+            **_user_fields(user),
+        }
+        if _hashed(model, "code"):
+            grant = model(
+                code_hash=hash_secret(code["code"]),
+                expires=_now() + GRANT_LIFETIME,
+                code_challenge=request.code_challenge,
+                code_challenge_method=request.code_challenge_method,
+                **fields,
+            )
+        else:
+            expires = (_now() + GRANT_LIFETIME).replace(tzinfo=None)
+            grant = _construct(model, dict(fields, code=code["code"], expires=expires))
+        self.session.add(grant)
+        self.session.commit()
+        return grant
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def get_token(self, access_token: str | None = None, refresh_token: str | None = None) -> Any:
+        """The token with this access or refresh token."""
+        model = self.token_model
+        hashed = _hashed(model, "access_token")
+        if access_token:
+            if hashed:
+                return self._first(model, access_token_hash=hash_secret(access_token))
+            return self._first(model, access_token=access_token)
+        if refresh_token:
+            if hashed:
+                return self._first(model, refresh_token_hash=hash_secret(refresh_token))
+            return self._first(model, refresh_token=refresh_token)
+        return None
+
+    def set_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Store a new token for the request's client and user."""
+        model = self.token_model
+        user = self._user_for(request)
+        client = request.client
+        expires_at = _now() + timedelta(seconds=int(token.get("expires_in") or 3600))
+        if _hashed(model, "access_token"):
+            old = getattr(request, "refresh_token_object", None)
+            grant = getattr(request, "grant", None)
+            tok = model(
+                client_id=client.client_id,
+                **_user_fields(user),
+                token_type=token.get("token_type", "Bearer"),
+                access_token_hash=hash_secret(token["access_token"]),
+                refresh_token_hash=(
+                    hash_secret(token["refresh_token"]) if token.get("refresh_token") else None
+                ),
+                scope=token.get("scope", ""),
+                expires=expires_at,
+                family=old.family if old is not None else secrets.token_hex(16),
+                grant_id=getattr(grant, "id", None),
+            )
+        else:
+            tok = self._legacy_token(model, token, client, user, expires_at)
+        self.session.add(tok)
+        self.session.commit()
+        return tok
+
+    def _legacy_token(
+        self, model: Any, token: dict[str, Any], client: Any, user: Any, expires_at: datetime
+    ) -> Any:
+        """0.9.6 behaviour: one token per client and user; the old ones are deleted."""
+        if user is not None:
+            self.session.execute(
+                delete(model).where(model.client_id == client.client_id, model.user_id == user.id)
+            )
+        tok = _construct(model, dict(token))
+        tok.expires = expires_at.replace(tzinfo=None)
+        tok.client_id = client.client_id
+        if user is not None:
+            tok.user_id = user.id
+        return tok
+
+
+def _storage_guard(binding: SQLAlchemyBinding, f: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``f``; a database failure rolls back and becomes ``StorageUnavailable``."""
+
+    @functools.wraps(f)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            try:
+                binding.session.rollback()
+            except SQLAlchemyError:
+                log.warning("rollback failed after a database error", exc_info=True)
+            log.warning("database error in %s: %s", f.__name__, type(exc).__name__)
+            raise StorageUnavailable("the OAuth storage database failed") from exc
+
+    return guarded
+
+
+def bind_sqlalchemy(
+    provider: Any,
+    session: Any,
+    user: Any = None,
+    client: Any = None,
+    token: Any = None,
+    grant: Any = None,
+    current_user: Callable[[], Any] | None = None,
+) -> SQLAlchemyBinding:
+    """Register getters and setters on ``provider`` for the SQLAlchemy models given.
+
+    A model left out leaves its functions to you, and a function registered after this
+    call replaces the bound one::
+
+        bind_sqlalchemy(oauth, db.session, user=User, client=Client, token=Token,
+                        grant=Grant, current_user=current_user)
+
+    :param provider: the :class:`OAuth2Provider`.
+    :param session: a SQLAlchemy 2 ``Session``, ``scoped_session`` or Flask-SQLAlchemy
+        ``db.session``.
+    :param user: the user model (``username`` and ``check_password(password)``), for the
+        password grant.
+    :param client: the client model.
+    :param token: the token model.
+    :param grant: the grant (authorization code) model.
+    :param current_user: returns the logged-in user; needed with ``grant`` and for the
+        implicit grant.
+    :returns: the binding, whose methods are the registered functions.
+
+    Database failures roll the session back and are answered with
+    ``temporarily_unavailable`` (503) by the provider.
+    """
+    binding = SQLAlchemyBinding(session, user, client, token, grant, current_user)
+    provider._sqla_binding = binding
+    registrations: list[tuple[Any, str, Callable[..., Any]]] = [
+        (user, "usergetter", binding.get_user),
+        (client, "clientgetter", binding.get_client),
+        (token, "tokengetter", binding.get_token),
+        (token, "tokensetter", binding.set_token),
+        (grant, "grantgetter", binding.get_grant),
+        (grant, "grantsetter", binding.set_grant),
+    ]
+    for model, decorator, function in registrations:
+        if model is not None:
+            getattr(provider, decorator)(_storage_guard(binding, function))
+    if grant is not None and token is not None and hasattr(grant, "__token_model__"):
+        grant.__token_model__ = token
+    return binding

@@ -1,0 +1,217 @@
+"""Ready-made SQLAlchemy 2 mixins for the OAuth 2 provider's storage.
+
+Subclass them with your declarative base; each needs a ``user`` relationship to your
+user model, which the mixins declare from ``__user_model__`` (default ``"User"``) and
+``__user_table__`` (default ``"user"``)::
+
+    class Client(ClientMixin, Base):
+        __tablename__ = "oauth2_client"
+
+    class Grant(GrantMixin, Base):
+        __tablename__ = "oauth2_grant"
+
+    class Token(TokenMixin, Base):
+        __tablename__ = "oauth2_token"
+
+Credentials are stored hashed (SHA-256): ``Token.access_token_hash``,
+``Token.refresh_token_hash``, ``Grant.code_hash``, ``Client.client_secret_hash``. Codes
+are marked redeemed and tokens revoked instead of deleted, so a replayed code or a
+reused refresh token is recognised and what it issued is revoked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, object_session, relationship
+
+from flask_oauthlib_core import StorageUnavailable
+
+from .hashing import hash_secret, secret_matches
+
+__all__ = ["ClientMixin", "GrantMixin", "TokenMixin"]
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split() if value else []
+
+
+def _update(obj: Any, statement: Any) -> int:
+    """Run an UPDATE in ``obj``'s session and commit it; return the rows it changed."""
+    session = object_session(obj)
+    if session is None:
+        raise RuntimeError(f"{obj!r} is not attached to a session")
+    try:
+        result: Any = session.execute(statement)
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise StorageUnavailable("the OAuth storage database failed") from exc
+    return int(result.rowcount)
+
+
+class _UserMixin:
+    __user_model__: ClassVar[str] = "User"
+    __user_table__: ClassVar[str] = "user"
+    __user_key__: ClassVar[str] = "id"
+
+    @declared_attr
+    def user_id(cls) -> Mapped[Any]:
+        return mapped_column(
+            ForeignKey(f"{cls.__user_table__}.{cls.__user_key__}", ondelete="CASCADE"),
+            nullable=True,
+            index=True,
+        )
+
+    @declared_attr
+    def user(cls) -> Mapped[Any]:
+        return relationship(cls.__user_model__, lazy="joined")
+
+
+class ClientMixin(_UserMixin):
+    """A registered client. ``user`` is its owner, used by the client credentials grant."""
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_confidential: Mapped[bool] = mapped_column(Boolean, default=True)
+    redirect_uris_text: Mapped[str] = mapped_column("redirect_uris", Text, default="")
+    default_scopes_text: Mapped[str] = mapped_column("default_scopes", Text, default="")
+    allowed_grant_types_text: Mapped[str | None] = mapped_column(
+        "allowed_grant_types", Text, nullable=True
+    )
+    allowed_response_types_text: Mapped[str | None] = mapped_column(
+        "allowed_response_types", Text, nullable=True
+    )
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        """Registered redirect URIs, matched exactly."""
+        return _split(self.redirect_uris_text)
+
+    @redirect_uris.setter
+    def redirect_uris(self, uris: list[str]) -> None:
+        self.redirect_uris_text = " ".join(uris)
+
+    @property
+    def default_redirect_uri(self) -> str | None:
+        """The first registered redirect URI."""
+        uris = self.redirect_uris
+        return uris[0] if uris else None
+
+    @property
+    def default_scopes(self) -> list[str]:
+        """The scopes the client may ask for (and gets when it asks for none)."""
+        return _split(self.default_scopes_text)
+
+    @default_scopes.setter
+    def default_scopes(self, scopes: list[str]) -> None:
+        self.default_scopes_text = " ".join(scopes)
+
+    @property
+    def allowed_grant_types(self) -> list[str] | None:
+        """Grant types the client may use; ``None`` allows the provider's defaults."""
+        text = self.allowed_grant_types_text
+        return None if text is None else _split(text)
+
+    @allowed_grant_types.setter
+    def allowed_grant_types(self, types: list[str] | None) -> None:
+        self.allowed_grant_types_text = None if types is None else " ".join(types)
+
+    @property
+    def allowed_response_types(self) -> list[str] | None:
+        """Response types the client may use; ``None`` allows ``code`` and ``token``."""
+        text = self.allowed_response_types_text
+        return None if text is None else _split(text)
+
+    @allowed_response_types.setter
+    def allowed_response_types(self, types: list[str] | None) -> None:
+        self.allowed_response_types_text = None if types is None else " ".join(types)
+
+    def set_client_secret(self, secret: str | None) -> None:
+        """Store the hash of ``secret`` (``None`` for a public client)."""
+        self.client_secret_hash = hash_secret(secret) if secret else None
+
+    def check_client_secret(self, secret: str) -> bool:
+        """Whether ``secret`` is this client's secret (constant time)."""
+        return secret_matches(secret, self.client_secret_hash)
+
+
+class GrantMixin(_UserMixin):
+    """An authorization code, stored hashed, with its PKCE challenge."""
+
+    #: set by ``bind_sqlalchemy``: the token model, to revoke what a replayed code issued
+    __token_model__: ClassVar[Any] = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    code_challenge: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    code_challenge_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    redeemed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def scopes(self) -> list[str]:
+        return _split(self.scope)
+
+    def redeem(self) -> bool:
+        """Mark the code used, atomically: ``False`` if it already was (a replay)."""
+        cls = type(self)
+        statement = update(cls).where(cls.id == self.id, cls.redeemed.is_(False))
+        return _update(self, statement.values(redeemed=True)) == 1
+
+    def revoke_issued_tokens(self) -> None:
+        """Revoke every token issued from this code (after a replay)."""
+        token = self.__token_model__
+        if token is not None:
+            _update(self, update(token).where(token.grant_id == self.id).values(revoked=True))
+
+    def delete(self) -> None:
+        """Codes are kept, marked redeemed, so a replay is recognised."""
+        self.redeem()
+
+
+class TokenMixin(_UserMixin):
+    """A bearer token pair, stored hashed, in a rotation family."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    token_type: Mapped[str] = mapped_column(String(40), default="Bearer")
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, nullable=True
+    )
+    scope: Mapped[str] = mapped_column(Text, default="")
+    expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    family: Mapped[str] = mapped_column(String(64), index=True, default="")
+    grant_id: Mapped[int | None] = mapped_column(nullable=True, index=True)
+
+    @property
+    def scopes(self) -> list[str]:
+        return _split(self.scope)
+
+    def _mark_revoked(self, *criteria: Any) -> int:
+        return _update(self, update(type(self)).where(*criteria).values(revoked=True))
+
+    def revoke(self) -> None:
+        """Revoke this token (kept, marked, so a later use is recognised)."""
+        self._mark_revoked(type(self).id == self.id)
+
+    delete = revoke
+
+    def rotate(self) -> bool:
+        """Revoke this refresh token as it is exchanged, atomically: ``False`` if it was
+        revoked already (a reuse)."""
+        cls = type(self)
+        return self._mark_revoked(cls.id == self.id, cls.revoked.is_(False)) == 1
+
+    def revoke_family(self) -> None:
+        """Revoke every token descended from the same authorization."""
+        self._mark_revoked(type(self).family == self.family)

@@ -1,0 +1,209 @@
+"""The documented 0.9.6 example: Flask-SQLAlchemy models written as the old docs show,
+bound with bind_sqlalchemy, unchanged; and the ``flask oauth2`` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import requests
+from flask import Flask, jsonify, request
+from flask_sqlalchemy import SQLAlchemy
+from requests_oauthlib import OAuth2Session
+
+from flask_oauthlib_contrib_sqla import bind_sqlalchemy
+from flask_oauthlib_provider_oauth2 import OAuth2Provider
+
+REDIRECT = "http://127.0.0.1:8000/authorized"
+
+
+def legacy_app() -> tuple[Flask, Any, Any]:
+    app = Flask("legacy")
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db = SQLAlchemy(app)
+
+    class User(db.Model):  # type: ignore[name-defined]
+        id = db.Column(db.Integer, primary_key=True)
+        username = db.Column(db.String(40), unique=True)
+
+        def check_password(self, password: str) -> bool:
+            return password == "pw"
+
+    class Client(db.Model):  # type: ignore[name-defined]
+        client_id = db.Column(db.String(40), primary_key=True)
+        client_secret = db.Column(db.String(55), nullable=False)
+        user_id = db.Column(db.ForeignKey("user.id"))
+        user = db.relationship("User")
+        _redirect_uris = db.Column(db.Text)
+        _default_scopes = db.Column(db.Text)
+
+        @property
+        def client_type(self) -> str:
+            return "confidential"
+
+        @property
+        def redirect_uris(self) -> list[str]:
+            return self._redirect_uris.split() if self._redirect_uris else []
+
+        @property
+        def default_redirect_uri(self) -> str:
+            return self.redirect_uris[0]
+
+        @property
+        def default_scopes(self) -> list[str]:
+            return self._default_scopes.split() if self._default_scopes else []
+
+    class Grant(db.Model):  # type: ignore[name-defined]
+        id = db.Column(db.Integer, primary_key=True)
+        user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
+        user = db.relationship("User")
+        client_id = db.Column(db.String(40), db.ForeignKey("client.client_id"), nullable=False)
+        client = db.relationship("Client")
+        code = db.Column(db.String(255), index=True, nullable=False)
+        redirect_uri = db.Column(db.String(255))
+        expires = db.Column(db.DateTime)
+        scope = db.Column(db.Text)
+
+        def delete(self) -> Any:
+            db.session.delete(self)
+            db.session.commit()
+            return self
+
+        @property
+        def scopes(self) -> list[str]:
+            return self.scope.split() if self.scope else []
+
+    class Token(db.Model):  # type: ignore[name-defined]
+        id = db.Column(db.Integer, primary_key=True)
+        client_id = db.Column(db.String(40), db.ForeignKey("client.client_id"), nullable=False)
+        client = db.relationship("Client")
+        user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+        user = db.relationship("User")
+        token_type = db.Column(db.String(40))
+        access_token = db.Column(db.String(255), unique=True)
+        refresh_token = db.Column(db.String(255), unique=True)
+        expires = db.Column(db.DateTime)
+        scope = db.Column(db.Text)
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.pop("expires_in", None)
+            for key, value in kwargs.items():
+                setattr(self, key, value)
+
+        def delete(self) -> Any:
+            db.session.delete(self)
+            db.session.commit()
+            return self
+
+        @property
+        def scopes(self) -> list[str]:
+            return self.scope.split() if self.scope else []
+
+    oauth = OAuth2Provider(app)
+    with app.app_context():
+        db.create_all()
+        alice = User(id=1, username="alice")
+        db.session.add(alice)
+        db.session.add(
+            Client(
+                client_id="dev",
+                client_secret="dev-secret",
+                user=alice,
+                _redirect_uris=REDIRECT,
+                _default_scopes="email",
+            )
+        )
+        db.session.commit()
+
+    def current_user() -> Any:
+        return db.session.get(User, 1)
+
+    bind_sqlalchemy(
+        oauth,
+        db.session,
+        user=User,
+        client=Client,
+        token=Token,
+        grant=Grant,
+        current_user=current_user,
+    )
+
+    @app.route("/oauth/authorize", methods=["GET", "POST"])
+    @oauth.authorize_handler
+    def authorize(*args: Any, **kwargs: Any) -> Any:
+        return True if request.method == "POST" else "consent"
+
+    @app.route("/oauth/token", methods=["POST"])
+    @oauth.token_handler
+    def access_token() -> None:
+        return None
+
+    @app.route("/api/me")
+    @oauth.require_oauth("email")
+    def me() -> Any:
+        return jsonify(username=request.oauth.user.username)
+
+    return app, db, Token
+
+
+def test_old_style_models_run_unchanged(serve: Callable[[Flask], str]) -> None:
+    app, db, token_model = legacy_app()
+    url = serve(app)
+    sess = OAuth2Session("dev", redirect_uri=REDIRECT, scope=["email"])
+    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
+    answer = requests.post(auth_url, allow_redirects=False, timeout=10)
+    token = sess.fetch_token(
+        url + "/oauth/token",
+        authorization_response=answer.headers["Location"],
+        client_secret="dev-secret",
+    )
+    me = requests.get(
+        url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
+    )
+    assert me.json() == {"username": "alice"}
+    second = OAuth2Session("dev", token=token).refresh_token(
+        url + "/oauth/token", client_id="dev", client_secret="dev-secret"
+    )
+    with app.app_context():
+        rows = db.session.execute(db.select(token_model)).scalars().all()
+        # 0.9.6 behaviour: one token per client and user, stored in plaintext
+        assert [row.access_token for row in rows] == [second["access_token"]]
+        assert isinstance(rows[0].expires, datetime)
+
+
+def test_cli_create_list_revoke(serve: Callable[[Flask], str]) -> None:
+    from sqla_app import Client, create_app, database
+
+    from flask_oauthlib_contrib_sqla.cli import oauth2
+
+    with database("sqlite") as engine:
+        app, _, session = create_app(engine)
+        app.cli.add_command(oauth2)  # what the flask.commands entry point does for `flask`
+        runner = app.test_cli_runner()
+        created = runner.invoke(
+            args=[
+                "oauth2",
+                "create-client",
+                "--name",
+                "cli",
+                "--redirect-uri",
+                REDIRECT,
+                "--scope",
+                "email",
+            ]
+        )
+        assert created.exit_code == 0, created.output
+        lines = dict(line.split(": ") for line in created.output.strip().splitlines())
+        client = session.get(Client, lines["client_id"])
+        assert client.check_client_secret(lines["client_secret"])
+        assert client.client_secret_hash != lines["client_secret"]
+        listed = runner.invoke(args=["oauth2", "list-clients"])
+        assert lines["client_id"] in listed.output and "confidential" in listed.output
+        revoked = runner.invoke(args=["oauth2", "revoke-client", lines["client_id"]])
+        assert revoked.exit_code == 0
+        session.remove()
+        assert session.get(Client, lines["client_id"]) is None
+        missing = runner.invoke(args=["oauth2", "revoke-client", "nope"])
+        assert missing.exit_code != 0 and "no client" in missing.output
+        session.remove()
