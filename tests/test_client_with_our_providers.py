@@ -150,7 +150,9 @@ def test_oidc_factory_logs_in_against_our_provider(serve: Callable[[Flask], str]
     client = Flask("oidc_client")
     client.secret_key = "k"
     client.config.update(
-        SERVER_NAME="127.0.0.1:8000", DEMO_CONSUMER_KEY="confidential", DEMO_CONSUMER_SECRET="s3cret"
+        SERVER_NAME="127.0.0.1:8000",
+        DEMO_CONSUMER_KEY="confidential",
+        DEMO_CONSUMER_SECRET="s3cret",
     )
     remote = apps.oidc("demo", url + "/.well-known/openid-configuration", scope=("email",))
     dev = remote.register_to(OAuth(client), base_url=url + "/")

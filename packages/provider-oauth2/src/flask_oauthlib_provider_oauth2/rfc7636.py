@@ -27,6 +27,8 @@ LEGACY_GRANT_WARNING = (
     " code_challenge and code_challenge_method in the grantsetter and expose them on the"
     " grant (the bundled SQLAlchemy models and cache binding do)."
 )
+
+
 def stores_challenge(grant: Any, warn: bool) -> bool:
     """Whether ``grant`` comes from storage that keeps PKCE challenges; if not, log the
     warning when ``warn`` is true (the validator asks once)."""
