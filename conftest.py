@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
@@ -16,12 +17,12 @@ os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Flask], str]]:
+def serve() -> Iterator[Callable[..., str]]:
     """Serve Flask apps on 127.0.0.1 with werkzeug in threads; return each base URL."""
     servers = []
 
-    def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+    def start(app: Flask, port: int = 0) -> str:
+        server = make_server("127.0.0.1", port, app, threaded=True)
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"
@@ -30,3 +31,10 @@ def serve() -> Iterator[Callable[[Flask], str]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for apps that must know their URL first)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
