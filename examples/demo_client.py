@@ -58,10 +58,8 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         try:
             token = demo.authorized_response()
         except OAuthException as exc:
-            return page(
-                f"<h1 id='error'>Login failed</h1><p>{escape(exc.message)} ({escape(exc.type)})</p>",
-                400,
-            )
+            reason = f"{escape(exc.message)} ({escape(exc.type)})"
+            return page(f"<h1 id='error'>Login failed</h1><p>{reason}</p>", 400)
         if token is None:
             return page(
                 "<h1 id='error'>Login cancelled</h1><p>You denied access.</p><a href='/'>Back</a>",
