@@ -169,7 +169,12 @@ def authlib_oauth2_app(redirect_uri: str, expires_in: int = 3600) -> Live:
     @app.before_request
     def remember() -> None:
         live.state["seen"].append(
-            {"path": request.path, "method": request.method, "headers": dict(request.headers)}
+            {
+                "path": request.path,
+                "method": request.method,
+                "headers": dict(request.headers),
+                "query": request.query_string.decode(),
+            }
         )
 
     @app.route("/authorize")

@@ -331,3 +331,16 @@ def test_authorized_handler_is_deprecated(provider: Live) -> None:
         tc.get("/login")
         resp = tc.get("/old-callback?error=access_denied")
     assert resp.get_json() == {}
+
+
+def test_tokens_travel_in_the_header_never_in_the_url(provider: Live) -> None:
+    app, _ = client_app(provider.url)
+    with app.test_client() as tc:
+        tc.get(go_to_provider(tc))
+        token = tc.get("/me")
+    assert token.status_code == 200
+    api_calls = [s for s in provider.state["seen"] if s["path"].startswith("/api/")]
+    assert api_calls
+    for call in api_calls:
+        assert call["headers"]["Authorization"].startswith("Bearer ")
+        assert "token" not in call["query"]

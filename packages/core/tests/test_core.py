@@ -119,14 +119,35 @@ def test_redact(text: str, secret: str) -> None:
     assert "[redacted]" in redact(text)
 
 
-def test_redacting_filter(caplog: pytest.LogCaptureFixture) -> None:
+def test_redacting_filter() -> None:
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    handler.addFilter(RedactingFilter())
     logger = logging.getLogger("redaction-test")
-    caplog.handler.addFilter(RedactingFilter())
-    with caplog.at_level(logging.DEBUG):
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
         logger.debug("sending %s", "access_token=abc123")
         logger.debug("nothing secret here")
-    assert "abc123" not in caplog.text and "nothing secret here" in caplog.text
+    finally:
+        logger.removeHandler(handler)
+    assert records == ["sending access_token=[redacted]", "nothing secret here"]
 
 
 def test_storage_unavailable_is_a_runtime_error() -> None:
     assert issubclass(StorageUnavailable, RuntimeError)
+
+
+def test_insecure_transport_is_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask_oauthlib_core import warn_if_insecure_transport
+
+    logger = logging.getLogger("transport-test")
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    assert warn_if_insecure_transport(logger) is False and not caplog.records
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with caplog.at_level(logging.WARNING):
+        assert warn_if_insecure_transport(logger) is True
+    assert "plain HTTP" in caplog.text

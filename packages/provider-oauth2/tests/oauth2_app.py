@@ -11,7 +11,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import requests
 from flask import Flask, jsonify, request
 
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
@@ -271,3 +273,30 @@ def create_app(store: Store | None = None, **config: Any) -> tuple[Flask, OAuth2
         return jsonify(scopes=request.oauth.scopes, token=request.oauth.access_token.client_id)
 
     return app, oauth, store
+
+
+@dataclass
+class Provider:
+    app: Flask
+    oauth: OAuth2Provider
+    store: Store
+    url: str
+
+    def consent(self, authorization_url: str, allow: bool = True) -> requests.Response:
+        """Play the user: open the consent page, then allow or deny."""
+        page = requests.get(authorization_url, allow_redirects=False, timeout=10)
+        if page.status_code != 200:
+            return page
+        return requests.post(
+            authorization_url,
+            data={"confirm": "yes" if allow else "no"},
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    def callback_params(self, authorization_url: str, allow: bool = True) -> dict[str, str]:
+        answer = self.consent(authorization_url, allow)
+        assert answer.status_code == 302, answer.text
+        location = urlsplit(answer.headers["Location"])
+        query = location.fragment if location.fragment else location.query
+        return {k: v[0] for k, v in parse_qs(query).items()}

@@ -10,15 +10,13 @@ import pytest
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
-from oauth2_app import REDIRECT, Store
+from oauth2_app import REDIRECT, Provider, Store
 from oauthlib.oauth2 import (
     BackendApplicationClient,
     LegacyApplicationClient,
     MobileApplicationClient,
 )
 from requests_oauthlib import OAuth2Session
-
-from conftest import Provider
 
 
 def code_flow(provider: Provider, client_id: str = "confidential", **kwargs: Any) -> dict[str, Any]:

@@ -11,10 +11,8 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from oauth2_app import REDIRECT, Token
+from oauth2_app import REDIRECT, Provider, Token
 from requests_oauthlib import OAuth2Session
-
-from conftest import Provider
 
 
 def authorize_url(provider: Provider, client_id: str = "confidential", **params: str) -> str:
@@ -280,6 +278,9 @@ def test_consent_page_headers(provider: Provider) -> None:
     assert page.status_code == 200
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert "Access-Control-Allow-Origin" not in page.headers
+    other = requests.get(provider.url + "/oauth/errors", timeout=10)
+    assert other.headers["Access-Control-Allow-Origin"] == "*"  # only the authorize endpoint
 
 
 # 9. redirects after POST are 302 --------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -13,6 +15,8 @@ if TYPE_CHECKING:
 __all__ = ["OAuth"]
 
 EXTENSION_KEY = "oauthlib.client"
+
+log = logging.getLogger(__name__)
 
 
 class _AppState:
@@ -56,6 +60,8 @@ class OAuth:
                 f" {app.name!r}; use one OAuth object per app."
             )
         app.extensions[EXTENSION_KEY] = _AppState(self)
+        if os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
+            log.warning("OAUTHLIB_INSECURE_TRANSPORT is set: OAuth runs over plain HTTP.")
 
     def remote_app(self, name: str, register: bool = True, **kwargs: Any) -> OAuthRemoteApp:
         """Create a remote application.

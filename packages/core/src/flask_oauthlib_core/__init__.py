@@ -12,6 +12,7 @@ from .encoding import decode_base64, to_bytes, to_unicode
 from .errors import StorageUnavailable
 from .imports import import_callable
 from .redaction import RedactingFilter, redact
+from .transport import warn_if_insecure_transport
 
 __all__ = [
     "BadRequestBody",
@@ -24,4 +25,5 @@ __all__ = [
     "redact",
     "to_bytes",
     "to_unicode",
+    "warn_if_insecure_transport",
 ]

@@ -17,7 +17,7 @@ _PARAMS = (
     "oauth_token|oauth_token_secret|oauth_verifier|oauth_signature|device_code|token"
 )
 _PAIR = re.compile(rf"(?i)(['\"]?\b(?:{_PARAMS})\b['\"]?\s*[:=]\s*['\"]?)([^&'\",\s}}]+)")
-_AUTH_HEADER = re.compile(r"(?i)\b(Bearer|Basic|OAuth)\s+[^'\"\n]+")
+_AUTH_HEADER = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*")
 MASK = "[redacted]"
 
 

@@ -13,7 +13,13 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth1 import WebApplicationServer
 from oauthlib.oauth1.rfc5849 import errors
 
-from flask_oauthlib_core import BadRequestBody, StorageUnavailable, create_response, extract_params
+from flask_oauthlib_core import (
+    BadRequestBody,
+    StorageUnavailable,
+    create_response,
+    extract_params,
+    warn_if_insecure_transport,
+)
 
 from .config import DEFAULTS
 from .validator import OAuth1RequestValidator
@@ -104,6 +110,7 @@ class OAuth1Provider:
             app.config.setdefault(key, value)
         app.extensions[EXTENSION_KEY] = self
         app.extensions[STATE_KEY] = _AppState()
+        warn_if_insecure_transport(log)
 
     # -- registration ------------------------------------------------------------------------
 

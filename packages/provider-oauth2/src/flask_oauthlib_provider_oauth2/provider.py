@@ -13,7 +13,13 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors
 
-from flask_oauthlib_core import BadRequestBody, StorageUnavailable, create_response, extract_params
+from flask_oauthlib_core import (
+    BadRequestBody,
+    StorageUnavailable,
+    create_response,
+    extract_params,
+    warn_if_insecure_transport,
+)
 from flask_oauthlib_core.adapters import request_uri
 
 from . import rfc6750, rfc8414, rfc9207
@@ -120,6 +126,9 @@ class OAuth2Provider:
             app.config.setdefault(key, value)
         app.extensions[EXTENSION_KEY] = self
         app.extensions[STATE_KEY] = _AppState()
+        # registered first, so it runs after the app's own after_request functions
+        app.after_request(_harden_authorization_response)
+        warn_if_insecure_transport(log)
 
     # -- registration ---------------------------------------------------------------------
 
@@ -347,12 +356,7 @@ class OAuth2Provider:
                     denied.response_type = credentials.get("response_type")
                     return self._to_client(denied)
                 return self.confirm_authorization_request()
-            response = make_response(rv)
-            for key, value in ANTI_FRAMING.items():
-                response.headers.setdefault(key, value)
-            for key in CORS_HEADERS:
-                response.headers.pop(key, None)
-            return response
+            return make_response(rv)
 
         return mark_endpoint(cast(F, decorated), "authorization")
 
@@ -539,6 +543,18 @@ class OAuth2Provider:
             return cast(F, decorated)
 
         return wrapper
+
+
+def _harden_authorization_response(response: Response) -> Response:
+    """Pages of the authorization endpoint cannot be framed and get no CORS headers,
+    whatever other ``after_request`` functions (flask-cors ...) added."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, ENDPOINT_MARK, None) == "authorization":
+        for key, value in ANTI_FRAMING.items():
+            response.headers.setdefault(key, value)
+        for key in CORS_HEADERS:
+            response.headers.pop(key, None)
+    return response
 
 
 def _no_grant(client_id: str, code: str) -> None:
