@@ -98,9 +98,12 @@ def seed(session: Any) -> None:
     session.commit()
 
 
-def create_app(engine: Engine) -> tuple[Flask, OAuth2Provider, scoped_session[Any]]:
+def create_app(
+    engine: Engine, with_seed: bool = True
+) -> tuple[Flask, OAuth2Provider, scoped_session[Any]]:
     session = scoped_session(sessionmaker(engine))
-    seed(session)
+    if with_seed:
+        seed(session)
     app = Flask("sqla_provider")
     oauth = OAuth2Provider(app)
 

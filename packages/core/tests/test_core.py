@@ -112,6 +112,10 @@ def test_import_callable() -> None:
         ("code=xyz&state=1", "xyz"),
         ("password=hunter2", "hunter2"),
         ("Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("Validating refresh token YvUgew96DSHNKTEt7 for client", "YvUgew96DSHNKTEt7"),
+        ("<Client resource_owner_key=2FyWqT8o1zrd, verifier=Li5nQWrCaPAf>", "Li5nQWrCaPAf"),
+        ("[('oauth_verifier', '4jPtPAR8BXtnkM')]", "4jPtPAR8BXtnkM"),
+        ("GET&x%26oauth_token%3D7y05T8In4e1E%26oauth_version", "7y05T8In4e1E"),
     ],
 )
 def test_redact(text: str, secret: str) -> None:

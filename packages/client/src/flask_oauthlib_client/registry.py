@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING, Any
 
 import requests
 from flask import Flask, current_app
+
+from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
 
 if TYPE_CHECKING:
     from .remote import OAuthRemoteApp
@@ -60,8 +61,8 @@ class OAuth:
                 f" {app.name!r}; use one OAuth object per app."
             )
         app.extensions[EXTENSION_KEY] = _AppState(self)
-        if os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
-            log.warning("OAUTHLIB_INSECURE_TRANSPORT is set: OAuth runs over plain HTTP.")
+        warn_if_insecure_transport(log)
+        install_redaction()
 
     def remote_app(self, name: str, register: bool = True, **kwargs: Any) -> OAuthRemoteApp:
         """Create a remote application.

@@ -450,7 +450,7 @@ class OAuthRemoteApp:
                 "Token not found, maybe you disabled cookie", type="token_not_found"
             )
         returned = args.get("oauth_token")
-        if returned is not None and not hmac.compare_digest(str(returned), str(pair[0])):
+        if returned is not None and not _same(returned, pair[0]):
             raise OAuthException("The callback is for another request token", type="invalid_state")
         auth = self._oauth1_auth(
             resource_owner_key=pair[0],
@@ -495,7 +495,7 @@ class OAuthRemoteApp:
             return
         expected = session.get(self._session_key("state"))
         returned = args.get("state")
-        if not expected or returned is None or not hmac.compare_digest(str(returned), expected):
+        if not expected or returned is None or not _same(returned, expected):
             log.warning("rejected a callback from %s: state mismatch", self.name)
             raise OAuthException(
                 "The state parameter does not match this session (possible CSRF)",
@@ -507,7 +507,7 @@ class OAuthRemoteApp:
         returned = args.get("iss")
         if issuer is None or returned is None:
             return
-        if not hmac.compare_digest(str(returned), issuer):
+        if not _same(returned, issuer):
             raise OAuthException(
                 f"The authorization response comes from another issuer than {self.name}'s",
                 type="invalid_issuer",
@@ -679,6 +679,11 @@ class OAuthRemoteApp:
             raise OAuthException(
                 f"Could not reach {self.name} ({type(exc).__name__})", type="network_error"
             ) from None
+
+
+def _same(given: Any, expected: Any) -> bool:
+    """Constant-time equality of two values as UTF-8 (any text, not only ASCII)."""
+    return hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8"))
 
 
 def encode_request_data(data: Any, format: str) -> tuple[Any, str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, update
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, object_session, relationship
 
@@ -213,5 +213,16 @@ class TokenMixin(_UserMixin):
         return self._mark_revoked(cls.id == self.id, cls.revoked.is_(False)) == 1
 
     def revoke_family(self) -> None:
-        """Revoke every token descended from the same authorization."""
-        self._mark_revoked(type(self).family == self.family)
+        """Revoke every token descended from the same authorization.
+
+        Rows are locked in id order and rows another request holds are skipped (it is
+        revoking or rotating them), so concurrent reuses cannot deadlock.
+        """
+        cls = type(self)
+        live = (
+            select(cls.id)
+            .where(cls.family == self.family, cls.revoked.is_(False))
+            .order_by(cls.id)
+            .with_for_update(skip_locked=True)
+        )
+        self._mark_revoked(cls.id.in_(live.scalar_subquery()))

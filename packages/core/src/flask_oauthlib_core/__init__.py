@@ -11,7 +11,7 @@ from .adapters import BadRequestBody, create_response, extract_params
 from .encoding import decode_base64, to_bytes, to_unicode
 from .errors import StorageUnavailable
 from .imports import import_callable
-from .redaction import RedactingFilter, redact
+from .redaction import RedactingFilter, install_redaction, redact
 from .transport import warn_if_insecure_transport
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "decode_base64",
     "extract_params",
     "import_callable",
+    "install_redaction",
     "redact",
     "to_bytes",
     "to_unicode",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Request, Response, request
+from oauthlib.common import urldecode
 
 __all__ = ["BadRequestBody", "create_response", "extract_params"]
 
@@ -40,7 +41,8 @@ def extract_params(req: Request | None = None) -> tuple[str, str, str | None, di
     body of any other content type is not form data and is passed as ``None``.
 
     :param req: the request; the current Flask request when omitted.
-    :raises BadRequestBody: if a form body is not valid UTF-8.
+    :raises BadRequestBody: if a form body is not valid UTF-8, or the query or body is not
+        form-encoded as oauthlib requires.
 
     .. versionchanged:: 1.0
         The body is the raw form text instead of a dict and the ``Authorization``
@@ -55,7 +57,14 @@ def extract_params(req: Request | None = None) -> tuple[str, str, str | None, di
             body = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadRequestBody("the request body is not valid UTF-8") from exc
-    return request_uri(req), req.method, body, headers
+    uri = request_uri(req)
+    try:
+        urldecode(uri.partition("?")[2])
+        if body:
+            urldecode(body)
+    except ValueError as exc:
+        raise BadRequestBody("the query or body is not form-encoded") from exc
+    return uri, req.method, body, headers
 
 
 def create_response(headers: Mapping[str, str], body: str | bytes | None, status: int) -> Response:

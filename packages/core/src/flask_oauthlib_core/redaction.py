@@ -10,20 +10,26 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["RedactingFilter", "redact"]
+__all__ = ["RedactingFilter", "install_redaction", "redact"]
 
 _PARAMS = (
     "access_token|refresh_token|id_token|code|code_verifier|client_secret|password|"
-    "oauth_token|oauth_token_secret|oauth_verifier|oauth_signature|device_code|token"
+    "oauth_token|oauth_token_secret|oauth_verifier|oauth_signature|device_code|token|"
+    "resource_owner_key|resource_owner_secret|verifier|secret"
 )
-_PAIR = re.compile(rf"(?i)(['\"]?\b(?:{_PARAMS})\b['\"]?\s*[:=]\s*['\"]?)([^&'\",\s}}]+)")
+_PAIR = re.compile(
+    rf"(?i)(['\"]?(?<![A-Za-z_])(?:{_PARAMS})\b['\"]?\s*(?:[:=,]|%3D)\s*['\"]?)([^&%'\",\s}})\]]+)"
+)
 _AUTH_HEADER = re.compile(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*")
+# "refresh token <value>", "code <value>": how oauthlib words its DEBUG messages
+_PHRASE = re.compile(r"(?i)\b(token|code|verifier|secret)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)")
 MASK = "[redacted]"
 
 
 def redact(text: str) -> str:
     """Replace the values of credential parameters and Authorization headers in ``text``."""
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    text = _PHRASE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     return _PAIR.sub(lambda m: m.group(1) + MASK, text)
 
 
@@ -42,3 +48,23 @@ class RedactingFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+#: loggers of the libraries below us that may format credentials at DEBUG level
+THIRD_PARTY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3")
+_FILTER = RedactingFilter()
+
+
+def install_redaction() -> None:
+    """Attach the filter to the loggers of oauthlib, requests-oauthlib and urllib3.
+
+    A logger filter only sees records logged on that very logger, so it is attached to
+    each of their module loggers that exist now (they are created at import). Safe to
+    call more than once.
+    """
+    manager = logging.Logger.manager
+    for name in list(manager.loggerDict):
+        if name.split(".")[0] in THIRD_PARTY_LOGGERS:
+            logger = logging.getLogger(name)
+            if _FILTER not in logger.filters:
+                logger.addFilter(_FILTER)

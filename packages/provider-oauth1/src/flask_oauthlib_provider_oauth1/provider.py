@@ -18,6 +18,7 @@ from flask_oauthlib_core import (
     StorageUnavailable,
     create_response,
     extract_params,
+    install_redaction,
     warn_if_insecure_transport,
 )
 
@@ -111,6 +112,7 @@ class OAuth1Provider:
         app.extensions[EXTENSION_KEY] = self
         app.extensions[STATE_KEY] = _AppState()
         warn_if_insecure_transport(log)
+        install_redaction()
 
     # -- registration ------------------------------------------------------------------------
 

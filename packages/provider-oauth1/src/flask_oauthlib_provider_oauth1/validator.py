@@ -37,7 +37,9 @@ def _loaded(value: Any) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return a is not None and b is not None and hmac.compare_digest(str(a), str(b))
+    if a is None or b is None:
+        return False
+    return hmac.compare_digest(str(a).encode("utf-8"), str(b).encode("utf-8"))
 
 
 class OAuth1RequestValidator(RequestValidator):

@@ -18,6 +18,7 @@ from flask_oauthlib_core import (
     StorageUnavailable,
     create_response,
     extract_params,
+    install_redaction,
     warn_if_insecure_transport,
 )
 from flask_oauthlib_core.adapters import request_uri
@@ -129,6 +130,7 @@ class OAuth2Provider:
         # registered first, so it runs after the app's own after_request functions
         app.after_request(_harden_authorization_response)
         warn_if_insecure_transport(log)
+        install_redaction()
 
     # -- registration ---------------------------------------------------------------------
 
@@ -503,7 +505,12 @@ class OAuth2Provider:
         token = rfc6750.token_from_header(headers)
         if token is None and current_app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
             token = request.values.get("access_token")
-        req = OAuthlibRequest(request_uri(request), request.method, None, dict(headers))
+        try:
+            req = OAuthlibRequest(request_uri(request), request.method, None, dict(headers))
+        except ValueError:  # a query string oauthlib cannot parse
+            req = OAuthlibRequest(request.base_url, request.method, None, dict(headers))
+            req.error_message = "The query string is not form-encoded."
+            return False, req
         req.scopes = list(scopes)
         valid = bool(validator.validate_bearer_token(token, req.scopes, req))
         return valid, req

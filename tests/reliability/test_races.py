@@ -1,0 +1,205 @@
+"""Exactly once across processes: two provider workers on one port (SO_REUSEPORT),
+sharing PostgreSQL (SQLAlchemy binding) or Redis (cache binding), hit by 50 concurrent
+requests for the same code, refresh token or nonce."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER = Path(__file__).with_name("race_server.py")
+RACERS = 50
+RESULTS: dict[str, dict[int, int]] = {}
+
+
+def need(port: int, name: str) -> None:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not running on 127.0.0.1:{port}")
+        pytest.skip(f"{name} is not running (CI runs these)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def workers(kind: str, option: str, count: int = 2) -> Iterator[str]:
+    """``count`` worker processes serving one port; yields its base URL."""
+    port = free_port()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(SERVER), kind, str(port), option],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(count)
+    ]
+    try:
+        pids = {p.stdout.readline().split()[1] for p in processes}  # type: ignore[union-attr]
+        assert len(pids) == count
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+            process.stdout.close()  # type: ignore[union-attr]
+
+
+def race(name: str, attempt: Callable[[], int]) -> dict[int, int]:
+    """Fire ``RACERS`` attempts at once; count the status codes."""
+    barrier = threading.Barrier(RACERS)
+    statuses: list[int] = []
+
+    def run() -> None:
+        barrier.wait()
+        statuses.append(attempt())
+
+    threads = [threading.Thread(target=run) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    counts = {status: statuses.count(status) for status in sorted(set(statuses))}
+    RESULTS[name] = counts
+    print(f"\n{name}: {counts}")
+    return counts
+
+
+REDIRECT = "http://127.0.0.1:8000/authorized"
+
+
+def get_code(url: str) -> str:
+    answer = requests.post(
+        f"{url}/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}&scope=email",
+        data={"confirm": "yes"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+
+def token_request(url: str, **data: str) -> requests.Response:
+    return requests.post(
+        url + "/oauth/token", data=data, auth=("confidential", "s3cret"), timeout=30
+    )
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    need(5432, "PostgreSQL")
+    sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
+    from sqla_app import POSTGRES_URL, Base, seed
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    schema = "race_" + secrets.token_hex(5)
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    Base.metadata.create_all(engine)
+    seed(scoped_session(sessionmaker(engine)))
+    engine.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
+    with workers("sqla", postgres_schema) as url:
+        code = get_code(url)
+        codes = race(
+            "sqla: 50 redemptions of one code",
+            lambda: (
+                token_request(
+                    url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+                ).status_code
+            ),
+        )
+        assert codes.get(200) == 1, codes
+        assert set(codes) <= {200, 400}, codes
+
+        first = token_request(
+            url, grant_type="authorization_code", code=get_code(url), redirect_uri=REDIRECT
+        ).json()
+        refreshes: list[dict[str, str]] = []
+
+        def refresh() -> int:
+            resp = token_request(
+                url, grant_type="refresh_token", refresh_token=first["refresh_token"]
+            )
+            if resp.status_code == 200:
+                refreshes.append(resp.json())
+            return resp.status_code
+
+        counts = race("sqla: 50 uses of one refresh token", refresh)
+        assert counts.get(200) == 1 and len(refreshes) == 1, counts
+        assert set(counts) <= {200, 400}, counts
+        # the old refresh token was used again: its whole family is revoked
+        token_request(url, grant_type="refresh_token", refresh_token=first["refresh_token"])
+        me = requests.get(
+            url + "/api/me",
+            headers={"Authorization": "Bearer " + refreshes[0]["access_token"]},
+            timeout=10,
+        )
+        assert me.status_code == 401
+
+
+def test_code_race_on_redis() -> None:
+    need(6379, "Redis")
+    with workers("cache", "race" + secrets.token_hex(4) + ":") as url:
+        code = get_code(url)
+        counts = race(
+            "cache: 50 redemptions of one code",
+            lambda: (
+                token_request(
+                    url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+                ).status_code
+            ),
+        )
+    assert counts.get(200) == 1 and set(counts) <= {200, 400}, counts
+
+
+def test_nonce_race_on_redis() -> None:
+    need(6379, "Redis")
+    sys.path.insert(0, str(ROOT / "packages/provider-oauth1/tests"))
+    from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
+    from oauthlib.oauth1 import Client
+
+    with workers("oauth1", "race" + secrets.token_hex(4) + ":") as url:
+        client = Client(
+            CLIENT_KEY,
+            CLIENT_SECRET,
+            callback_uri=CALLBACK,
+            nonce=secrets.token_hex(15),
+            timestamp=str(int(time.time())),
+        )
+        uri, headers, _ = client.sign(url + "/oauth/request_token", http_method="POST")
+        counts = race(
+            "oauth1: 50 requests with one nonce",
+            lambda: requests.post(uri, headers=headers, timeout=30).status_code,
+        )
+    assert counts.get(200) == 1 and set(counts) <= {200, 401}, counts
