@@ -155,3 +155,19 @@ def test_insecure_transport_is_logged(
     with caplog.at_level(logging.WARNING):
         assert warn_if_insecure_transport(logger) is True
     assert "plain HTTP" in caplog.text
+
+
+def test_environ_headers_match_werkzeug(app: Flask) -> None:
+    from flask_oauthlib_core.adapters import environ_headers
+
+    headers = {"Authorization": "Basic abc", "X-Forwarded-For": "1.2.3.4", "Origin": "https://o"}
+    with app.test_request_context(
+        "/",
+        method="POST",
+        data="a=1",
+        headers=headers,
+        content_type="application/x-www-form-urlencoded",
+    ):
+        from flask import request
+
+        assert environ_headers(request.environ) == dict(request.headers)

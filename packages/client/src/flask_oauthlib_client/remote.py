@@ -17,7 +17,6 @@ import requests
 from flask import redirect, request, session
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import WebApplicationClient
-from requests_oauthlib import OAuth1
 from werkzeug.wrappers import Response as BaseResponse
 
 from .exceptions import OAuthException
@@ -28,6 +27,7 @@ from .settings import SettingsSource
 
 if TYPE_CHECKING:
     from requests.auth import AuthBase
+    from requests_oauthlib import OAuth1
 
 __all__ = ["OAuthRemoteApp"]
 
@@ -659,6 +659,12 @@ class OAuthRemoteApp:
     # -- transport -------------------------------------------------------------------------
 
     def _oauth1_auth(self, **kwargs: Any) -> OAuth1:
+        # imported on first OAuth 1 use: OAuth 2 apps never pay for it
+        from requests_oauthlib import OAuth1
+
+        from flask_oauthlib_core import install_redaction
+
+        install_redaction()  # its loggers exist now
         params = self.request_token_params
         for key in OAUTH1_SIGNER_KEYS:
             if key in params:

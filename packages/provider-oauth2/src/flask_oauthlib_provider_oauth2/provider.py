@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, redirect, request, url_for
-from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -21,9 +20,9 @@ from flask_oauthlib_core import (
     install_redaction,
     warn_if_insecure_transport,
 )
-from flask_oauthlib_core.adapters import request_uri
 
 from . import rfc6750, rfc8414, rfc9207
+from .bearer import BearerRequest
 from .config import DEFAULTS
 from .server import Server, build_server
 from .validator import OAuth2RequestValidator
@@ -37,6 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXTENSION_KEY = "oauthlib.provider.oauth2"
 STATE_KEY = "flask_oauthlib.provider.oauth2"
 ENDPOINT_MARK = "_oauth2_endpoint"
+AUTHORIZATION_MARK = "flask_oauthlib.authorization_endpoint"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 ANTI_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
@@ -338,6 +338,7 @@ class OAuth2Provider:
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
+            request.environ[AUTHORIZATION_MARK] = True
             answer, validated = self._validate_authorization()
             if validated is None:
                 return answer
@@ -413,10 +414,8 @@ class OAuth2Provider:
         except StorageUnavailable:
             log.warning("storage unavailable at the token endpoint", exc_info=True)
             return unavailable()
-        response = create_response(headers_out, body_out, status)
-        for key, value in NO_STORE.items():
-            response.headers[key] = value
-        return response
+        headers_out = {**headers_out, **NO_STORE}
+        return create_response(headers_out, body_out, status)
 
     def token_handler(self, f: F) -> F:
         """Decorate the token view. It returns a dict of extra credentials (or ``None``)
@@ -500,19 +499,20 @@ class OAuth2Provider:
         are read from the ``Authorization`` header only, unless
         ``OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY`` is set.
         """
-        validator = self.server.request_validator
-        headers = request.headers
-        token = rfc6750.token_from_header(headers)
-        if token is None and current_app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
-            token = request.values.get("access_token")
-        try:
-            req = OAuthlibRequest(request_uri(request), request.method, None, dict(headers))
-        except ValueError:  # a query string oauthlib cannot parse
-            req = OAuthlibRequest(request.base_url, request.method, None, dict(headers))
-            req.error_message = "The query string is not form-encoded."
-            return False, req
-        req.scopes = list(scopes)
-        valid = bool(validator.validate_bearer_token(token, req.scopes, req))
+        return self._verify(request._get_current_object(), list(scopes))  # type: ignore[attr-defined]
+
+    def _verify(self, flask_request: Any, scopes: list[str]) -> tuple[bool, Any]:
+        """:meth:`verify_request` on the request object itself (the hot path)."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        state: _AppState = app.extensions[STATE_KEY]
+        validator = state.validator
+        if validator is None or state.version != self._version:
+            validator = self.server.request_validator
+        token = rfc6750.token_from_header(flask_request.environ.get("HTTP_AUTHORIZATION"))
+        if token is None and app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
+            token = flask_request.values.get("access_token")
+        req = BearerRequest(flask_request, scopes)
+        valid = bool(validator.validate_bearer_token(token, scopes, req))
         return valid, req
 
     def require_oauth(self, *scopes: str) -> Callable[[F], F]:
@@ -527,10 +527,11 @@ class OAuth2Provider:
                     rv = func()
                     if rv is not None:
                         return rv
-                if getattr(request, "oauth", None):
+                flask_request = request._get_current_object()  # type: ignore[attr-defined]
+                if getattr(flask_request, "oauth", None):
                     return f(*args, **kwargs)
                 try:
-                    valid, req = self.verify_request(scopes)
+                    valid, req = self._verify(flask_request, list(scopes))
                 except StorageUnavailable:
                     log.warning("storage unavailable while checking a token", exc_info=True)
                     return unavailable()
@@ -544,7 +545,7 @@ class OAuth2Provider:
                     return rfc6750.bearer_error(
                         "invalid_token", getattr(req, "error_message", "Invalid token."), 401
                     )
-                request.oauth = req  # type: ignore[attr-defined]
+                flask_request.oauth = req
                 return f(*args, **kwargs)
 
             return cast(F, decorated)
@@ -555,8 +556,7 @@ class OAuth2Provider:
 def _harden_authorization_response(response: Response) -> Response:
     """Pages of the authorization endpoint cannot be framed and get no CORS headers,
     whatever other ``after_request`` functions (flask-cors ...) added."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, ENDPOINT_MARK, None) == "authorization":
+    if request.environ.get(AUTHORIZATION_MARK):
         for key, value in ANTI_FRAMING.items():
             response.headers.setdefault(key, value)
         for key in CORS_HEADERS:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
 from flask import Response
-from werkzeug.datastructures import Headers
 
 __all__ = ["bearer_error", "token_from_header"]
 
 
-def token_from_header(headers: Mapping[str, str] | Headers) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, or ``None``."""
-    auth = headers.get("Authorization")
+def token_from_header(auth: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or ``None``."""
     if not auth:
         return None
     scheme, _, token = auth.strip().partition(" ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Config
@@ -24,7 +25,12 @@ from flask_oauthlib_core import import_callable
 from . import rfc7636
 from .validator import OAuth2RequestValidator
 
-__all__ = ["Server", "build_server"]
+__all__ = ["Server", "build_server", "random_token"]
+
+
+def random_token(request: Any) -> str:
+    """The default access and refresh token: 256 random bits, one ``secrets`` call."""
+    return secrets.token_urlsafe(32)
 
 
 class Server(
@@ -104,7 +110,7 @@ def build_server(validator: OAuth2RequestValidator, config: Config) -> Server:
     return Server(
         validator,
         token_expires_in=config["OAUTH2_PROVIDER_TOKEN_EXPIRES_IN"],
-        token_generator=import_callable(config["OAUTH2_PROVIDER_TOKEN_GENERATOR"]),
+        token_generator=import_callable(config["OAUTH2_PROVIDER_TOKEN_GENERATOR"]) or random_token,
         refresh_token_generator=import_callable(config["OAUTH2_PROVIDER_REFRESH_TOKEN_GENERATOR"]),
         allow_implicit=bool(config["OAUTH2_PROVIDER_ALLOW_IMPLICIT"]),
         allow_password=bool(config["OAUTH2_PROVIDER_ALLOW_PASSWORD"]),

@@ -1,0 +1,325 @@
+"""Benchmarks: ours vs Authlib vs a bare Flask route, measured side by side in one run.
+
+    python bench/run.py [--quick]
+
+Writes bench/RESULTS.md. Implementations are interleaved run by run and every figure is
+the median of the repetitions, so machine noise hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib.metadata
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import apps  # noqa: E402
+
+BASIC = "Basic " + base64.b64encode(f"{apps.CLIENT_ID}:{apps.CLIENT_SECRET}".encode()).decode()
+
+
+def environ_for(
+    path: str, method: str = "GET", headers: dict[str, str] | None = None, data: str | None = None
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "path": path,
+        "method": method,
+        "headers": headers or {},
+        "base_url": "http://127.0.0.1",
+    }
+    if data is not None:
+        kwargs.update(data=data, content_type="application/x-www-form-urlencoded")
+    return EnvironBuilder(**kwargs).get_environ()
+
+
+def wsgi_driver(
+    app: Any, environ: dict[str, Any] | Callable[[], dict[str, Any]], expect: int
+) -> Callable[[], None]:
+    """Call the WSGI app directly with a pre-built environ: the same floor for everyone."""
+    body = environ["wsgi.input"].read() if isinstance(environ, dict) else b""
+    status_prefix = f"{expect} ".encode()
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        if not status.encode().startswith(status_prefix):
+            raise AssertionError(f"expected {expect}, got {status}")
+
+    def call() -> None:
+        env = dict(environ() if callable(environ) else environ)
+        env["wsgi.input"] = io.BytesIO(body) if isinstance(environ, dict) else env["wsgi.input"]
+        result = app(env, start_response)
+        b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+
+    return call
+
+
+def client_driver(
+    app: Any, path: str, method: str, headers: dict[str, str], data: str | None, expect: int
+) -> Callable[[], None]:
+    client = app.test_client()
+
+    def call() -> None:
+        resp = client.open(
+            path,
+            method=method,
+            headers=headers,
+            data=data,
+            content_type="application/x-www-form-urlencoded" if data else None,
+        )
+        if resp.status_code != expect:
+            raise AssertionError(f"expected {expect}, got {resp.status_code}")
+
+    return call
+
+
+def measure(call: Callable[[], None], iterations: int) -> float:
+    """Microseconds per call."""
+    call()
+    start = time.perf_counter()
+    for _ in range(iterations):
+        call()
+    return (time.perf_counter() - start) / iterations * 1e6
+
+
+def run_set(
+    calls: dict[str, Callable[[], None]], iterations: int, repetitions: int
+) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repetitions):
+        for name, call in calls.items():  # interleaved: every implementation each round
+            samples[name].append(measure(call, iterations))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def oauth1_environs(count: int) -> list[dict[str, Any]]:
+    from oauthlib.oauth1 import Client
+
+    key, secret, token, token_secret = apps.OAUTH1_CREDENTIALS
+    out = []
+    for _ in range(count):
+        client = Client(key, secret, token, token_secret)
+        _, headers, _ = client.sign("http://127.0.0.1/api/me")
+        out.append(environ_for("/api/me", headers=headers))
+    return out
+
+
+def import_time() -> tuple[float, float, list[str]]:
+    """Median ms to import the client in a fresh interpreter, and of what it needs anyway
+    (Flask, requests, oauthlib's OAuth 2 client), and the heavy modules it drags in."""
+    heavy = (
+        "sqlalchemy",
+        "redis",
+        "pymemcache",
+        "cachelib",
+        "requests_oauthlib",
+        "flask_oauthlib_provider_oauth1",
+        "flask_oauthlib_provider_oauth2",
+    )
+    probe = (
+        "import sys, time; t = time.perf_counter(); import {mod}; "
+        "print((time.perf_counter() - t) * 1000); "
+        f"print(','.join(m for m in sys.modules if m.split('.')[0] in {heavy!r}))"
+    )
+    ours, floor, leaked = [], [], ""
+    for _ in range(7):
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(mod="flask_oauthlib_client")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        ours.append(float(out[0]))
+        leaked = out[1] if len(out) > 1 else ""
+        base = subprocess.run(
+            [sys.executable, "-c", probe.format(mod="flask, requests, oauthlib.oauth2")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        floor.append(float(base[0]))
+    return statistics.median(ours), statistics.median(floor), [m for m in leaked.split(",") if m]
+
+
+def versions() -> str:
+    names = [
+        "flask",
+        "werkzeug",
+        "oauthlib",
+        "requests-oauthlib",
+        "authlib",
+        "sqlalchemy",
+        "flask-oauthlib",
+        "flask-oauthlib-provider-oauth2",
+        "flask-oauthlib-provider-oauth1",
+    ]
+    return ", ".join(f"{n} {importlib.metadata.version(n)}" for n in names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    iterations, repetitions = (200, 5) if args.quick else (2000, 7)
+    bare, ours, authlib = apps.bare_app(), apps.ours_app(), apps.authlib_app()
+    bearer = {"Authorization": f"Bearer {apps.VALID_TOKEN}"}
+    wrong = {"Authorization": "Bearer not-a-valid-token"}
+    token_body = "grant_type=client_credentials&scope=email"
+    rows: list[tuple[str, str, dict[str, float]]] = []
+
+    for driver in ("direct WSGI", "Flask test client"):
+
+        def make(
+            app: Any,
+            path: str,
+            method: str,
+            headers: dict[str, str],
+            data: str | None,
+            expect: int,
+            driver: str = driver,
+        ) -> Callable[[], None]:
+            if driver == "direct WSGI":
+                return wsgi_driver(app, environ_for(path, method, headers, data), expect)
+            return client_driver(app, path, method, headers, data, expect)
+
+        scenarios = {
+            "(a) GET bare route": {"bare Flask route": make(bare, "/api/me", "GET", {}, None, 200)},
+            "(b) protected route, valid token": {
+                "bare Flask route": make(bare, "/api/me", "GET", bearer, None, 200),
+                "ours": make(ours, "/api/me", "GET", bearer, None, 200),
+                "Authlib": make(authlib, "/api/me", "GET", bearer, None, 200),
+            },
+            "(c) protected route, invalid token (401)": {
+                "bare Flask route": make(bare, "/api/me", "GET", wrong, None, 200),
+                "ours": make(ours, "/api/me", "GET", wrong, None, 401),
+                "Authlib": make(authlib, "/api/me", "GET", wrong, None, 401),
+            },
+            "(d) token endpoint, client_credentials, Basic": {
+                "bare Flask route": make(
+                    bare, "/oauth/token", "POST", {"Authorization": BASIC}, token_body, 200
+                ),
+                "ours": make(
+                    ours, "/oauth/token", "POST", {"Authorization": BASIC}, token_body, 200
+                ),
+                "Authlib": make(
+                    authlib, "/oauth/token", "POST", {"Authorization": BASIC}, token_body, 200
+                ),
+            },
+        }
+        for name, calls in scenarios.items():
+            rows.append((driver, name, run_set(calls, iterations, repetitions)))
+
+    # (e) OAuth 1 HMAC-SHA1 signed request: every call a fresh nonce, signed beforehand
+    oauth1 = apps.ours_oauth1_app()
+    pool = oauth1_environs(iterations * (repetitions + 1) + 10)
+    position = iter(range(len(pool)))
+    signed = wsgi_driver(oauth1, lambda: pool[next(position)], 200)
+    rows.append(
+        (
+            "direct WSGI",
+            "(e) OAuth 1 HMAC-SHA1 signed request",
+            run_set(
+                {
+                    "bare Flask route": wsgi_driver(bare, environ_for("/api/me"), 200),
+                    "ours": signed,
+                },
+                iterations,
+                repetitions,
+            ),
+        )
+    )
+
+    # (f) our token endpoint on the SQLAlchemy binding
+    sqla_rows: dict[str, float] = {}
+    basic = "Basic " + base64.b64encode(b"confidential:s3cret").decode()
+    for label, url in (
+        ("SQLite (file)", f"sqlite:///{HERE / 'bench.sqlite'}"),
+        ("PostgreSQL", args.postgres),
+    ):
+        try:
+            app, engine = apps.ours_sqla_app(url)
+        except Exception as exc:  # noqa: BLE001 - report and go on without that database
+            sqla_rows[label] = float("nan")
+            print(f"(f) {label} skipped: {type(exc).__name__}", file=sys.stderr)
+            continue
+        call = wsgi_driver(
+            app, environ_for("/oauth/token", "POST", {"Authorization": basic}, token_body), 200
+        )
+        sqla_rows[label] = statistics.median(
+            measure(call, max(iterations // 10, 50)) for _ in range(repetitions)
+        )
+        engine.dispose()
+    (HERE / "bench.sqlite").unlink(missing_ok=True)
+
+    write_results(rows, sqla_rows, import_time(), iterations, repetitions)
+    print((HERE / "RESULTS.md").read_text())
+
+
+def cells(result: dict[str, float], impl: str) -> str:
+    """µs, µs above the bare route, and the ratio to it, for one implementation."""
+    bare = result["bare Flask route"]
+    if impl not in result:
+        return "— | — | —"
+    value = result[impl]
+    return f"{value:.1f} | {value - bare:+.1f} | {value / bare:.2f}x"
+
+
+def write_results(
+    rows: list[tuple[str, str, dict[str, float]]],
+    sqla: dict[str, float],
+    imports: tuple[float, float, list[str]],
+    iterations: int,
+    repetitions: int,
+) -> None:
+    import_ms, floor_ms, leaked = imports
+    heavy = ", ".join(leaked) or (
+        "no provider, SQLAlchemy, Redis, pymemcache, cachelib or requests-oauthlib module"
+    )
+    machine = f"{platform.python_implementation()} {platform.python_version()}"
+    lines = [
+        "# Benchmark results",
+        "",
+        f"One run of `python bench/run.py` on {machine}, {platform.machine()},"
+        f" {os.cpu_count()} cores. {versions()}.",
+        f"Each figure: median of {repetitions} repetitions of {iterations} requests,"
+        " implementations interleaved. µs/request; *added* = above the bare route of the same"
+        " scenario; ratio = to the bare route.",
+        "",
+        "| driver | scenario | bare µs | ours µs | ours added | ours ratio"
+        " | Authlib µs | Authlib added | Authlib ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for driver, name, result in rows:
+        bare = result["bare Flask route"]
+        ours, authlib = cells(result, "ours"), cells(result, "Authlib")
+        lines.append(f"| {driver} | {name} | {bare:.1f} | {ours} | {authlib} |")
+    lines += ["", "(f) our token endpoint (client_credentials) on `bind_sqlalchemy`:", ""]
+    lines += [f"- {label}: {value:.0f} µs/request" for label, value in sqla.items()]
+    lines += [
+        "",
+        f"Client-only import: `import flask_oauthlib_client` takes {import_ms:.0f} ms (median of"
+        f" 7 fresh interpreters); `import flask, requests, oauthlib.oauth2`, which it cannot"
+        f" avoid, takes {floor_ms:.0f} ms here, so the client's own share is"
+        f" {import_ms - floor_ms:.0f} ms. It imports {heavy}.",
+        "",
+    ]
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
