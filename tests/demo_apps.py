@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from demo_client import create_client
 from demo_provider import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_provider
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (for apps that must know their URL first)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from services import free_port
 
 
 @dataclass

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
-from demo_apps import free_port
+from services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,6 @@ back the same app, not restarted, completes the flow. (A commit failing mid-flow
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import sys
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from services import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT = "http://127.0.0.1:8000/authorized"
@@ -89,15 +89,6 @@ class Proxy:
         self.sockets.clear()
 
 
-def need(port: int, name: str) -> None:
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-    except OSError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not running on 127.0.0.1:{port}")
-        pytest.skip(f"{name} is not running (CI runs these)")
-
-
 @pytest.fixture
 def proxy() -> Iterator[Callable[[int], Proxy]]:
     proxies: list[Proxy] = []
@@ -138,7 +129,7 @@ def code_flow(url: str) -> requests.Response:
 def test_postgresql_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
-    need(5432, "PostgreSQL")
+    require_service(5432, "PostgreSQL")
     sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from sqla_app import POSTGRES_URL, Base, Token, create_app
     from sqlalchemy import create_engine, select, text
@@ -187,7 +178,7 @@ def test_postgresql_unreachable_then_back(
 def test_redis_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
-    need(6379, "Redis")
+    require_service(6379, "Redis")
     sys.path.insert(0, str(ROOT / "packages/provider-oauth2/tests"))
     from oauth2_app import create_app
 

@@ -4,9 +4,7 @@ requests for the same code, refresh token or nonce."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -18,26 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from services import free_port, require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).with_name("race_server.py")
 RACERS = 50
 RESULTS: dict[str, dict[int, int]] = {}
-
-
-def need(port: int, name: str) -> None:
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-    except OSError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not running on 127.0.0.1:{port}")
-        pytest.skip(f"{name} is not running (CI runs these)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -106,7 +90,7 @@ def token_request(url: str, **data: str) -> requests.Response:
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
-    need(5432, "PostgreSQL")
+    require_service(5432, "PostgreSQL")
     sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from sqla_app import POSTGRES_URL, Base, seed
     from sqlalchemy import create_engine, text
@@ -169,7 +153,7 @@ def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
 
 
 def test_code_race_on_redis() -> None:
-    need(6379, "Redis")
+    require_service(6379, "Redis")
     with workers("cache", "race" + secrets.token_hex(4) + ":") as url:
         code = get_code(url)
         counts = race(
@@ -184,7 +168,7 @@ def test_code_race_on_redis() -> None:
 
 
 def test_nonce_race_on_redis() -> None:
-    need(6379, "Redis")
+    require_service(6379, "Redis")
     sys.path.insert(0, str(ROOT / "packages/provider-oauth1/tests"))
     from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
     from oauthlib.oauth1 import Client

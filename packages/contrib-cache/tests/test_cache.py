@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 import uuid
@@ -20,37 +18,23 @@ from oauth1_app import create_app as create_oauth1_app
 from oauth2_app import REDIRECT
 from oauth2_app import create_app as create_oauth2_app
 from requests_oauthlib import OAuth1, OAuth2Session
+from services import require_service
 
 from flask_oauthlib_contrib_cache import Cache, UserRef, bind_cache_grant, bind_cache_nonce
 from flask_oauthlib_core import StorageUnavailable
 
 
-def reachable(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
-
-
-def need(port: int, name: str) -> None:
-    if not reachable(port):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not running on 127.0.0.1:{port}; .ci/run starts it")
-        pytest.skip(f"{name} is not running on 127.0.0.1:{port} (CI runs these)")
-
-
 def backend_config(kind: str, tmp_path: Path) -> dict[str, Any]:
     prefix = "t" + uuid.uuid4().hex[:8] + ":"
     if kind == "redis":
-        need(6379, "Redis")
+        require_service(6379, "Redis")
         return {
             "OAUTH2_CACHE_TYPE": "redis",
             "OAUTH2_CACHE_REDIS_URL": "redis://127.0.0.1:6379/0",
             "OAUTH2_CACHE_KEY_PREFIX": prefix,
         }
     if kind == "memcache":
-        need(11211, "memcached")
+        require_service(11211, "memcached")
         return {
             "OAUTH2_CACHE_TYPE": "memcache",
             "OAUTH2_CACHE_MEMCACHED_SERVERS": ["127.0.0.1:11211"],
@@ -152,7 +136,7 @@ def test_redis_down_is_temporarily_unavailable(serve: Callable[[Flask], str]) ->
 
 
 def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
-    need(6379, "Redis")
+    require_service(6379, "Redis")
     import redis
 
     app, oauth, store = create_oauth2_app(**backend_config("redis", tmp_path))
@@ -195,7 +179,7 @@ def test_config_keys_fall_back_to_unprefixed(tmp_path: Path) -> None:
 
 
 def test_nonce_replay_rejected_across_two_app_instances(serve: Callable[[Flask], str]) -> None:
-    need(6379, "Redis")
+    require_service(6379, "Redis")
     prefix = "n" + uuid.uuid4().hex[:8] + ":"
     urls = []
     for _ in range(2):

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from flask import Flask, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
+from old_style_models import define_models
 from requests_oauthlib import OAuth2Session
 
 from flask_oauthlib_contrib_sqla import bind_sqlalchemy
@@ -23,82 +24,8 @@ def legacy_app() -> tuple[Flask, Any, Any]:
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
     db = SQLAlchemy(app)
 
-    class User(db.Model):  # type: ignore[name-defined]
-        id = db.Column(db.Integer, primary_key=True)
-        username = db.Column(db.String(40), unique=True)
-
-        def check_password(self, password: str) -> bool:
-            return password == "pw"
-
-    class Client(db.Model):  # type: ignore[name-defined]
-        client_id = db.Column(db.String(40), primary_key=True)
-        client_secret = db.Column(db.String(55), nullable=False)
-        user_id = db.Column(db.ForeignKey("user.id"))
-        user = db.relationship("User")
-        _redirect_uris = db.Column(db.Text)
-        _default_scopes = db.Column(db.Text)
-
-        @property
-        def client_type(self) -> str:
-            return "confidential"
-
-        @property
-        def redirect_uris(self) -> list[str]:
-            return self._redirect_uris.split() if self._redirect_uris else []
-
-        @property
-        def default_redirect_uri(self) -> str:
-            return self.redirect_uris[0]
-
-        @property
-        def default_scopes(self) -> list[str]:
-            return self._default_scopes.split() if self._default_scopes else []
-
-    class Grant(db.Model):  # type: ignore[name-defined]
-        id = db.Column(db.Integer, primary_key=True)
-        user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
-        user = db.relationship("User")
-        client_id = db.Column(db.String(40), db.ForeignKey("client.client_id"), nullable=False)
-        client = db.relationship("Client")
-        code = db.Column(db.String(255), index=True, nullable=False)
-        redirect_uri = db.Column(db.String(255))
-        expires = db.Column(db.DateTime)
-        scope = db.Column(db.Text)
-
-        def delete(self) -> Any:
-            db.session.delete(self)
-            db.session.commit()
-            return self
-
-        @property
-        def scopes(self) -> list[str]:
-            return self.scope.split() if self.scope else []
-
-    class Token(db.Model):  # type: ignore[name-defined]
-        id = db.Column(db.Integer, primary_key=True)
-        client_id = db.Column(db.String(40), db.ForeignKey("client.client_id"), nullable=False)
-        client = db.relationship("Client")
-        user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-        user = db.relationship("User")
-        token_type = db.Column(db.String(40))
-        access_token = db.Column(db.String(255), unique=True)
-        refresh_token = db.Column(db.String(255), unique=True)
-        expires = db.Column(db.DateTime)
-        scope = db.Column(db.Text)
-
-        def __init__(self, **kwargs: Any) -> None:
-            kwargs.pop("expires_in", None)
-            for key, value in kwargs.items():
-                setattr(self, key, value)
-
-        def delete(self) -> Any:
-            db.session.delete(self)
-            db.session.commit()
-            return self
-
-        @property
-        def scopes(self) -> list[str]:
-            return self.scope.split() if self.scope else []
+    models = define_models(db)
+    User, Client, Grant, Token = models.User, models.Client, models.Grant, models.Token
 
     oauth = OAuth2Provider(app)
     with app.app_context():
@@ -110,6 +37,7 @@ def legacy_app() -> tuple[Flask, Any, Any]:
                 client_id="dev",
                 client_secret="dev-secret",
                 user=alice,
+                is_confidential=True,
                 _redirect_uris=REDIRECT,
                 _default_scopes="email",
             )

@@ -7,9 +7,9 @@ binding is enough.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .._install import import_distribution
+from .._install import lazy_exports
 
 if TYPE_CHECKING:
     from flask_oauthlib_contrib_cache import bind_cache_grant
@@ -36,13 +36,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, requirement, what = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    return getattr(import_distribution(module, requirement, what), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -5,9 +5,9 @@
     github.register_to(oauth, scope=["user:email"])
 
 Credentials come from ``app.config["<NAME>_CONSUMER_KEY"]`` and
-``["<NAME>_CONSUMER_SECRET"]``, read when the app is used. Every factory is one entry of
-:data:`~.providers.PROVIDERS`; :func:`oidc` builds one for any OpenID Connect provider
-from its discovery document.
+``["<NAME>_CONSUMER_SECRET"]``, read when the app is used. Every factory is one entry
+of ``providers.json`` (:data:`~.providers.PROVIDERS`); :func:`oidc` builds one for any
+OpenID Connect provider from its discovery document.
 """
 
 from __future__ import annotations

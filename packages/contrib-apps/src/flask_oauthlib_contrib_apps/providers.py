@@ -1,189 +1,30 @@
-"""The providers: one entry each. Add a provider by adding an entry here."""
+"""The providers, read from ``providers.json``: one entry each, no code per provider.
+
+Add a provider by adding an entry there (the fields of :class:`~.factory.Provider`).
+"""
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files
+from typing import Any
+
 from .factory import Provider
 
-__all__ = ["PROVIDERS"]
+__all__ = ["PROVIDERS", "load_providers"]
 
-_JSON = {"Accept": "application/json"}
 
-PROVIDERS: tuple[Provider, ...] = (
-    # -- the eight factories of 0.9.6, on today's endpoints --------------------------------
-    Provider(
-        "douban",
-        base_url="https://api.douban.com/v2/",
-        authorize_url="https://www.douban.com/service/auth2/auth",
-        access_token_url="https://www.douban.com/service/auth2/token",
-        default_scope=("douban_basic_common",),
-        scope_separator=",",
-        pkce=False,
-        docs="douban.com",
-    ),
-    Provider(
-        "dropbox",
-        base_url="https://api.dropboxapi.com/2/",
-        authorize_url="https://www.dropbox.com/oauth2/authorize",
-        access_token_url="https://api.dropboxapi.com/oauth2/token",
-        docs="Dropbox (OAuth 2, API v2)",
-    ),
-    Provider(
-        "facebook",
-        base_url="https://graph.facebook.com/v21.0/",
-        authorize_url="https://www.facebook.com/v21.0/dialog/oauth",
-        access_token_url="https://graph.facebook.com/v21.0/oauth/access_token",
-        default_scope=("email",),
-        scope_separator=",",
-        docs="Facebook (Graph API v21.0)",
-    ),
-    Provider(
-        "github",
-        base_url="https://api.github.com/",
-        authorize_url="https://github.com/login/oauth/authorize",
-        access_token_url="https://github.com/login/oauth/access_token",
-        default_scope=("user:email",),
-        access_token_headers=_JSON,
-        docs="GitHub (JSON token responses)",
-    ),
-    Provider(
-        "google",
-        base_url="https://openidconnect.googleapis.com/v1/",
-        authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
-        access_token_url="https://oauth2.googleapis.com/token",
-        default_scope=("email",),
-        docs="Google (OpenID Connect; userinfo at ``userinfo``)",
-    ),
-    Provider(
-        "linkedin",
-        base_url="https://api.linkedin.com/v2/",
-        authorize_url="https://www.linkedin.com/oauth/v2/authorization",
-        access_token_url="https://www.linkedin.com/oauth/v2/accessToken",
-        default_scope=("r_basicprofile",),
-        pkce=False,
-        docs="LinkedIn (OAuth 2; pass scope=['openid', 'profile', 'email'] for OpenID Connect)",
-    ),
-    Provider(
-        "twitter",
-        base_url="https://api.twitter.com/1.1/",
-        request_token_url="https://api.twitter.com/oauth/request_token",
-        authorize_url="https://api.twitter.com/oauth/authenticate",
-        access_token_url="https://api.twitter.com/oauth/access_token",
-        docs="Twitter / X (OAuth 1.0a)",
-    ),
-    Provider(
-        "weibo",
-        base_url="https://api.weibo.com/2/",
-        authorize_url="https://api.weibo.com/oauth2/authorize",
-        access_token_url="https://api.weibo.com/oauth2/access_token",
-        default_scope=("email",),
-        scope_separator=",",
-        pkce=False,
-        content_type="application/json",  # weibo labels its JSON text/plain
-        docs="weibo.com",
-    ),
-    # -- more providers ------------------------------------------------------------------------
-    Provider(
-        "gitlab",
-        base_url="https://gitlab.com/api/v4/",
-        authorize_url="https://gitlab.com/oauth/authorize",
-        access_token_url="https://gitlab.com/oauth/token",
-        default_scope=("read_user",),
-        docs="GitLab.com",
-    ),
-    Provider(
-        "microsoft",
-        base_url="https://graph.microsoft.com/v1.0/",
-        authorize_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
-        access_token_url="https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-        default_scope=("openid", "email", "profile", "User.Read"),
-        url_params={"tenant": "common"},
-        docs="Microsoft Entra ID (``tenant``: common, organizations, consumers or an id)",
-    ),
-    Provider(
-        "discord",
-        base_url="https://discord.com/api/",
-        authorize_url="https://discord.com/oauth2/authorize",
-        access_token_url="https://discord.com/api/oauth2/token",
-        default_scope=("identify", "email"),
-        docs="Discord",
-    ),
-    Provider(
-        "slack",
-        base_url="https://slack.com/api/",
-        authorize_url="https://slack.com/openid/connect/authorize",
-        access_token_url="https://slack.com/api/openid.connect.token",
-        default_scope=("openid", "email", "profile"),
-        pkce=False,
-        docs="Slack (Sign in with Slack, OpenID Connect)",
-    ),
-    Provider(
-        "bitbucket",
-        base_url="https://api.bitbucket.org/2.0/",
-        authorize_url="https://bitbucket.org/site/oauth2/authorize",
-        access_token_url="https://bitbucket.org/site/oauth2/access_token",
-        default_scope=("account", "email"),
-        pkce=False,
-        docs="Bitbucket Cloud",
-    ),
-    Provider(
-        "reddit",
-        base_url="https://oauth.reddit.com/",
-        authorize_url="https://www.reddit.com/api/v1/authorize",
-        access_token_url="https://www.reddit.com/api/v1/access_token",
-        default_scope=("identity",),
-        pkce=False,
-        docs="Reddit",
-    ),
-    Provider(
-        "spotify",
-        base_url="https://api.spotify.com/v1/",
-        authorize_url="https://accounts.spotify.com/authorize",
-        access_token_url="https://accounts.spotify.com/api/token",
-        default_scope=("user-read-email",),
-        docs="Spotify",
-    ),
-    Provider(
-        "twitch",
-        base_url="https://api.twitch.tv/helix/",
-        authorize_url="https://id.twitch.tv/oauth2/authorize",
-        access_token_url="https://id.twitch.tv/oauth2/token",
-        default_scope=("user:read:email",),
-        pkce=False,
-        docs="Twitch",
-    ),
-    Provider(
-        "apple",
-        authorize_url="https://appleid.apple.com/auth/authorize",
-        access_token_url="https://appleid.apple.com/auth/token",
-        default_scope=("name", "email"),
-        docs="Sign in with Apple (asks response_mode=form_post when a scope is requested)",
-    ),
-    Provider(
-        "okta",
-        base_url="https://{domain}/oauth2/default/v1/",
-        authorize_url="https://{domain}/oauth2/default/v1/authorize",
-        access_token_url="https://{domain}/oauth2/default/v1/token",
-        default_scope=("openid", "email", "profile"),
-        url_params={"domain": None},
-        docs="Okta (``domain``: your Okta domain)",
-    ),
-    Provider(
-        "auth0",
-        base_url="https://{domain}/",
-        authorize_url="https://{domain}/authorize",
-        access_token_url="https://{domain}/oauth/token",
-        default_scope=("openid", "email", "profile"),
-        url_params={"domain": None},
-        docs="Auth0 (``domain``: your tenant's domain)",
-    ),
-    Provider(
-        "strava",
-        base_url="https://www.strava.com/api/v3/",
-        authorize_url="https://www.strava.com/oauth/authorize",
-        access_token_url="https://www.strava.com/oauth/token",
-        default_scope=("read",),
-        scope_separator=",",
-        pkce=False,
-        docs="Strava",
-    ),
+def load_providers(text: str) -> tuple[Provider, ...]:
+    """Build the :class:`Provider` entries from their JSON list."""
+    entries: list[dict[str, Any]] = json.loads(text)
+    providers = []
+    for entry in entries:
+        if "default_scope" in entry:
+            entry["default_scope"] = tuple(entry["default_scope"])
+        providers.append(Provider(**entry))
+    return tuple(providers)
+
+
+PROVIDERS: tuple[Provider, ...] = load_providers(
+    files(__package__).joinpath("providers.json").read_text(encoding="utf-8")
 )

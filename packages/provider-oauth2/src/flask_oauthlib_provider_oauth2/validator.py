@@ -52,6 +52,13 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     return unquote(client_id), unquote(secret)
 
 
+def call_optional(obj: Any, method: str) -> None:
+    """Call ``obj.<method>()`` if the storage object offers it."""
+    hook = getattr(obj, method, None)
+    if hook is not None:
+        hook()
+
+
 def drop_wire_user(request: Any) -> None:
     """Forget a ``user`` that came as a request parameter: only a validator sets users."""
     if isinstance(getattr(request, "user", None), str | bytes):
@@ -317,9 +324,7 @@ class OAuth2RequestValidator(RequestValidator):
         redeem = getattr(grant, "redeem", None)
         if redeem is not None and not redeem():
             log.warning("an authorization code was replayed; revoking what it issued")
-            revoke = getattr(grant, "revoke_issued_tokens", None)
-            if revoke is not None:
-                revoke()
+            call_optional(grant, "revoke_issued_tokens")
             return False
         request.user = grant.user
         request.scopes = grant.scopes
@@ -405,9 +410,7 @@ class OAuth2RequestValidator(RequestValidator):
         old = getattr(request, "refresh_token_object", None)
         rotate = getattr(old, "rotate", None)
         if rotate is not None and not rotate():
-            revoke = getattr(old, "revoke_family", None)
-            if revoke is not None:
-                revoke()
+            call_optional(old, "revoke_family")
             raise errors.InvalidGrantError(request=request, description="Refresh token reused.")
         self._tokensetter(token, request, *args, **kwargs)
         return getattr(request.client, "default_redirect_uri", None)
@@ -448,9 +451,7 @@ class OAuth2RequestValidator(RequestValidator):
             return False
         if getattr(tok, "revoked", False):
             log.warning("a rotated refresh token was presented again; revoking its family")
-            revoke = getattr(tok, "revoke_family", None)
-            if revoke is not None:
-                revoke()
+            call_optional(tok, "revoke_family")
             return False
         request.client_id = tok.client_id
         request.user = tok.user
