@@ -34,4 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_ISSUER": None,
     # issue a new refresh token on every refresh (and revoke the old one when storage can)
     "OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS": True,
+    # device flow (RFC 8628, oauthlib 4.x): where users enter their code (a URL or an
+    # endpoint name), how long device codes live, the polling interval
+    "OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI": None,
+    "OAUTH2_PROVIDER_DEVICE_EXPIRES_IN": 600,
+    "OAUTH2_PROVIDER_DEVICE_INTERVAL": 5,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -21,11 +22,12 @@ from flask_oauthlib_core import (
     warn_if_insecure_transport,
 )
 
-from . import rfc6750, rfc8414, rfc9207
+from . import rfc6750, rfc8414, rfc8628, rfc9207
 from .bearer import BearerRequest
 from .config import DEFAULTS
+from .expiry import utcnow
 from .server import Server, build_server
-from .validator import OAuth2RequestValidator
+from .validator import OAuth2RequestValidator, basic_credentials
 
 __all__ = ["OAuth2Provider"]
 
@@ -180,6 +182,25 @@ class OAuth2Provider:
         the user for the password grant, or ``None``."""
         return self._register("usergetter", f)
 
+    def devicegetter(self, f: F) -> F:
+        """Register ``f(device_code)`` returning a device authorization (RFC 8628): a dict
+        or object with ``client_id``, ``scopes``, ``expires``, ``status`` (``"pending"``,
+        ``"authorized"`` or ``"denied"``, set by your verification page), ``user``, and
+        ``redeem()`` or ``delete()`` to make it single use.
+
+        .. versionadded:: 1.0
+        """
+        return self._register("devicegetter", f)
+
+    def devicesetter(self, f: F) -> F:
+        """Register ``f(device, request)`` saving a new device authorization; ``device``
+        has ``device_code``, ``user_code``, ``client_id``, ``scopes``, ``expires`` and
+        ``status="pending"``.
+
+        .. versionadded:: 1.0
+        """
+        return self._register("devicesetter", f)
+
     def before_request(self, f: F) -> F:
         """Register ``f()`` to run before a protected resource is checked."""
         self._before_request_funcs.append(f)
@@ -231,6 +252,7 @@ class OAuth2Provider:
             usergetter=getters.get("usergetter"),
             tokensetter=getters.get("tokensetter"),
             grantsetter=getters.get("grantsetter"),
+            devicegetter=getters.get("devicegetter"),
         )
 
     def _state(self) -> _AppState:
@@ -470,6 +492,73 @@ class OAuth2Provider:
             return self._endpoint_call(server.create_introspect_response)
 
         return mark_endpoint(cast(F, decorated), "introspection")
+
+    def device_authorization_handler(self, f: F) -> F:
+        """Decorate the device authorization view (RFC 8628, oauthlib 4.x)::
+
+            @app.route("/oauth/device", methods=["POST"])
+            @oauth.device_authorization_handler
+            def device():
+                return None
+
+        It answers ``device_code``, ``user_code``, ``verification_uri`` (from
+        ``OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI``), ``expires_in`` and ``interval``,
+        after saving them with the :meth:`devicesetter`. Devices then poll the token
+        endpoint with ``grant_type=urn:ietf:params:oauth:grant-type:device_code``.
+
+        :raises RuntimeError: at decoration time on oauthlib < 4.0.
+
+        .. versionadded:: 1.0
+        """
+        if not rfc8628.SUPPORTED:
+            raise RuntimeError("the device authorization grant needs oauthlib >= 4.0")
+
+        @wraps(f)
+        def decorated(*args: Any, **kwargs: Any) -> Any:
+            setter = self._getters.get("devicesetter")
+            if setter is None or "devicegetter" not in self._getters:
+                raise RuntimeError("register a devicegetter and a devicesetter for the device flow")
+            f(*args, **kwargs)
+            validator = self.server.request_validator
+            config = current_app.config
+            verification = config["OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI"]
+            if not verification:
+                raise RuntimeError("set OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI")
+            if "/" not in verification:
+                verification = url_for(verification, _external=True)
+            endpoint = rfc8628.DeviceAuthorizationEndpoint(
+                validator,
+                verification_uri=verification,
+                expires_in=int(config["OAUTH2_PROVIDER_DEVICE_EXPIRES_IN"]),
+                interval=int(config["OAUTH2_PROVIDER_DEVICE_INTERVAL"]),
+            )
+
+            def create(uri: str, method: str, body: str | None, headers: dict[str, str]) -> Any:
+                out_headers, data, status = endpoint.create_device_authorization_response(
+                    uri, method, body, headers
+                )
+                if status == 200 and isinstance(data, dict):
+                    data = dict(data)
+                    # oauthlib authenticated the client from one of these two places
+                    client = basic_credentials(headers)[0] or request.form.get("client_id")
+                    setter(
+                        {
+                            "device_code": data["device_code"],
+                            "user_code": data["user_code"],
+                            "client_id": client,
+                            "scopes": str(data.get("scope", "")).split(),
+                            "expires": utcnow() + timedelta(seconds=data["expires_in"]),
+                            "status": "pending",
+                        },
+                        request,
+                    )
+                    data = json.dumps(data)
+                    out_headers = {**out_headers, "Content-Type": "application/json"}
+                return out_headers, data, status
+
+            return self._endpoint_call(create)
+
+        return mark_endpoint(cast(F, decorated), "device_authorization")
 
     def metadata_handler(self, f: F) -> F:
         """Decorate the view serving the authorization server metadata (RFC 8414),

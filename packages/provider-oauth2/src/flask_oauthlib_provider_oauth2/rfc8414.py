@@ -16,6 +16,7 @@ ENDPOINT_KEYS = {
     "token": "token_endpoint",
     "revocation": "revocation_endpoint",
     "introspection": "introspection_endpoint",
+    "device_authorization": "device_authorization_endpoint",
 }
 
 

@@ -22,7 +22,7 @@ from oauthlib.oauth2 import (
 
 from flask_oauthlib_core import import_callable
 
-from . import rfc7636
+from . import rfc7636, rfc8628
 from .validator import OAuth2RequestValidator
 
 __all__ = ["Server", "build_server", "random_token"]
@@ -77,6 +77,9 @@ class Server(
         }
         if allow_password:
             grant_types["password"] = self.password_grant
+        if rfc8628.SUPPORTED and request_validator._devicegetter is not None:
+            self.device_code_grant = rfc8628.DeviceCodeGrant(request_validator)
+            grant_types[rfc8628.DEVICE_GRANT_TYPE] = self.device_code_grant
         AuthorizationEndpoint.__init__(
             self,
             default_response_type="code",

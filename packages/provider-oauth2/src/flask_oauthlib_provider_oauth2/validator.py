@@ -14,16 +14,27 @@ from urllib.parse import unquote, urlsplit
 from oauthlib.oauth2 import RequestValidator
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import rfc7636
+from . import rfc7636, rfc8628
 from .expiry import is_expired
 
 __all__ = ["OAuth2RequestValidator"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
+DEFAULT_GRANT_TYPES = (
+    "authorization_code",
+    "password",
+    "client_credentials",
+    "refresh_token",
+    rfc8628.DEVICE_GRANT_TYPE,
+)
 DEFAULT_RESPONSE_TYPES = ("code", "token")
-AUTHENTICATED_GRANT_TYPES = ("password", "authorization_code", "refresh_token")
+AUTHENTICATED_GRANT_TYPES = (
+    "password",
+    "authorization_code",
+    "refresh_token",
+    rfc8628.DEVICE_GRANT_TYPE,
+)
 
 
 def is_confidential(client: Any) -> bool:
@@ -50,6 +61,11 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     if not sep:
         return None, None
     return unquote(client_id), unquote(secret)
+
+
+def _field(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a dict, ``obj.name`` otherwise (device records may be either)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 def call_optional(obj: Any, method: str) -> None:
@@ -112,6 +128,7 @@ class OAuth2RequestValidator(RequestValidator):
         usergetter: Callable[..., Any] | None = None,
         tokensetter: Callable[..., Any] | None = None,
         grantsetter: Callable[..., Any] | None = None,
+        devicegetter: Callable[..., Any] | None = None,
     ) -> None:
         self._clientgetter = clientgetter
         self._tokengetter = tokengetter
@@ -119,6 +136,7 @@ class OAuth2RequestValidator(RequestValidator):
         self._tokensetter = tokensetter
         self._grantgetter = grantgetter
         self._grantsetter = grantsetter
+        self._devicegetter = devicegetter
         #: set by the provider from ``OAUTH2_PROVIDER_PKCE_REQUIRED``
         self.pkce_required_for: str = "public"
         self._legacy_grants_seen = False
@@ -396,6 +414,33 @@ class OAuth2RequestValidator(RequestValidator):
         if not grant:
             return None
         return getattr(grant, "code_challenge_method", None) or "plain"
+
+    # -- device codes (RFC 8628) ---------------------------------------------------------
+
+    def validate_device_code(
+        self, client_id: str, code: str, request: Any, *args: Any, **kwargs: Any
+    ) -> str | None:
+        """The status of a device code for oauthlib 4: ``authorized`` once (the code is
+        then used up), else pending, denied, expired or unknown (``None``)."""
+        if self._devicegetter is None:
+            return None
+        device = self._devicegetter(device_code=code)
+        if not device or _field(device, "client_id") != client_id:
+            return None
+        if is_expired(_field(device, "expires")):
+            return "expired_token"
+        status = rfc8628.device_status(device)
+        if status != "authorized":
+            return status
+        redeem = getattr(device, "redeem", None) or getattr(device, "delete", None)
+        if redeem is None:
+            log.error("device records need redeem() or delete() to be single use")
+            return None
+        if redeem() is False:  # another poll took it first
+            return None
+        request.user = _field(device, "user")
+        request.scopes = list(_field(device, "scopes") or [])
+        return status
 
     # -- tokens --------------------------------------------------------------------------
 
