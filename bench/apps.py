@@ -225,16 +225,30 @@ OAUTH1_CREDENTIALS = (
 
 
 def ours_sqla_app(database_url: str) -> tuple[Flask, Any]:
-    """Our token endpoint with bind_sqlalchemy and the ready models."""
+    """Our token endpoint with bind_sqlalchemy and the ready models, on a fresh database
+    (for PostgreSQL: a schema of its own, dropped by ``engine.dispose_bench()``)."""
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "packages/contrib-sqla/tests"))
     from sqla_app import Base, create_app
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
-    engine = create_engine(database_url)
-    Base.metadata.drop_all(engine)
+    options: dict[str, Any] = {}
+    schema = None
+    if database_url.startswith("postgresql"):
+        schema = "bench_" + secrets.token_hex(4)
+        with create_engine(database_url).begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        options["connect_args"] = {"options": f"-csearch_path={schema}"}
+    engine = create_engine(database_url, **options)
     Base.metadata.create_all(engine)
-    app, _, session = create_app(engine)
-    return app, engine
+    app, _, _ = create_app(engine)
+
+    def cleanup() -> None:
+        engine.dispose()
+        if schema:
+            with create_engine(database_url).begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+    return app, cleanup

@@ -252,7 +252,7 @@ def main() -> None:
         ("PostgreSQL", args.postgres),
     ):
         try:
-            app, engine = apps.ours_sqla_app(url)
+            app, cleanup = apps.ours_sqla_app(url)
         except Exception as exc:  # noqa: BLE001 - report and go on without that database
             sqla_rows[label] = float("nan")
             print(f"(f) {label} skipped: {type(exc).__name__}", file=sys.stderr)
@@ -263,7 +263,7 @@ def main() -> None:
         sqla_rows[label] = statistics.median(
             measure(call, max(iterations // 10, 50)) for _ in range(repetitions)
         )
-        engine.dispose()
+        cleanup()
     (HERE / "bench.sqlite").unlink(missing_ok=True)
 
     write_results(rows, sqla_rows, import_time(), iterations, repetitions)

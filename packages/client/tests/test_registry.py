@@ -153,3 +153,29 @@ def test_encode_request_data() -> None:
     assert encode_request_data({"a": [1, 2]}, "urlencoded")[0] == "a=1&a=2"
     with pytest.raises(ValueError):
         encode_request_data({}, "xml")
+
+
+def test_callback_behind_a_tls_terminating_proxy() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from flask import url_for
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = Flask("proxied")
+    app.secret_key = "k"
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    remote = OAuth(app).remote_app("dev", consumer_key="k", authorize_url="https://idp/authorize")
+
+    @app.route("/login")
+    def login() -> object:
+        return remote.authorize(callback=url_for("authorized", _external=True))
+
+    @app.route("/authorized")
+    def authorized() -> str:
+        return ""
+
+    resp = app.test_client().get(
+        "/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example"}
+    )
+    query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    assert query["redirect_uri"] == ["https://app.example/authorized"]
