@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["is_expired", "utcnow"]
+__all__ = ["as_utc", "is_expired", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` timezone-aware; a naive datetime is taken as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def is_expired(expires: Any, now: datetime | None = None) -> bool:
@@ -23,6 +28,4 @@ def is_expired(expires: Any, now: datetime | None = None) -> bool:
         return False
     if not isinstance(expires, datetime):
         return False
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=timezone.utc)
-    return bool((now or utcnow()) >= expires)
+    return bool((now or utcnow()) >= as_utc(expires))

@@ -69,7 +69,6 @@ class _AppState:
     def __init__(self) -> None:
         self.server: Server | None = None
         self.version = -1
-        self.validator: OAuth2RequestValidator | None = None
 
 
 class OAuth2Provider:
@@ -274,7 +273,6 @@ class OAuth2Provider:
         if state.server is None or state.version != self._version:
             validator = self._build_validator()
             state.server = build_server(validator, current_app.config)
-            state.validator = validator
             state.version = self._version
         return state.server
 
@@ -594,9 +592,10 @@ class OAuth2Provider:
         """:meth:`verify_request` on the request object itself (the hot path)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         state: _AppState = app.extensions[STATE_KEY]
-        validator = state.validator
-        if validator is None or state.version != self._version:
-            validator = self.server.request_validator
+        server = state.server
+        if server is None or state.version != self._version:
+            server = self.server
+        validator = server.request_validator
         token = rfc6750.token_from_header(flask_request.environ.get("HTTP_AUTHORIZATION"))
         if token is None and app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
             token = flask_request.values.get("access_token")

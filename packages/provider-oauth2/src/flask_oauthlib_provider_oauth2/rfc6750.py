@@ -20,11 +20,9 @@ def token_from_header(auth: str | None) -> str | None:
     return token
 
 
-def bearer_error(error: str, description: str, status: int, realm: str = "") -> Response:
+def bearer_error(error: str, description: str, status: int) -> Response:
     """A JSON error with the matching ``WWW-Authenticate`` challenge (RFC 6750 3)."""
     challenge = f'Bearer error="{error}", error_description="{description}"'
-    if realm:
-        challenge = f'Bearer realm="{realm}", ' + challenge[len("Bearer ") :]
     body = json.dumps({"error": error, "error_description": description})
     return Response(
         body,

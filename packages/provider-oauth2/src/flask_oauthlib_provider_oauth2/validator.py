@@ -15,7 +15,7 @@ from oauthlib.oauth2 import RequestValidator
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import rfc7636, rfc8628
-from .expiry import is_expired
+from .expiry import as_utc, is_expired
 
 __all__ = ["OAuth2RequestValidator"]
 
@@ -572,11 +572,7 @@ class OAuth2RequestValidator(RequestValidator):
         }
         expires = getattr(tok, "expires", None)
         if expires is not None:
-            from datetime import timezone
-
-            if expires.tzinfo is None:
-                expires = expires.replace(tzinfo=timezone.utc)
-            claims["exp"] = int(expires.timestamp())
+            claims["exp"] = int(as_utc(expires).timestamp())
         user = getattr(tok, "user", None)
         username = getattr(user, "username", None)
         if username is not None:
