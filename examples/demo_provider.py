@@ -9,7 +9,9 @@ first start. Run it through ``examples/run_demo.py``.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -84,6 +86,7 @@ CONSENT = PAGE.replace(
 <p>Signed in as {{ user.name }}. It asks for:</p>
 <ul id="scopes">{% for scope in scopes %}<li>{{ scope }}</li>{% endfor %}</ul>
 <form method="post">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
   <button id="allow" name="confirm" value="yes">Allow</button>
   <button id="deny" name="confirm" value="no">Deny</button>
 </form>""",
@@ -101,6 +104,8 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     app.secret_key = secrets.token_hex(32)
     app.config.update(
         SESSION_COOKIE_NAME="provider_session",
+        SESSION_COOKIE_SAMESITE="Lax",  # other sites' POSTs carry no session
+        OAUTH2_PROVIDER_CSRF_REQUIRED=True,  # the consent form must carry csrf_token
         OAUTH2_PROVIDER_ISSUER=issuer,
         OAUTH2_PROVIDER_ALLOW_IMPLICIT=False,  # RFC 9700: no implicit grant
         OAUTH2_PROVIDER_ALLOW_PASSWORD=False,
@@ -128,7 +133,7 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
             ).scalar()
             if user and user.check_password(request.form.get("password", "")):
                 session["user_id"] = user.id
-                return redirect(request.args.get("next") or "/", code=303)
+                return redirect(local_path(request.args.get("next")), code=303)
             error = "Wrong username or password."
         return render_template_string(LOGIN, error=error)
 
@@ -137,11 +142,16 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     def authorize(*args: Any, **kwargs: Any) -> Any:
         user = current_user()
         if user is None:
-            return redirect(url_for("login", next=request.url), code=303)
+            here = request.script_root + request.full_path
+            return redirect(url_for("login", next=here), code=303)
         if request.method == "GET":
             client = db.get(Client, kwargs["client_id"])
             return render_template_string(
-                CONSENT, client=client, user=user, scopes=kwargs["scopes"]
+                CONSENT,
+                client=client,
+                user=user,
+                scopes=kwargs["scopes"],
+                csrf_token=kwargs["csrf_token"],
             )
         return request.form.get("confirm") == "yes"
 
@@ -178,6 +188,18 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         return f"Demo provider. Signed in as {user.name if user else 'nobody'}."
 
     return app
+
+
+def local_path(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``"/"``: the login page's ``next``
+    must not send the user to another site (``//host``, ``/\\host``, ``https:host``, or
+    any of these behind whitespace or control characters, which browsers drop)."""
+    if not target or any(unicodedata.category(char).startswith("C") for char in target):
+        return "/"
+    if not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
 
 
 def seed(db: Any, client_redirect_uri: str) -> None:

@@ -1,5 +1,5 @@
-"""The demo: a login with requests against the apps in-process, and the README's demo
-command started as a subprocess on a fresh venv."""
+"""The demo: a login with requests against the apps in-process, its login page's ``next``,
+and the README's demo command started as a subprocess on a fresh venv."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import pytest
 import requests
+from flask import Flask
 from services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,9 +31,12 @@ def log_in(client_url: str, allow: bool = True) -> requests.Response:
         data={"username": "alice", "password": "wonderland"},
         allow_redirects=False,
     )
-    consent = browser.get(signed_in.headers["Location"])
+    consent = browser.get(urljoin(authorize, signed_in.headers["Location"]))
     assert "profile" in consent.text and consent.headers["X-Frame-Options"] == "DENY"
-    return browser.post(authorize, data={"confirm": "yes" if allow else "no"})
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
+    assert csrf_token, consent.text
+    decision = {"confirm": "yes" if allow else "no", "csrf_token": csrf_token.group(1)}
+    return browser.post(authorize, data=decision)
 
 
 def test_demo_login_in_process(serve: Callable[..., str], tmp_path: Path) -> None:
@@ -47,6 +51,80 @@ def test_demo_login_in_process(serve: Callable[..., str], tmp_path: Path) -> Non
         demo.provider_url + "/.well-known/oauth-authorization-server", timeout=10
     ).json()
     assert "token" not in metadata["response_types_supported"]  # implicit is off in the demo
+
+
+OFFSITE_NEXT = [
+    "https://attacker.example",
+    "//attacker.example",
+    "/\\attacker.example",
+    "\\\\attacker.example",
+    "https:attacker.example",
+    "javascript:alert(1)",
+    " //attacker.example",
+    "\t//attacker.example",
+    "/\t/attacker.example",  # browsers drop tabs and newlines inside URLs
+    "/\n/attacker.example",
+    "\x00//attacker.example",
+    "attacker.example",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_provider(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    from demo_provider import create_provider
+
+    database = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    return create_provider(f"sqlite:///{database}", "http://127.0.0.1:1/cb", "http://localhost")
+
+
+@pytest.mark.parametrize("target", OFFSITE_NEXT)
+def test_login_next_never_leaves_the_demo(demo_provider: Flask, target: str) -> None:
+    """An open redirect: the sign-in form followed any ``next``."""
+    assert signed_in_location(demo_provider, target) == "/"
+
+
+@pytest.mark.parametrize(
+    "target", ["/", "/oauth/authorize?client_id=demo-client&scope=profile", "/a//b?next=//x"]
+)
+def test_login_next_follows_local_paths(demo_provider: Flask, target: str) -> None:
+    assert signed_in_location(demo_provider, target) == target
+
+
+def test_demo_consent_needs_its_csrf_token(demo_provider: Flask) -> None:
+    """The demo requires the token its consent form carries (OAUTH2_PROVIDER_CSRF_REQUIRED)."""
+    authorize = "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": "demo-client",
+            "redirect_uri": "http://127.0.0.1:1/cb",
+            "scope": "profile",
+            "state": "s",
+        }
+    )
+    browser = demo_provider.test_client()
+    signed_in = browser.post("/login", data={"username": "alice", "password": "wonderland"})
+    assert "SameSite=Lax" in signed_in.headers["Set-Cookie"]
+    page = browser.get(authorize)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    for forged in ({"confirm": "yes"}, {"confirm": "yes", "csrf_token": "forged"}):
+        refused = browser.post(authorize, data=forged)
+        assert refused.status_code == 403 and "cross-site consent refused" in refused.text
+    allowed = browser.post(authorize, data={"confirm": "yes", "csrf_token": token.group(1)})
+    assert allowed.status_code == 302
+    assert allowed.headers["Location"].startswith("http://127.0.0.1:1/cb?code=")
+
+
+def signed_in_location(app: Flask, target: str) -> str:
+    """Sign in to the demo provider (in-process) with ``?next=target``; where it sends us."""
+    answer = app.test_client().post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "alice", "password": "wonderland"},
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["Location"]
 
 
 @pytest.mark.packaging

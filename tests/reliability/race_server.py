@@ -32,6 +32,11 @@ def build(kind: str, option: str) -> Flask:
 
         engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={option}"})
         return create_app(engine, with_seed=False)[0]
+    if kind == "sqla-legacy":
+        from legacy_app import legacy_app
+        from sqla_app import POSTGRES_URL
+
+        return legacy_app(POSTGRES_URL, schema=option, seed=False)[0]
     if kind == "cache":
         from oauth2_app import create_app
 

@@ -49,16 +49,16 @@ def workers(kind: str, option: str, count: int = 2) -> Iterator[str]:
             process.stdout.close()  # type: ignore[union-attr]
 
 
-def race(name: str, attempt: Callable[[], int]) -> dict[int, int]:
-    """Fire ``RACERS`` attempts at once; count the status codes."""
-    barrier = threading.Barrier(RACERS)
+def race(name: str, attempt: Callable[[], int], racers: int = RACERS) -> dict[int, int]:
+    """Fire ``racers`` attempts at once; count the status codes."""
+    barrier = threading.Barrier(racers)
     statuses: list[int] = []
 
     def run() -> None:
         barrier.wait()
         statuses.append(attempt())
 
-    threads = [threading.Thread(target=run) for _ in range(RACERS)]
+    threads = [threading.Thread(target=run) for _ in range(racers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -150,6 +150,74 @@ def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
             timeout=10,
         )
         assert me.status_code == 401
+
+
+@pytest.fixture
+def legacy_schema() -> Iterator[str]:
+    """A PostgreSQL schema with the 0.9.6 documentation's tables, seeded."""
+    require_service(5432, "PostgreSQL")
+    sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
+    from legacy_app import legacy_app
+    from sqla_app import POSTGRES_URL
+    from sqlalchemy import create_engine, text
+
+    schema = "legacy_" + secrets.token_hex(5)
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    app, db, _ = legacy_app(POSTGRES_URL, schema=schema)
+    with app.app_context():
+        db.engine.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def test_old_style_models_race_on_postgresql(legacy_schema: str) -> None:
+    """0.9.6 models (``Model.query``, ``delete()``) across two processes: one code, 20
+    redemptions, one token; one refresh token, 20 uses, one new token; no 500."""
+    auth = ("dev", "dev-secret")
+
+    def code() -> str:
+        answer = requests.post(
+            f"{url}/oauth/authorize?response_type=code&client_id=dev&scope=email",
+            allow_redirects=False,
+            timeout=10,
+        )
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+    def post(**data: str) -> requests.Response:
+        return requests.post(url + "/oauth/token", data=data, auth=auth, timeout=30)
+
+    with workers("sqla-legacy", legacy_schema) as url:
+        one = code()
+        errors: list[str] = []
+
+        def redeem() -> int:
+            resp = post(grant_type="authorization_code", code=one, redirect_uri=REDIRECT)
+            if resp.status_code != 200:
+                is_json = resp.headers.get("Content-Type", "").startswith("application/json")
+                errors.append(resp.json().get("error", "") if is_json else resp.text[:40])
+            return resp.status_code
+
+        counts = race("sqla 0.9.6 models: 20 redemptions of one code", redeem, racers=20)
+        assert counts == {200: 1, 400: 19}, counts
+        assert set(errors) == {"invalid_grant"}, errors
+
+        first = post(grant_type="authorization_code", code=code(), redirect_uri=REDIRECT).json()
+        fresh: list[str] = []
+
+        def refresh() -> int:
+            resp = post(grant_type="refresh_token", refresh_token=first["refresh_token"])
+            if resp.status_code == 200:
+                fresh.append(resp.json()["access_token"])
+            return resp.status_code
+
+        counts = race("sqla 0.9.6 models: 20 uses of one refresh token", refresh, racers=20)
+        assert counts == {200: 1, 400: 19} and len(fresh) == 1, counts
 
 
 def test_code_race_on_redis() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -20,7 +23,15 @@ from oauth2_app import create_app as create_oauth2_app
 from requests_oauthlib import OAuth1, OAuth2Session
 from services import require_service
 
-from flask_oauthlib_contrib_cache import Cache, UserRef, bind_cache_grant, bind_cache_nonce
+from flask_oauthlib_contrib_cache import (
+    Cache,
+    FileSystemBackend,
+    SimpleBackend,
+    UserRef,
+    bind_cache_grant,
+    bind_cache_nonce,
+)
+from flask_oauthlib_contrib_cache.nonces import nonce_lifetime
 from flask_oauthlib_core import StorageUnavailable
 
 
@@ -214,3 +225,84 @@ def test_nonce_replay_rejected_across_two_app_instances(serve: Callable[[Flask],
         timeout=10,
     )
     assert fresh.status_code == 200
+
+
+# -- the local backends: JSON files and plain strings, expiry, threshold, atomic add --------
+
+
+def local_backend(kind: str, tmp_path: Path, **options: Any) -> Any:
+    if kind == "filesystem":
+        return FileSystemBackend(str(tmp_path / "cache"), **options)
+    return SimpleBackend(**options)
+
+
+@pytest.mark.parametrize("kind", ["simple", "filesystem"])
+def test_local_backends_expire_and_add_once(kind: str, tmp_path: Path) -> None:
+    backend = local_backend(kind, tmp_path, default_timeout=1)
+    assert backend.add("nonce", "1") and not backend.add("nonce", "1")
+    assert backend.set("code", "{}", timeout=5) and backend.get("code") == "{}"
+    time.sleep(1.2)
+    assert backend.get("nonce") is None and backend.add("nonce", "1")
+    assert backend.take("code") == "{}" and backend.take("code") is None
+    assert not backend.delete("code")
+
+
+@pytest.mark.parametrize("kind", ["simple", "filesystem"])
+def test_local_backends_keep_at_most_threshold_entries(kind: str, tmp_path: Path) -> None:
+    backend = local_backend(kind, tmp_path, threshold=3)
+    for n in range(6):
+        backend.set(f"k{n}", str(n), timeout=10 + n)  # k0 expires first
+    assert [backend.get(f"k{n}") for n in range(6)] == [None, None, None, "3", "4", "5"]
+    if kind == "filesystem":
+        assert len([p for p in (tmp_path / "cache").iterdir() if p.name[0] != "."]) == 3
+
+
+def test_filesystem_entries_are_json_and_anything_else_reads_as_missing(tmp_path: Path) -> None:
+    backend = FileSystemBackend(str(tmp_path / "cache"))
+    backend.set("key", "value")
+    (path,) = [p for p in (tmp_path / "cache").iterdir() if p.name[0] != "."]
+    entry = json.loads(path.read_text())
+    assert entry["value"] == "value" and entry["expires"] > time.time()
+    assert path.stat().st_mode & 0o777 == 0o600
+    for junk in (b"\x80\x04K\x01.", b"[]", b'{"value": 1, "expires": 9e9}', b"{"):
+        path.write_bytes(junk)
+        assert backend.get("key") is None and backend.take("key") is None
+    path.write_text(json.dumps({"expires": time.time() - 1, "value": "old"}))
+    assert backend.get("key") is None and backend.add("key", "new")
+
+
+def test_filesystem_cache_that_vanished_is_unavailable(tmp_path: Path) -> None:
+    backend = FileSystemBackend(str(tmp_path / "cache"))
+    (tmp_path / "cache").rmdir()
+    assert backend.get("key") is None
+    with pytest.raises(StorageUnavailable):
+        backend.set("key", "value")
+
+
+ADD_RACE = """
+import sys
+from flask_oauthlib_contrib_cache import FileSystemBackend
+backend = FileSystemBackend(sys.argv[1])
+print(" ".join(str(n) for n in range(100) if backend.add(f"nonce{n}", "1", timeout=60)))
+"""
+
+
+def test_filesystem_add_is_atomic_across_processes(tmp_path: Path) -> None:
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", ADD_RACE, str(tmp_path / "cache")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    won = [racer.communicate(timeout=60)[0].split() for racer in racers]
+    assert sorted(int(n) for wins in won for n in wins) == list(range(100))
+
+
+def test_nonce_lifetime_covers_the_window_from_the_timestamp() -> None:
+    now = int(time.time())
+    assert nonce_lifetime(str(now - 30), 600, 60) == 661
+    assert 690 <= nonce_lifetime(str(now + 30), 600, 60) <= 692
+    assert nonce_lifetime(str(now), 3, 60, floor=100) == 100
+    assert nonce_lifetime("not a timestamp", 600, 60) == 661

@@ -83,7 +83,9 @@ def test_invalid_response_hook() -> None:
         return jsonify(message=req.error_message), 418
 
     resp = app.test_client().get("/api/me", headers=bearer("unknown"))
-    assert resp.status_code == 418 and resp.get_json() == {"message": "Bearer token not found."}
+    assert resp.status_code == 418 and resp.get_json() == {
+        "message": "The access token is invalid."
+    }
 
 
 def test_before_and_after_request_hooks() -> None:
@@ -123,7 +125,9 @@ def test_verify_request() -> None:
         assert valid and req.user.username == "alice" and req.access_token.access_token == token
     with app.test_request_context(headers=bearer(token)):
         valid, req = oauth.verify_request(["admin"])
-        assert not valid and req.error_message == "Bearer token scope not valid."
+        assert (
+            not valid and req.error_message == "The access token lacks a scope this resource needs."
+        )
 
 
 def test_exception_handler_hook() -> None:

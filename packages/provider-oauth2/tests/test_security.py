@@ -343,7 +343,7 @@ def test_no_credentials_in_logs(provider: Provider, caplog: pytest.LogCaptureFix
 def test_missing_expired_and_insufficient_tokens(provider: Provider) -> None:
     none = requests.get(provider.url + "/api/me", timeout=10)
     assert none.status_code == 401 and none.headers["WWW-Authenticate"].startswith("Bearer")
-    assert none.json()["error"] == "invalid_token"
+    assert "error" not in none.json() and 'realm="' in none.headers["WWW-Authenticate"]
     expired = issue(
         provider, ["email"], datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
     )

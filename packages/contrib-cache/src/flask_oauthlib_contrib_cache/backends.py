@@ -1,28 +1,35 @@
 """The five cache backends, with the three operations the bindings need.
 
-Values are JSON text: nothing read back from a cache is unpickled, so a compromised
-cache cannot run code in the app. Besides ``get``/``set``/``delete`` each backend offers
+Values are JSON text, stored and read back as text: no backend calls pickle, so
+whoever can write to a cache cannot run code in the app. Besides
+``get``/``set``/``delete`` each backend offers
 
 - ``take(key)``: read and delete in one atomic step (a code is redeemed once, even when
   two workers race for it);
 - ``add(key, value, timeout)``: store only if absent, atomically (a nonce is accepted
   once).
 
-A backend that cannot reach its server raises :class:`StorageUnavailable`.
+A backend that cannot reach its server (or its directory) raises
+:class:`StorageUnavailable`. An entry that is not UTF-8 text, or a file that is not one
+of ours, reads as missing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
+import hashlib
+import json
 import os
+import stat
+import tempfile
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-
-from cachelib import FileSystemCache, NullCache, SimpleCache
 
 from flask_oauthlib_core import StorageUnavailable
 
@@ -36,6 +43,8 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+FILES_UNAVAILABLE = "the filesystem cache is unavailable"
 
 
 class Backend(Protocol):
@@ -52,53 +61,124 @@ class Backend(Protocol):
     def add(self, key: str, value: str, timeout: int | None = None) -> bool: ...
 
 
-class _CachelibBackend:
-    """null, simple and filesystem on cachelib; ``take``/``add`` under a lock."""
+def _text(value: Any) -> str | None:
+    """A value a cache server returned, as text; ``None`` when it is not UTF-8."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return value if isinstance(value, str) else None
 
-    def __init__(self, cache: Any, default_timeout: int) -> None:
-        self.cache = cache
+
+def _to_evict(
+    expiries: Mapping[str, float], threshold: int, now: float, keep_live: bool = False
+) -> list[str]:
+    """The entries to drop before one more is stored: every expired one, then those that
+    expire soonest until fewer than ``threshold`` remain (``0``: no limit).
+
+    With ``keep_live`` (single-use records: a nonce pushed out early could be replayed)
+    live entries are never dropped, and a store full of them raises
+    :class:`StorageUnavailable`: refusing a request is safe, forgetting a nonce is not.
+    """
+    if not threshold or len(expiries) < threshold:
+        return []
+    live = sorted((expires, key) for key, expires in expiries.items() if expires > now)
+    expired = [key for key, expires in expiries.items() if expires <= now]
+    excess = max(len(live) - threshold + 1, 0)
+    if excess and keep_live:
+        raise StorageUnavailable("the cache is full of live single-use entries")
+    return expired + [key for _, key in live[:excess]]
+
+
+class _LocalBackend:
+    """A store of this machine: ``set``, ``delete``, ``take`` and ``add`` run under
+    :meth:`_lock`, on the three primitives a subclass provides."""
+
+    def __init__(self, default_timeout: int) -> None:
         self.default_timeout = default_timeout
-        self._lock = threading.Lock()
+        self._thread_lock = threading.Lock()
 
-    def _locked(self) -> Any:
-        return self._lock
+    def _lock(self) -> contextlib.AbstractContextManager[Any]:
+        return self._thread_lock
+
+    def _expiry(self, timeout: int | None) -> float:
+        return time.time() + (timeout or self.default_timeout)
+
+    def _read(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def _write(self, key: str, value: str, expires: float, keep_live: bool = False) -> bool:
+        """Store ``value``; ``keep_live``: make room by dropping expired entries only."""
+        raise NotImplementedError
+
+    def _remove(self, key: str) -> bool:
+        raise NotImplementedError
 
     def get(self, key: str) -> str | None:
-        value = self.cache.get(key)
-        return value if isinstance(value, str) else None
+        return self._read(key)
 
     def set(self, key: str, value: str, timeout: int | None = None) -> bool:
-        return bool(self.cache.set(key, value, timeout=timeout or self.default_timeout))
+        with self._lock():
+            return self._write(key, value, self._expiry(timeout))
 
     def delete(self, key: str) -> bool:
-        return bool(self.cache.delete(key))
+        with self._lock():
+            return self._remove(key)
 
     def take(self, key: str) -> str | None:
-        with self._locked():
-            value = self.get(key)
+        with self._lock():
+            value = self._read(key)
             if value is not None:
-                self.cache.delete(key)
+                self._remove(key)
             return value
 
     def add(self, key: str, value: str, timeout: int | None = None) -> bool:
-        with self._locked():
-            return bool(self.cache.add(key, value, timeout=timeout or self.default_timeout))
+        with self._lock():
+            if self._read(key) is not None:
+                return False
+            return self._write(key, value, self._expiry(timeout), keep_live=True)
 
 
-class NullBackend(_CachelibBackend):
+class NullBackend(_LocalBackend):
     """Stores nothing: every code is unusable. For tests of the failure path only."""
 
     def __init__(self, default_timeout: int = 100) -> None:
-        super().__init__(NullCache(default_timeout=default_timeout), default_timeout)
+        super().__init__(default_timeout)
+
+    def _read(self, key: str) -> str | None:
+        return None
+
+    def _write(self, key: str, value: str, expires: float, keep_live: bool = False) -> bool:
+        return True
+
+    def _remove(self, key: str) -> bool:
+        return True
 
 
-class SimpleBackend(_CachelibBackend):
-    """In the memory of one process: for development and single-process servers."""
+class SimpleBackend(_LocalBackend):
+    """In the memory of one process, the strings kept as they are: for development and
+    single-process servers. At most ``threshold`` entries (``0``: no limit)."""
 
     def __init__(self, default_timeout: int = 100, threshold: int = 500) -> None:
-        super().__init__(
-            SimpleCache(threshold=threshold, default_timeout=default_timeout), default_timeout
-        )
+        super().__init__(default_timeout)
+        self.threshold = threshold
+        self._entries: dict[str, tuple[float, str]] = {}
+
+    def _read(self, key: str) -> str | None:
+        expires, value = self._entries.get(key, (0.0, None))
+        return value if expires > time.time() else None
+
+    def _write(self, key: str, value: str, expires: float, keep_live: bool = False) -> bool:
+        if key not in self._entries:
+            expiries = {k: entry[0] for k, entry in self._entries.items()}
+            for old in _to_evict(expiries, self.threshold, time.time(), keep_live):
+                del self._entries[old]
+        self._entries[key] = (expires, value)
+        return True
+
+    def _remove(self, key: str) -> bool:
+        return self._entries.pop(key, None) is not None
 
 
 class _FileLock:
@@ -110,7 +190,11 @@ class _FileLock:
 
     def __enter__(self) -> None:
         self._thread_lock.acquire()
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            self._thread_lock.release()
+            raise StorageUnavailable(FILES_UNAVAILABLE) from exc
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
     def __exit__(self, *exc: object) -> None:
@@ -119,18 +203,123 @@ class _FileLock:
         self._thread_lock.release()
 
 
-class FileSystemBackend(_CachelibBackend):
-    """Files in a directory shared by the workers of one machine."""
+def private_directory(path: Path) -> Path:
+    """``path``, created with mode ``0o700`` if missing.
+
+    :raises RuntimeError: when it is not a directory, belongs to another user, or its
+        group or others may write to it: whoever can write there decides what the
+        cache returns.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise RuntimeError(f"the cache directory {path} is not a directory")
+    if info.st_uid != os.geteuid():
+        raise RuntimeError(
+            f"the cache directory {path} belongs to uid {info.st_uid}, not to this process"
+            f" (uid {os.geteuid()}); give the app a directory of its own"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise RuntimeError(
+            f"the cache directory {path} is writable by its group or by others"
+            f" (mode {stat.S_IMODE(info.st_mode):o}); run chmod 700 on it or use another"
+        )
+    return path
+
+
+class FileSystemBackend(_LocalBackend):
+    """Files in a directory shared by the workers of one machine.
+
+    Each entry is a file of JSON, ``{"expires": <UNIX time>, "value": <text>}``, named by
+    a SHA-256 of its key and written to a temporary file first, then moved into place
+    (readers see the old entry or the new one, never half of one). Files that are not
+    such JSON read as missing. ``set``, ``take``, ``add`` and ``delete`` hold an
+    ``flock``; past ``threshold`` files (``0``: no limit) the expired ones, then those
+    expiring soonest, are removed.
+
+    :param cache_dir: the directory, created with mode ``0o700`` if missing.
+    :raises RuntimeError: when the directory belongs to another user or others may
+        write to it.
+    """
+
+    _LOCK_NAME = ".flask-oauthlib.lock"
+    _TEMP_PREFIX = ".tmp-"
 
     def __init__(self, cache_dir: str, default_timeout: int = 100, threshold: int = 500) -> None:
-        super().__init__(
-            FileSystemCache(cache_dir, threshold=threshold, default_timeout=default_timeout),
-            default_timeout,
-        )
-        self._file_lock = _FileLock(Path(cache_dir) / ".flask-oauthlib.lock")
+        super().__init__(default_timeout)
+        self.directory = private_directory(Path(cache_dir))
+        self.threshold = threshold
+        self._file_lock = _FileLock(self.directory / self._LOCK_NAME)
 
-    def _locked(self) -> Any:
+    def _lock(self) -> contextlib.AbstractContextManager[Any]:
         return self._file_lock
+
+    def _path(self, key: str) -> Path:
+        return self.directory / hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+    @contextlib.contextmanager
+    def _io(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise StorageUnavailable(FILES_UNAVAILABLE) from exc
+
+    def _read(self, key: str) -> str | None:
+        with self._io():
+            try:
+                raw = self._path(key).read_bytes()
+            except FileNotFoundError:
+                return None
+        return self._decode(raw)
+
+    @staticmethod
+    def _decode(raw: bytes) -> str | None:
+        try:
+            entry = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+            return None
+        if not isinstance(entry, dict):
+            return None
+        expires, value = entry.get("expires"), entry.get("value")
+        if not isinstance(expires, int | float) or not isinstance(value, str):
+            return None
+        return value if expires > time.time() else None
+
+    def _write(self, key: str, value: str, expires: float, keep_live: bool = False) -> bool:
+        with self._io():
+            self._prune(keep_live)
+            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=self._TEMP_PREFIX)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as file:
+                    json.dump({"expires": expires, "value": value}, file)
+                os.utime(temp, (expires, expires))  # lets _prune sort without reading
+                os.replace(temp, self._path(key))
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
+                raise
+        return True
+
+    def _remove(self, key: str) -> bool:
+        with self._io():
+            try:
+                self._path(key).unlink()
+            except FileNotFoundError:
+                return False
+        return True
+
+    def _prune(self, keep_live: bool) -> None:
+        if not self.threshold:
+            return
+        with os.scandir(self.directory) as scan:
+            expiries = {
+                entry.name: entry.stat().st_mtime
+                for entry in scan
+                if not entry.name.startswith(".") and entry.is_file()
+            }
+        for name in _to_evict(expiries, self.threshold, time.time(), keep_live):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.directory / name)
 
 
 def _unavailable(f: F) -> F:
@@ -173,13 +362,9 @@ class RedisBackend:
         self.prefix = key_prefix or ""
         self.default_timeout = default_timeout
 
-    @staticmethod
-    def _text(value: Any) -> str | None:
-        return value.decode("utf-8") if isinstance(value, bytes) else value
-
     @_unavailable
     def get(self, key: str) -> str | None:
-        return self._text(self.client.get(self.prefix + key))
+        return _text(self.client.get(self.prefix + key))
 
     @_unavailable
     def set(self, key: str, value: str, timeout: int | None = None) -> bool:
@@ -191,13 +376,25 @@ class RedisBackend:
 
     @_unavailable
     def take(self, key: str) -> str | None:
-        return self._text(self.client.getdel(self.prefix + key))
+        return _text(self.client.getdel(self.prefix + key))
 
     @_unavailable
     def add(self, key: str, value: str, timeout: int | None = None) -> bool:
         return bool(
             self.client.set(self.prefix + key, value, ex=timeout or self.default_timeout, nx=True)
         )
+
+
+class _TextSerde:
+    """pymemcache (de)serialization of text only: bytes in, bytes out, never pickle."""
+
+    @staticmethod
+    def serialize(key: str, value: str) -> tuple[bytes, int]:
+        return value.encode("utf-8"), 0
+
+    @staticmethod
+    def deserialize(key: str, value: bytes, flags: int) -> bytes:
+        return value
 
 
 class MemcacheBackend:
@@ -223,6 +420,7 @@ class MemcacheBackend:
             nodes.append((host or server, int(port or 11211)))
         self.client = HashClient(
             nodes,
+            serde=_TextSerde(),
             connect_timeout=2,
             timeout=2,
             retry_attempts=1,
@@ -238,13 +436,9 @@ class MemcacheBackend:
     def _key(self, key: str) -> str:
         return (self.prefix + key).replace(" ", "_")
 
-    @staticmethod
-    def _text(value: Any) -> str | None:
-        return value.decode("utf-8") if isinstance(value, bytes) else value
-
     @_unavailable
     def get(self, key: str) -> str | None:
-        value = self._text(self.client.get(self._key(key)))
+        value = _text(self.client.get(self._key(key)))
         return None if value == self._TAKEN else value
 
     @_unavailable
@@ -257,8 +451,8 @@ class MemcacheBackend:
 
     @_unavailable
     def take(self, key: str) -> str | None:
-        value, token = self.client.gets(self._key(key))
-        value = self._text(value)
+        raw, token = self.client.gets(self._key(key))
+        value = _text(raw)
         if value is None or value == self._TAKEN:
             return None
         # only one of the racers replaces the value it read: that one owns the code

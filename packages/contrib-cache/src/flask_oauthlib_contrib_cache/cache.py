@@ -26,7 +26,7 @@ CONFIG_KEYS: dict[str, Any] = {
     "DEFAULT_TIMEOUT": 100,  # seconds an entry lives
     "THRESHOLD": 500,  # simple, filesystem: entries kept at most
     "KEY_PREFIX": None,  # redis, memcache: prefix of every key
-    "DIR": None,  # filesystem: the directory (required)
+    "DIR": None,  # filesystem: the directory (required; ours alone, created 0o700)
     "MEMCACHED_SERVERS": None,  # memcache: ["host:port", ...] (default 127.0.0.1:11211)
     "REDIS_URL": None,  # redis: redis://[:password@]host:port/db (wins over the next four)
     "REDIS_HOST": "localhost",
@@ -44,6 +44,9 @@ class Cache:
         to the unprefixed ``CACHE_TYPE``.
 
     The backend is :attr:`cache`; its methods are reachable on this object too.
+
+    :raises RuntimeError: for a missing or unknown ``TYPE``, or a ``filesystem`` cache
+        whose ``DIR`` belongs to another user or is writable by its group or others.
     """
 
     def __init__(self, app: Flask, config_prefix: str = "OAUTHLIB", **kwargs: Any) -> None:
@@ -90,7 +93,10 @@ class Cache:
         directory = self._config("DIR")
         if not directory:
             raise RuntimeError(f"{self.config_prefix}_CACHE_DIR is needed for the filesystem cache")
-        return FileSystemBackend(str(directory), timeout, int(self._config("THRESHOLD")))
+        try:
+            return FileSystemBackend(str(directory), timeout, int(self._config("THRESHOLD")))
+        except RuntimeError as exc:
+            raise RuntimeError(f"{self.config_prefix}_CACHE_DIR: {exc}") from None
 
     def _redis(self, timeout: int) -> Backend:
         return RedisBackend(

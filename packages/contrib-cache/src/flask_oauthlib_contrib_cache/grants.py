@@ -112,8 +112,13 @@ def bind_cache_grant(
     ``<PREFIX>_CACHE_DEFAULT_TIMEOUT`` seconds (100). The ``null`` cache stores nothing,
     so its codes can never be redeemed.
 
+    With the ``filesystem`` cache, ``<PREFIX>_CACHE_DIR`` must belong to the app's user
+    and be writable by nobody else (a missing one is created with mode ``0o700``);
+    otherwise this raises :exc:`RuntimeError`.
+
     .. versionchanged:: 1.0
-        Grants are stored as JSON with the user's id instead of a pickled user.
+        Grants are stored as JSON with the user's id instead of a pickled user, and no
+        backend unpickles anything (the files of the ``filesystem`` cache are JSON too).
     """
     cache = Cache(app, config_prefix)
     backend = cache.cache
@@ -142,10 +147,12 @@ def bind_cache_grant(
             return None
         try:
             data = json.loads(raw)
-        except ValueError:
+            if not isinstance(data, dict):
+                raise TypeError("a grant is a JSON object")
+            return CachedGrant(backend, key, code, data, user_loader)
+        except (ValueError, TypeError, KeyError):
             log.warning("ignored a malformed grant in the cache")
             return None
-        return CachedGrant(backend, key, code, data, user_loader)
 
     provider.grantsetter(set_grant)
     provider.grantgetter(get_grant)

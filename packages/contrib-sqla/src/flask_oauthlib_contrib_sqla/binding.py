@@ -54,6 +54,15 @@ def _construct(model: Any, fields: dict[str, Any]) -> Any:
         return model(**{key: value for key, value in fields.items() if key in mapped})
 
 
+def _new_refresh_hash(token: dict[str, Any], request: Any) -> str | None:
+    """The hash of the token's refresh token, unless it is the one the client refreshed
+    with (rotation switched off): that one stays on its own row."""
+    refresh = token.get("refresh_token")
+    if not refresh or refresh == getattr(request, "refresh_token", None):
+        return None
+    return hash_secret(refresh)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -87,7 +96,41 @@ class SQLAlchemyBinding:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _first(self, model: Any, **filters: Any) -> Any:
+        """The first row matching ``filters``; ``None`` without asking the database when
+        a value holds a NUL byte, which no stored value can (PostgreSQL refuses it)."""
+        if any(isinstance(value, str) and "\x00" in value for value in filters.values()):
+            log.debug("lookup with a NUL byte answered as not found")
+            return None
         return self.session.execute(select(model).filter_by(**filters)).scalars().first()
+
+    def _single_use(self, obj: Any, method: str) -> Any:
+        """Give a row of a 0.9.6-style model (which has only ``delete()``) the atomic
+        ``redeem()``/``rotate()`` the provider uses for single use: a conditional DELETE
+        whose row count says which of several concurrent requests won.
+
+        The row's attributes are loaded and the object detached first, so the winner
+        can still read ``user``, ``scopes`` and ``redirect_uri`` after the row is gone.
+        """
+        if obj is None or hasattr(obj, method):
+            return obj
+        session = self.session
+
+        def take() -> bool:
+            mapper = inspect(obj).mapper
+            for attr in (*mapper.column_attrs, *mapper.relationships):
+                getattr(obj, attr.key)
+            key = inspect(obj).identity
+            session.expunge(obj)
+            where = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
+            result = session.execute(
+                delete(mapper.class_).where(*where),
+                execution_options={"synchronize_session": False},
+            )
+            session.commit()
+            return int(result.rowcount) == 1
+
+        setattr(obj, method, take)
+        return obj
 
     def _user_for(self, request: Any) -> Any:
         user = getattr(request, "user", None)
@@ -115,7 +158,7 @@ class SQLAlchemyBinding:
         model = self.grant_model
         if _hashed(model, "code"):
             return self._first(model, client_id=client_id, code_hash=hash_secret(code))
-        return self._first(model, client_id=client_id, code=code)
+        return self._single_use(self._first(model, client_id=client_id, code=code), "redeem")
 
     def set_grant(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
@@ -157,7 +200,7 @@ class SQLAlchemyBinding:
         if refresh_token:
             if hashed:
                 return self._first(model, refresh_token_hash=hash_secret(refresh_token))
-            return self._first(model, refresh_token=refresh_token)
+            return self._single_use(self._first(model, refresh_token=refresh_token), "rotate")
         return None
 
     def set_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
@@ -174,9 +217,7 @@ class SQLAlchemyBinding:
                 **_user_fields(user),
                 token_type=token.get("token_type", "Bearer"),
                 access_token_hash=hash_secret(token["access_token"]),
-                refresh_token_hash=(
-                    hash_secret(token["refresh_token"]) if token.get("refresh_token") else None
-                ),
+                refresh_token_hash=_new_refresh_hash(token, request),
                 scope=token.get("scope", ""),
                 expires=expires_at,
                 family=old.family if old is not None else secrets.token_hex(16),
@@ -216,7 +257,7 @@ def _storage_guard(binding: SQLAlchemyBinding, f: Callable[..., Any]) -> Callabl
                 binding.session.rollback()
             except SQLAlchemyError:
                 log.warning("rollback failed after a database error", exc_info=True)
-            log.warning("database error in %s: %s", f.__name__, type(exc).__name__)
+            log.debug("database error in %s: %s", f.__name__, type(exc).__name__)
             raise StorageUnavailable("the OAuth storage database failed") from exc
 
     return guarded

@@ -53,6 +53,23 @@ def _update(obj: Any, statement: Any) -> int:
     return int(result.rowcount)
 
 
+def _revoke_live(obj: Any, token: Any, *criteria: Any) -> int:
+    """Revoke the unrevoked tokens matching ``criteria`` in ``obj``'s session.
+
+    Rows are locked in id order and rows another request holds are skipped (it is
+    revoking or rotating them), so concurrent revocations cannot deadlock.
+    """
+    live = (
+        select(token.id)
+        .where(*criteria, token.revoked.is_(False))
+        .order_by(token.id)
+        .with_for_update(skip_locked=True)
+    )
+    return _update(
+        obj, update(token).where(token.id.in_(live.scalar_subquery())).values(revoked=True)
+    )
+
+
 class _UserMixin:
     __user_model__: ClassVar[str] = "User"
     __user_table__: ClassVar[str] = "user"
@@ -167,10 +184,12 @@ class GrantMixin(_UserMixin):
         return _update(self, statement.values(redeemed=True)) == 1
 
     def revoke_issued_tokens(self) -> None:
-        """Revoke every token issued from this code (after a replay)."""
+        """Revoke every token that descends from this code (after a replay): the ones
+        issued for it and all their refreshed successors (RFC 9700 4.12)."""
         token = self.__token_model__
         if token is not None:
-            _update(self, update(token).where(token.grant_id == self.id).values(revoked=True))
+            families = select(token.family).where(token.grant_id == self.id)
+            _revoke_live(self, token, token.family.in_(families.scalar_subquery()))
 
     def delete(self) -> None:
         """Codes are kept, marked redeemed, so a replay is recognised."""
@@ -219,10 +238,4 @@ class TokenMixin(_UserMixin):
         revoking or rotating them), so concurrent reuses cannot deadlock.
         """
         cls = type(self)
-        live = (
-            select(cls.id)
-            .where(cls.family == self.family, cls.revoked.is_(False))
-            .order_by(cls.id)
-            .with_for_update(skip_locked=True)
-        )
-        self._mark_revoked(cls.id.in_(live.scalar_subquery()))
+        _revoke_live(self, cls, cls.family == self.family)

@@ -2,28 +2,42 @@
 
 Nothing here is specific to one protocol: moving a request from Flask to oauthlib and
 a response back, small encoding helpers, the storage error the providers turn into
-``temporarily_unavailable``, and helpers that keep secrets out of logs.
+``temporarily_unavailable``, helpers that keep secrets out of logs, and the check that
+refuses consent forged from another site.
 """
 
 from __future__ import annotations
 
 from .adapters import BadRequestBody, create_response, extract_params
+from .consent import (
+    CSRF_FIELD,
+    consent_csrf_token,
+    is_cross_site,
+    refuse_forged_consent,
+    takes_keyword,
+)
 from .encoding import decode_base64, to_bytes, to_unicode
-from .errors import StorageUnavailable
+from .errors import StorageUnavailable, log_unavailable
 from .imports import import_callable
 from .redaction import RedactingFilter, install_redaction, redact
 from .transport import warn_if_insecure_transport
 
 __all__ = [
+    "CSRF_FIELD",
     "BadRequestBody",
     "RedactingFilter",
     "StorageUnavailable",
+    "consent_csrf_token",
     "create_response",
     "decode_base64",
     "extract_params",
     "import_callable",
     "install_redaction",
+    "is_cross_site",
+    "log_unavailable",
     "redact",
+    "refuse_forged_consent",
+    "takes_keyword",
     "to_bytes",
     "to_unicode",
     "warn_if_insecure_transport",

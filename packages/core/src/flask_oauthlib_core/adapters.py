@@ -62,7 +62,10 @@ def extract_params(req: Request | None = None) -> tuple[str, str, str | None, di
 
     :param req: the request; the current Flask request when omitted.
     :raises BadRequestBody: if a form body is not valid UTF-8, or the query or body is not
-        form-encoded as oauthlib requires.
+        form-encoded as oauthlib requires, or holds a NUL byte.
+
+    .. versionchanged:: 1.1
+        A NUL byte (``%00``) in the query or body is refused.
 
     .. versionchanged:: 1.0
         The body is the raw form text instead of a dict and the ``Authorization``
@@ -86,10 +89,13 @@ def extract_params(req: Request | None = None) -> tuple[str, str, str | None, di
 
 def _form_encoded(text: str | None) -> bool:
     """Whether oauthlib can parse ``text`` (its own rule: URL-safe characters only and
-    well-formed percent escapes), checked without parsing it twice."""
+    well-formed percent escapes), checked without parsing it twice. An escaped NUL byte
+    is refused too: no OAuth parameter holds one, and databases cannot store it."""
     if not text:
         return True
-    return set(text) <= urlencoded and INVALID_HEX_PATTERN.search(text) is None
+    return (
+        set(text) <= urlencoded and INVALID_HEX_PATTERN.search(text) is None and "%00" not in text
+    )
 
 
 def create_response(headers: Mapping[str, str], body: str | bytes | None, status: int) -> Response:

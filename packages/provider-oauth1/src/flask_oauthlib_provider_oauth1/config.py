@@ -24,4 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH1_PROVIDER_KEY_LENGTH": (20, 30),
     # seconds a request's oauth_timestamp may differ from the server's clock
     "OAUTH1_PROVIDER_TIMESTAMP_WINDOW": 600,
+    # ... but at most this many seconds ahead of it (nonce stores then keep each nonce
+    # until timestamp + window has passed, at most window + skew seconds)
+    "OAUTH1_PROVIDER_TIMESTAMP_SKEW": 60,
+    # refuse a consent POST without the session's csrf_token (a token that is sent is
+    # always checked, and cross-site consent always refused)
+    "OAUTH1_PROVIDER_CSRF_REQUIRED": False,
 }

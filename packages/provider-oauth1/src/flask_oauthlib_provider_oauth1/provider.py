@@ -14,11 +14,16 @@ from oauthlib.oauth1 import WebApplicationServer
 from oauthlib.oauth1.rfc5849 import errors
 
 from flask_oauthlib_core import (
+    CSRF_FIELD,
     BadRequestBody,
     StorageUnavailable,
+    consent_csrf_token,
     create_response,
     extract_params,
     install_redaction,
+    log_unavailable,
+    refuse_forged_consent,
+    takes_keyword,
     warn_if_insecure_transport,
 )
 
@@ -240,10 +245,10 @@ class OAuth1Provider:
     def authorize_handler(self, f: F) -> F:
         """Decorate the authorization view.
 
-        On ``GET`` the request token is checked and the view gets ``realms`` and the
-        request's credentials (``resource_owner_key`` ...) as keyword arguments to render
-        a consent page. On ``POST`` the view returns ``True`` to allow or ``False`` to
-        deny::
+        On ``GET`` the request token is checked and the view gets ``realms``, the
+        request's credentials (``resource_owner_key`` ...) and ``csrf_token`` (for a hidden
+        field of the form) as keyword arguments to render a consent page. On ``POST`` the
+        view returns ``True`` to allow or ``False`` to deny::
 
             @app.route("/oauth/authorize", methods=["GET", "POST"])
             @oauth.authorize_handler
@@ -251,10 +256,23 @@ class OAuth1Provider:
                 if request.method == "GET":
                     return render_template("authorize.html", **kwargs)
                 return request.form.get("confirm") == "yes"
+
+        A consent POST that the browser marks as cross-site, or whose ``csrf_token`` is
+        not the session's, is refused with a 403 before the view runs, and no verifier is
+        issued (:func:`flask_oauthlib_core.refuse_forged_consent`); with
+        ``OAUTH1_PROVIDER_CSRF_REQUIRED`` the token is required.
+
+        .. versionchanged:: 1.1
+            Cross-site consent is refused; a view that takes ``csrf_token`` (or
+            ``**kwargs``) gets it.
         """
+        pass_token = takes_keyword(f, CSRF_FIELD)
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
+            refused = refuse_forged_consent(current_app.config["OAUTH1_PROVIDER_CSRF_REQUIRED"])
+            if refused is not None:
+                return refused
             try:
                 realms, credentials = self._realms_and_credentials()
             except (errors.OAuth1Error, BadRequestBody, ValueError) as exc:
@@ -264,6 +282,8 @@ class OAuth1Provider:
             if request.method != "POST":
                 kwargs["realms"] = realms
                 kwargs.update(credentials)
+                if pass_token:
+                    kwargs[CSRF_FIELD] = consent_csrf_token()
                 return f(*args, **kwargs)
             if not f(*args, **kwargs):
                 return self._error_page("denied")
@@ -299,8 +319,8 @@ class OAuth1Provider:
             return error_response("invalid_request", "The body is not valid UTF-8.", 400)
         except ValueError:
             return error_response("invalid_request", "Malformed OAuth parameters.", 400)
-        except StorageUnavailable:
-            log.warning("storage unavailable at a token endpoint", exc_info=True)
+        except StorageUnavailable as exc:
+            log_unavailable(log, "at a token endpoint", exc)
             return error_response("temporarily_unavailable", "Try again later.", 503)
 
     def request_token_handler(self, f: F) -> F:
@@ -360,8 +380,8 @@ class OAuth1Provider:
                     return oauth_error_response(exc)
                 except (BadRequestBody, ValueError):
                     return error_response("invalid_request", "Malformed OAuth parameters.", 400)
-                except StorageUnavailable:
-                    log.warning("storage unavailable while checking a request", exc_info=True)
+                except StorageUnavailable as exc:
+                    log_unavailable(log, "while checking a request", exc)
                     return error_response("temporarily_unavailable", "Try again later.", 503)
                 for after in self._after_request_funcs:
                     valid, req = after(valid, req)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from oauthlib.oauth1 import RequestValidator
+from oauthlib.oauth1.rfc5849 import errors
 
 from .config import DEFAULTS
 
@@ -110,6 +112,12 @@ class OAuth1RequestValidator(RequestValidator):
     def timestamp_lifetime(self) -> int:
         """``OAUTH1_PROVIDER_TIMESTAMP_WINDOW`` (600 seconds)."""
         return int(self._setting("OAUTH1_PROVIDER_TIMESTAMP_WINDOW"))
+
+    @property
+    def timestamp_skew(self) -> int:
+        """``OAUTH1_PROVIDER_TIMESTAMP_SKEW`` (60 seconds): how far ahead of the server's
+        clock a request's ``oauth_timestamp`` may be."""
+        return int(self._setting("OAUTH1_PROVIDER_TIMESTAMP_SKEW"))
 
     @property
     def client_key_length(self) -> tuple[int, int]:
@@ -223,7 +231,14 @@ class OAuth1RequestValidator(RequestValidator):
         request_token: str | None = None,
         access_token: str | None = None,
     ) -> bool:
-        """Reject a nonce seen before with the same timestamp and credentials; store it."""
+        """Reject a timestamp ahead of the server's clock by more than
+        :attr:`timestamp_skew`, and a nonce seen before with the same timestamp and
+        credentials; store it.
+
+        :raises oauthlib.oauth1.rfc5849.errors.InvalidRequestError: for a timestamp too
+            far ahead, as oauthlib raises for one outside the window.
+        """
+        self._check_not_ahead(timestamp)
         key = {
             "client_key": client_key,
             "timestamp": timestamp,
@@ -235,6 +250,19 @@ class OAuth1RequestValidator(RequestValidator):
             log.info("rejected a replayed nonce")
             return False
         return self._noncesetter(**key) is not False
+
+    def _check_not_ahead(self, timestamp: str) -> None:
+        """oauthlib accepts a timestamp up to the window on either side of the server's
+        clock; one further ahead than the skew would outlive the nonces kept for it."""
+        try:
+            ahead = int(timestamp) - time.time()
+        except (TypeError, ValueError):
+            raise errors.InvalidRequestError(description="Timestamp must be an integer.") from None
+        if ahead > self.timestamp_skew:
+            raise errors.InvalidRequestError(
+                description="Timestamp given is ahead of the server clock by over"
+                f" {self.timestamp_skew} seconds."
+            )
 
     def validate_redirect_uri(self, client_key: str, redirect_uri: str, request: Any) -> bool:
         """The callback must be one of the client's ``redirect_uris`` exactly."""

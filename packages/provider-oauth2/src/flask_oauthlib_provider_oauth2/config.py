@@ -39,4 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI": None,
     "OAUTH2_PROVIDER_DEVICE_EXPIRES_IN": 600,
     "OAUTH2_PROVIDER_DEVICE_INTERVAL": 5,
+    # refuse a consent POST without the session's csrf_token (a token that is sent is
+    # always checked, and cross-site consent always refused)
+    "OAUTH2_PROVIDER_CSRF_REQUIRED": False,
 }

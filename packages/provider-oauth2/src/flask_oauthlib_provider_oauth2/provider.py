@@ -14,11 +14,16 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import (
+    CSRF_FIELD,
     BadRequestBody,
     StorageUnavailable,
+    consent_csrf_token,
     create_response,
     extract_params,
     install_redaction,
+    log_unavailable,
+    refuse_forged_consent,
+    takes_keyword,
     warn_if_insecure_transport,
 )
 
@@ -333,8 +338,8 @@ class OAuth2Provider:
         except errors.OAuth2Error as exc:
             log.debug("authorization error: %s", exc.error)
             return self._to_client(exc), None
-        except StorageUnavailable:
-            log.warning("storage unavailable during authorization", exc_info=True)
+        except StorageUnavailable as exc:
+            log_unavailable(log, "during authorization", exc)
             return self._error_page(code="temporarily_unavailable"), None
 
     def authorize_handler(self, f: F) -> F:
@@ -343,8 +348,9 @@ class OAuth2Provider:
         The request is validated first; a request with a bad ``client_id`` or
         ``redirect_uri`` is sent to :attr:`error_uri`, never to the client. The view then
         gets ``scopes``, ``client_id``, ``redirect_uri``, ``response_type``, ``state`` and
-        ``request`` as keyword arguments. It returns a page (the consent form) or, after
-        the user decided, ``True`` (allow) or ``False`` (deny)::
+        ``request`` as keyword arguments, and ``csrf_token`` for a hidden field of the
+        consent form. It returns a page (the consent form) or, after the user decided,
+        ``True`` (allow) or ``False`` (deny)::
 
             @app.route("/oauth/authorize", methods=["GET", "POST"])
             @oauth.authorize_handler
@@ -353,18 +359,32 @@ class OAuth2Provider:
                     return render_template("consent.html", **kwargs)
                 return request.form.get("confirm") == "yes"
 
-        Pages get anti-framing headers and no CORS headers.
+        A consent POST that the browser marks as cross-site, or whose ``csrf_token`` is
+        not the session's, is refused with a 403 before the view runs, and nothing is
+        issued (:func:`flask_oauthlib_core.refuse_forged_consent`); with
+        ``OAUTH2_PROVIDER_CSRF_REQUIRED`` the token is required. Pages get anti-framing
+        headers and no CORS headers.
+
+        .. versionchanged:: 1.1
+            Cross-site consent is refused; a view that takes ``csrf_token`` (or
+            ``**kwargs``) gets it.
         """
+        pass_token = takes_keyword(f, CSRF_FIELD)
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
             request.environ[AUTHORIZATION_MARK] = True
+            refused = refuse_forged_consent(current_app.config["OAUTH2_PROVIDER_CSRF_REQUIRED"])
+            if refused is not None:
+                return refused
             answer, validated = self._validate_authorization()
             if validated is None:
                 return answer
             scopes, credentials = validated
             kwargs["scopes"] = scopes
             kwargs.update(credentials)
+            if pass_token:
+                kwargs[CSRF_FIELD] = consent_csrf_token()
             try:
                 rv = f(*args, **kwargs)
             except errors.FatalClientError as exc:
@@ -404,8 +424,8 @@ class OAuth2Provider:
             return self._error_page(exc)
         except errors.OAuth2Error as exc:
             return self._to_client(exc)
-        except StorageUnavailable:
-            log.warning("storage unavailable while issuing a code", exc_info=True)
+        except StorageUnavailable as exc:
+            log_unavailable(log, "while issuing a code", exc)
             return self._error_page(code="temporarily_unavailable")
         if "Location" in headers_out:
             headers_out["Location"] = self._with_issuer(headers_out["Location"])
@@ -431,8 +451,8 @@ class OAuth2Provider:
             headers_out, body_out, status = call(uri, method, body, headers)
         except errors.OAuth2Error as exc:
             headers_out, body_out, status = dict(exc.headers), exc.json, exc.status_code
-        except StorageUnavailable:
-            log.warning("storage unavailable at the token endpoint", exc_info=True)
+        except StorageUnavailable as exc:
+            log_unavailable(log, "at the token endpoint", exc)
             return unavailable()
         headers_out = {**headers_out, **NO_STORE}
         return create_response(headers_out, body_out, status)
@@ -597,11 +617,24 @@ class OAuth2Provider:
             server = self.server
         validator = server.request_validator
         token = rfc6750.token_from_header(flask_request.environ.get("HTTP_AUTHORIZATION"))
-        if token is None and app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
-            token = flask_request.values.get("access_token")
         req = BearerRequest(flask_request, scopes)
+        if token is None:
+            token = self._token_elsewhere(flask_request, req)
+            if token is None:
+                return False, req
         valid = bool(validator.validate_bearer_token(token, scopes, req))
         return valid, req
+
+    @staticmethod
+    def _token_elsewhere(flask_request: Any, req: BearerRequest) -> str | None:
+        """The token of a request without an ``Authorization: Bearer`` header: from the
+        query or form when the app allows it, else ``None`` with the reason on ``req``."""
+        sent = flask_request.values.get("access_token")
+        if sent and current_app.config["OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY"]:
+            return str(sent)
+        req.token_missing = True
+        req.error_message = rfc6750.NOT_FROM_QUERY if sent else "No access token was sent."
+        return None
 
     def require_oauth(self, *scopes: str) -> Callable[[F], F]:
         """Protect a view: it runs only with a valid bearer token carrying every scope
@@ -620,19 +653,15 @@ class OAuth2Provider:
                     return f(*args, **kwargs)
                 try:
                     valid, req = self._verify(flask_request, list(scopes))
-                except StorageUnavailable:
-                    log.warning("storage unavailable while checking a token", exc_info=True)
+                except StorageUnavailable as exc:
+                    log_unavailable(log, "while checking a token", exc)
                     return unavailable()
                 for after in self._after_request_funcs:
                     valid, req = after(valid, req)
                 if not valid:
                     if self._invalid_response is not None:
                         return self._invalid_response(req)
-                    if getattr(req, "insufficient_scope", False):
-                        return rfc6750.bearer_error("insufficient_scope", req.error_message, 403)
-                    return rfc6750.bearer_error(
-                        "invalid_token", getattr(req, "error_message", "Invalid token."), 401
-                    )
+                    return rfc6750.refusal(req, self.issuer, list(scopes))
                 flask_request.oauth = req
                 return f(*args, **kwargs)
 

@@ -6,6 +6,9 @@ oauthlib checks a verifier against a stored challenge. What it leaves to us:
   by the validator's ``is_pkce_required``);
 - ``plain`` is refused unless ``OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN`` is set;
 - a verifier sent for a code stored without a challenge is refused (no downgrade);
+- verifiers and challenges must have the form RFC 7636 4.1/4.2 gives them: a verifier
+  (and a ``plain`` challenge) is 43 to 128 unreserved characters, an ``S256``
+  challenge exactly 43 base64url characters; anything else is ``invalid_request``;
 - grant storage written for 0.9.6 has no ``code_challenge`` attribute, so PKCE cannot
   be enforced there: we warn once and behave as 0.9.6 did.
 """
@@ -13,13 +16,19 @@ oauthlib checks a verifier against a stored challenge. What it leaves to us:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors
 
-__all__ = ["LEGACY_GRANT_WARNING", "check_plain", "stores_challenge"]
+__all__ = ["LEGACY_GRANT_WARNING", "check_challenge", "check_verifier", "stores_challenge"]
 
 log = logging.getLogger(__name__)
+
+#: RFC 7636 4.1: ``code-verifier = 43*128unreserved``
+VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+#: RFC 7636 4.2: BASE64URL(SHA256(verifier)) without padding is 43 characters
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 LEGACY_GRANT_WARNING = (
     "PKCE is not enforced: the grant objects returned by the grantgetter have no"
@@ -39,14 +48,33 @@ def stores_challenge(grant: Any, warn: bool) -> bool:
     return False
 
 
-def check_plain(request: Any, allow_plain: bool) -> dict[str, Any]:
-    """Refuse ``code_challenge_method=plain`` (also the method a challenge without one
-    defaults to) unless allowed. An oauthlib ``post_auth`` validator."""
-    if getattr(request, "code_challenge", None) is None:
+def check_challenge(request: Any, allow_plain: bool) -> dict[str, Any]:
+    """Refuse a malformed challenge, and ``code_challenge_method=plain`` (also the method
+    a challenge without one defaults to) unless allowed. An oauthlib ``post_auth``
+    validator: it runs once the redirect URI is validated, so its errors go there."""
+    challenge = getattr(request, "code_challenge", None)
+    if challenge is None:
         return {}
     method = getattr(request, "code_challenge_method", None) or "plain"
     if method == "plain" and not allow_plain:
         raise errors.UnsupportedCodeChallengeMethodError(
             request=request, description="Transform algorithm not supported: use S256."
         )
+    form = S256_CHALLENGE if method == "S256" else VERIFIER
+    if not form.fullmatch(challenge):
+        raise errors.InvalidRequestError(
+            request=request,
+            description=f"The code_challenge is not a valid {method} challenge (RFC 7636 4.2).",
+        )
     return {}
+
+
+def check_verifier(request: Any) -> None:
+    """Refuse a ``code_verifier`` that is not 43 to 128 unreserved characters, before
+    any code is looked up. An oauthlib ``pre_token`` validator."""
+    verifier = getattr(request, "code_verifier", None)
+    if verifier is not None and not VERIFIER.fullmatch(verifier):
+        raise errors.InvalidRequestError(
+            request=request,
+            description="The code_verifier must be 43 to 128 unreserved characters (RFC 7636 4.1).",
+        )

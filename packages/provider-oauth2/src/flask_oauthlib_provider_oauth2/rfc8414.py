@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, url_for
 
+from . import rfc7662
+
 if TYPE_CHECKING:
     from .provider import OAuth2Provider
 
@@ -60,8 +62,5 @@ def metadata(provider: OAuth2Provider, app: Flask, mark: str) -> dict[str, Any]:
             "none",
         ]
     if "introspection_endpoint" in document:
-        document["introspection_endpoint_auth_methods_supported"] = [
-            "client_secret_basic",
-            "client_secret_post",
-        ]
+        document["introspection_endpoint_auth_methods_supported"] = list(rfc7662.AUTH_METHODS)
     return document

@@ -12,7 +12,6 @@ from oauthlib.oauth2 import (
     BearerToken,
     ClientCredentialsGrant,
     ImplicitGrant,
-    IntrospectEndpoint,
     RefreshTokenGrant,
     ResourceEndpoint,
     ResourceOwnerPasswordCredentialsGrant,
@@ -23,6 +22,7 @@ from oauthlib.oauth2 import (
 from flask_oauthlib_core import import_callable
 
 from . import rfc7636, rfc8628
+from .rfc7662 import IntrospectionEndpoint
 from .validator import OAuth2RequestValidator
 
 __all__ = ["Server", "build_server", "random_token"]
@@ -34,7 +34,11 @@ def random_token(request: Any) -> str:
 
 
 class Server(
-    AuthorizationEndpoint, IntrospectEndpoint, TokenEndpoint, ResourceEndpoint, RevocationEndpoint
+    AuthorizationEndpoint,
+    IntrospectionEndpoint,
+    TokenEndpoint,
+    ResourceEndpoint,
+    RevocationEndpoint,
 ):
     """All the endpoints of one provider, with the grants its config allows.
 
@@ -56,8 +60,9 @@ class Server(
     ) -> None:
         self.auth_grant = AuthorizationCodeGrant(request_validator)
         self.auth_grant.custom_validators.post_auth.append(
-            lambda request: rfc7636.check_plain(request, allow_plain_pkce)
+            lambda request: rfc7636.check_challenge(request, allow_plain_pkce)
         )
+        self.auth_grant.custom_validators.pre_token.append(rfc7636.check_verifier)
         self.implicit_grant = ImplicitGrant(request_validator)
         self.password_grant = ResourceOwnerPasswordCredentialsGrant(request_validator)
         self.credentials_grant = ClientCredentialsGrant(request_validator)
@@ -94,7 +99,7 @@ class Server(
         )
         ResourceEndpoint.__init__(self, "Bearer", {"Bearer": self.bearer})
         RevocationEndpoint.__init__(self, request_validator)
-        IntrospectEndpoint.__init__(self, request_validator)
+        IntrospectionEndpoint.__init__(self, request_validator)
         self.request_validator = request_validator
 
 

@@ -60,7 +60,28 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         return None, None
-    return unquote(client_id), unquote(secret)
+    client_id, secret = unquote(client_id), unquote(secret)
+    if "\x00" in client_id or "\x00" in secret:
+        return None, None
+    return client_id, secret
+
+
+def secret_matches(client: Any, secret: str | None) -> bool:
+    """Whether ``secret`` is the client's secret, compared in constant time.
+
+    A client without a secret never matches, whatever was sent: it cannot authenticate
+    (RFC 6749 2.3.1), so it can only be identified as a public client. Clients may
+    provide ``check_client_secret(secret)`` (the ready models compare hashes).
+    """
+    if not secret:
+        return False
+    check = getattr(client, "check_client_secret", None)
+    if check is not None:
+        return bool(check(secret))
+    expected = getattr(client, "client_secret", None)
+    if not expected:
+        return False
+    return hmac.compare_digest(str(expected).encode(), secret.encode())
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -198,16 +219,7 @@ class OAuth2RequestValidator(RequestValidator):
         client = self._client(client_id, request)
         if client is None:
             return False
-        check = getattr(client, "check_client_secret", None)
-        if check is not None:
-            ok = bool(check(secret or ""))
-        else:
-            expected = getattr(client, "client_secret", None)
-            # RFC 6749 2.3.1: a client with an empty secret may omit it
-            ok = expected is None or hmac.compare_digest(
-                str(expected).encode(), str(secret or "").encode()
-            )
-        if not ok:
+        if not secret_matches(client, secret):
             log.debug("client authentication failed")
             return False
         request.client = client
@@ -253,8 +265,12 @@ class OAuth2RequestValidator(RequestValidator):
     def get_default_redirect_uri(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        """The client's ``default_redirect_uri``."""
+        """The client's ``default_redirect_uri``, used when a request names none; a
+        client with several registered URIs has none, so its requests must name one
+        (RFC 6749 3.1.2.3)."""
         client = self._client(client_id, request)
+        if len(getattr(client, "redirect_uris", None) or ()) > 1:
+            return None
         return getattr(client, "default_redirect_uri", None)
 
     def validate_scopes(
@@ -300,9 +316,12 @@ class OAuth2RequestValidator(RequestValidator):
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         """The four RFC 6749 grant types unless the client restricts
-        ``allowed_grant_types``; the password grant needs a usergetter and the client
-        credentials grant a ``client.user``."""
+        ``allowed_grant_types``; the password grant needs a usergetter, and the client
+        credentials grant a confidential client (RFC 6749 4.4) with a ``client.user``."""
         if grant_type == "password" and self._usergetter is None:
+            return False
+        if grant_type == "client_credentials" and not is_confidential(client):
+            log.debug("client credentials refused to a public client")
             return False
         allowed = getattr(client, "allowed_grant_types", None)
         if grant_type not in (allowed if allowed is not None else DEFAULT_GRANT_TYPES):
@@ -447,16 +466,24 @@ class OAuth2RequestValidator(RequestValidator):
     def save_bearer_token(
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        """Rotate the refresh token just used (when the storage can) and save the new
-        token with the tokensetter."""
+        """Save the new token with the tokensetter.
+
+        On a refresh that issued a new refresh token, the one just used is rotated first
+        (when the storage can: ``rotate()``); a reuse revokes its family. With rotation
+        switched off (``OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS``) the client keeps its
+        refresh token: it is passed on in ``token["refresh_token"]`` and stays valid.
+        """
         if self._tokensetter is None:
             raise RuntimeError("register a tokensetter to issue tokens")
         drop_wire_user(request)
         old = getattr(request, "refresh_token_object", None)
-        rotate = getattr(old, "rotate", None)
-        if rotate is not None and not rotate():
-            call_optional(old, "revoke_family")
-            raise errors.InvalidGrantError(request=request, description="Refresh token reused.")
+        if old is not None and not token.get("refresh_token"):
+            token["refresh_token"] = request.refresh_token
+        elif old is not None:
+            rotate = getattr(old, "rotate", None)
+            if rotate is not None and not rotate():
+                call_optional(old, "revoke_family")
+                raise errors.InvalidGrantError(request=request, description="Refresh token reused.")
         self._tokensetter(token, request, *args, **kwargs)
         return getattr(request.client, "default_redirect_uri", None)
 
@@ -464,17 +491,20 @@ class OAuth2RequestValidator(RequestValidator):
         """The token must exist, be unexpired and unrevoked, and carry every scope asked
         for; on success ``request`` gets ``access_token``, ``user``, ``client``, ``scopes``."""
         if not token:
-            request.error_message = "Bearer token not found."
+            request.error_message = "No access token was sent."
             return False
         tok = self._tokengetter(access_token=token)
         if not tok:
-            request.error_message = "Bearer token not found."
+            request.error_message = "The access token is invalid."
             return False
-        if getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
-            request.error_message = "Bearer token is expired."
+        if getattr(tok, "revoked", False):
+            request.error_message = "The access token was revoked."
+            return False
+        if is_expired(getattr(tok, "expires", None)):
+            request.error_message = "The access token expired."
             return False
         if scopes and not set(tok.scopes or ()).issuperset(scopes):
-            request.error_message = "Bearer token scope not valid."
+            request.error_message = "The access token lacks a scope this resource needs."
             request.insufficient_scope = True
             return False
         request.access_token = tok
@@ -558,12 +588,26 @@ class OAuth2RequestValidator(RequestValidator):
             tok.delete()
         return True
 
+    def may_introspect(self, client: Any, token: Any) -> bool:
+        """Whether ``client`` may learn about ``token`` by introspection: its own tokens,
+        and every token when the client is a resource server (``is_resource_server``
+        true on the client object). Override to decide otherwise.
+
+        .. versionadded:: 1.1
+        """
+        if getattr(client, "is_resource_server", False):
+            return True
+        return bool(getattr(token, "client_id", None) == getattr(client, "client_id", object()))
+
     def introspect_token(
         self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
     ) -> dict[str, Any] | None:
-        """Claims of an active token (RFC 7662), or ``None`` if it is not active."""
+        """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
+        authenticated client may not see it (:meth:`may_introspect`)."""
         tok = self._find_token(token, token_type_hint)
         if not tok or getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
+            return None
+        if not self.may_introspect(request.client, tok):
             return None
         claims: dict[str, Any] = {
             "client_id": tok.client_id,

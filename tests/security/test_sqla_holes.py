@@ -1,0 +1,173 @@
+"""Regression tests for the holes an outside review found in 1.0 with the ready SQLAlchemy
+models, on the real PostgreSQL (issue 14, items 1, 4, 11 and 13)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from requests_oauthlib import OAuth2Session
+from sqla_app import REDIRECT, Token, create_app, database
+from sqlalchemy import select
+
+
+@dataclass
+class Live:
+    app: Flask
+    session: Any
+    url: str
+
+    def code(self, client_id: str = "confidential") -> str:
+        sess = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=["email"])
+        url, _ = sess.authorization_url(self.url + "/oauth/authorize")
+        answer = requests.post(url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+    def token(self, auth: Any = ("confidential", "s3cret"), **data: str) -> requests.Response:
+        return requests.post(self.url + "/oauth/token", data=data, auth=auth, timeout=10)
+
+    def redeem(self, code: str) -> requests.Response:
+        return self.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
+
+    def refresh(self, refresh_token: str) -> requests.Response:
+        return self.token(grant_type="refresh_token", refresh_token=refresh_token)
+
+    def api(self, access_token: str) -> int:
+        headers = {"Authorization": "Bearer " + access_token}
+        return requests.get(self.url + "/api/me", headers=headers, timeout=10).status_code
+
+    def tokens(self) -> list[Token]:
+        self.session.expire_all()
+        return list(self.session.execute(select(Token)).scalars())
+
+
+@pytest.fixture
+def make_live(serve: Callable[[Flask], str]) -> Iterator[Callable[..., Live]]:
+    with database("postgresql") as engine:
+        sessions = []
+
+        def make(**config: Any) -> Live:
+            app, _, session = create_app(engine, with_seed=not sessions)
+            app.config.update(config)
+            sessions.append(session)
+            return Live(app, session, serve(app))
+
+        yield make
+        for session in sessions:
+            session.remove()
+
+
+@pytest.fixture
+def live(make_live: Callable[..., Live]) -> Live:
+    return make_live()
+
+
+# 1. a public client cannot mint client_credentials tokens --------------------------------
+
+
+def test_public_client_gets_no_client_credentials_token(live: Live) -> None:
+    resp = live.token(auth=None, grant_type="client_credentials", client_id="public")
+    assert resp.json()["error"] in ("invalid_client", "unauthorized_client"), resp.text
+    assert live.tokens() == []
+
+
+# 4. replaying a code revokes the whole family, refreshed tokens included -----------------
+
+
+def test_code_replay_revokes_tokens_obtained_by_refreshing(live: Live) -> None:
+    code = live.code()
+    first = live.redeem(code).json()
+    second = live.refresh(first["refresh_token"]).json()
+    third = live.refresh(second["refresh_token"]).json()
+    assert live.api(third["access_token"]) == 200
+    assert live.redeem(code).json()["error"] == "invalid_grant"
+    assert live.api(third["access_token"]) == 401
+    assert live.refresh(third["refresh_token"]).json()["error"] == "invalid_grant"
+    assert all(token.revoked for token in live.tokens())
+
+
+# 11. rotation switched off does not rotate -----------------------------------------------
+
+
+def test_rotation_off_keeps_the_refresh_token_working(make_live: Callable[..., Live]) -> None:
+    live = make_live(OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS=False)
+    first = live.redeem(live.code()).json()
+    refresh_token = first["refresh_token"]
+    for _ in range(3):
+        again = live.refresh(refresh_token)
+        assert again.status_code == 200, again.text
+        assert again.json().get("refresh_token", refresh_token) == refresh_token
+        assert live.api(again.json()["access_token"]) == 200
+    assert live.api(first["access_token"]) == 200
+
+
+def test_rotation_on_still_detects_reuse(live: Live) -> None:
+    first = live.redeem(live.code()).json()
+    second = live.refresh(first["refresh_token"]).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert live.refresh(first["refresh_token"]).json()["error"] == "invalid_grant"
+    assert live.api(second["access_token"]) == 401
+
+
+# 13. bytes storage cannot hold are a 400, not an outage ---------------------------------
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"Authorization": "Basic " + raw}
+
+
+@pytest.mark.parametrize(
+    "request_args",
+    [
+        {"data": "grant_type=client_credentials&client_id=conf%00idential"},
+        {"data": "grant_type=password&username=al%00ice&password=x&client_id=public"},
+        {"data": "grant_type=client_credentials", "headers": basic("conf\x00idential", "s")},
+        {"data": "grant_type=refresh_token&refresh_token=a%00b"},
+    ],
+)
+def test_nul_bytes_are_a_clean_400(
+    live: Live, request_args: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **request_args.get("headers", {}),
+    }
+    with caplog.at_level(logging.WARNING):
+        resp = requests.post(
+            live.url + "/oauth/token", data=request_args["data"], headers=headers, timeout=10
+        )
+    assert resp.status_code in (400, 401), resp.text
+    assert resp.json()["error"] in ("invalid_request", "invalid_client", "invalid_grant")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_nul_byte_at_the_authorization_endpoint(live: Live) -> None:
+    resp = requests.get(
+        live.url + "/oauth/authorize?response_type=code&client_id=conf%00idential",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert resp.status_code == 302
+    assert "error=invalid_request" in resp.headers["Location"]
+
+
+def test_oversized_code_challenge_is_a_clean_error(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = (
+        live.url + "/oauth/authorize?response_type=code&client_id=public&scope=email"
+        f"&redirect_uri={REDIRECT}&code_challenge_method=S256&code_challenge=" + "a" * 5000
+    )
+    with caplog.at_level(logging.WARNING):
+        resp = requests.post(url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith(REDIRECT + "?error=invalid_request")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
