@@ -173,7 +173,8 @@ def versions() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    default_postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", default_postgres))
     args = parser.parse_args()
     iterations, repetitions = (200, 5) if args.quick else (2000, 7)
     bare, ours, authlib = apps.bare_app(), apps.ours_app(), apps.authlib_app()

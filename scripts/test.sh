@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# PostgreSQL, Redis and memcached: scripts/services.py starts throwaway ones on free ports
+# (when the Debian packages postgresql, redis-server, memcached are installed), runs this
+# script again inside them, and stops them at the end, also on failure or Ctrl-C.
+if [ -z "${TEST_SERVICES_UP:-}" ]; then
+    exec python3 scripts/services.py -- bash scripts/test.sh "$@"
+fi
+
 tools=.venv-tools
 if [ ! -x "$tools/bin/hatch" ] || [ ! -x "$tools/bin/uv" ]; then
     python3 -m venv "$tools"

@@ -62,7 +62,7 @@ def log_in(app: Flask, allow: bool = True) -> Any:
     return tc, tc.get(f"{callback.path}?{callback.query}")
 
 
-@pytest.mark.parametrize("method", [None, "POST"])
+@pytest.mark.parametrize("method", [None, "GET"])
 def test_oauth2_login_with_pkce_and_state(
     serve: Callable[[Flask], str], method: str | None
 ) -> None:
@@ -74,7 +74,7 @@ def test_oauth2_login_with_pkce_and_state(
         base_url=url + "/",
         authorize_url=url + "/oauth/authorize",
         access_token_url=url + "/oauth/token",
-        access_token_method=method,  # None: the documented default, GET
+        access_token_method=method,  # None: the documented default, POST
         request_token_params={"scope": "email"},
     )
     tc, done = log_in(client)
@@ -127,7 +127,7 @@ def test_oauth1_login(serve: Callable[[Flask], str]) -> None:
     @client.route("/me1")
     def me1() -> Any:
         pair = session["token"]
-        dev = client.extensions["oauthlib.client"].oauth.dev
+        dev = client.extensions["oauthlib.client"].dev
         return jsonify(
             dev.get("api/email", token=(pair["oauth_token"], pair["oauth_token_secret"])).data
         )

@@ -59,6 +59,17 @@ def test_client_and_utils_are_always_there() -> None:
     assert to_bytes("x") == b"x" and decode_base64("eA==") == "x"
 
 
+def test_contrib_client_is_always_there() -> None:
+    from flask_oauthlib.contrib.client import OAuth, cached_clients, get_cached_clients
+    from flask_oauthlib.contrib.client.application import OAuth2Application
+    from flask_oauthlib.contrib.client.signals import request_token_fetched
+
+    assert OAuth.__module__ == "flask_oauthlib_client.contrib"
+    assert OAuth2Application.__module__ == "flask_oauthlib_client.contrib.application"
+    assert callable(get_cached_clients) and cached_clients is not None
+    assert request_token_fetched.name == "request-token-fetched"
+
+
 def test_installed_meta_is_ours_not_the_registrys_0_9_6() -> None:
     from importlib.metadata import version
 

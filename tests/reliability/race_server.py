@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 for folder in (
+    "tests",
     "packages/provider-oauth2/tests",
     "packages/provider-oauth1/tests",
     "packages/contrib-sqla/tests",
@@ -22,6 +23,7 @@ for folder in (
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 from flask import Flask  # noqa: E402
+from services import REDIS_URL  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 
@@ -44,7 +46,7 @@ def build(kind: str, option: str) -> Flask:
 
         app, oauth, store = create_app(
             OAUTH2_CACHE_TYPE="redis",
-            OAUTH2_CACHE_REDIS_URL="redis://127.0.0.1:6379/0",
+            OAUTH2_CACHE_REDIS_URL=REDIS_URL,
             OAUTH2_CACHE_KEY_PREFIX=option,
         )
         bind_cache_grant(app, oauth, lambda: store.alice)
@@ -56,7 +58,7 @@ def build(kind: str, option: str) -> Flask:
 
         app, oauth, _ = create_oauth1(
             OAUTH1_CACHE_TYPE="redis",
-            OAUTH1_CACHE_REDIS_URL="redis://127.0.0.1:6379/0",
+            OAUTH1_CACHE_REDIS_URL=REDIS_URL,
             OAUTH1_CACHE_KEY_PREFIX=option,
         )
         bind_cache_nonce(app, oauth)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from services import require_service
+from services import POSTGRES_HOST, POSTGRES_PORT, REDIS_PORT, require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT = "http://127.0.0.1:8000/authorized"
@@ -129,7 +129,7 @@ def code_flow(url: str) -> requests.Response:
 def test_postgresql_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
-    require_service(5432, "PostgreSQL")
+    require_service("postgresql")
     sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from sqla_app import POSTGRES_URL, Base, Token, create_app
     from sqlalchemy import create_engine, select, text
@@ -138,8 +138,8 @@ def test_postgresql_unreachable_then_back(
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    pg = proxy(5432)
-    url_via_proxy = POSTGRES_URL.replace("127.0.0.1:5432", f"127.0.0.1:{pg.port}")
+    pg = proxy(POSTGRES_PORT)
+    url_via_proxy = POSTGRES_URL.replace(f"{POSTGRES_HOST}:{POSTGRES_PORT}", f"127.0.0.1:{pg.port}")
     engine = create_engine(
         url_via_proxy,
         pool_pre_ping=True,
@@ -178,13 +178,13 @@ def test_postgresql_unreachable_then_back(
 def test_redis_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     sys.path.insert(0, str(ROOT / "packages/provider-oauth2/tests"))
     from oauth2_app import create_app
 
     from flask_oauthlib_contrib_cache import bind_cache_grant
 
-    redis_proxy = proxy(6379)
+    redis_proxy = proxy(REDIS_PORT)
     app, oauth, store = create_app(
         OAUTH2_CACHE_TYPE="redis",
         OAUTH2_CACHE_REDIS_PORT=redis_proxy.port,

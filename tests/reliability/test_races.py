@@ -90,7 +90,7 @@ def token_request(url: str, **data: str) -> requests.Response:
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
-    require_service(5432, "PostgreSQL")
+    require_service("postgresql")
     sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from sqla_app import POSTGRES_URL, Base, seed
     from sqlalchemy import create_engine, text
@@ -155,7 +155,7 @@ def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
 @pytest.fixture
 def legacy_schema() -> Iterator[str]:
     """A PostgreSQL schema with the 0.9.6 documentation's tables, seeded."""
-    require_service(5432, "PostgreSQL")
+    require_service("postgresql")
     sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from legacy_app import legacy_app
     from sqla_app import POSTGRES_URL
@@ -221,7 +221,7 @@ def test_old_style_models_race_on_postgresql(legacy_schema: str) -> None:
 
 
 def test_code_race_on_redis() -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     with workers("cache", "race" + secrets.token_hex(4) + ":") as url:
         code = get_code(url)
         counts = race(
@@ -236,7 +236,7 @@ def test_code_race_on_redis() -> None:
 
 
 def test_nonce_race_on_redis() -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     sys.path.insert(0, str(ROOT / "packages/provider-oauth1/tests"))
     from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
     from oauthlib.oauth1 import Client

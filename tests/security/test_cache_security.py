@@ -25,7 +25,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from oauthlib.oauth1 import Client as OAuth1Client
-from services import require_service
+from services import MEMCACHED_HOST, MEMCACHED_PORT, MEMCACHED_SERVERS, REDIS_URL, require_service
 
 from flask_oauthlib_contrib_cache import SimpleBackend, bind_cache_grant, bind_cache_nonce
 from flask_oauthlib_contrib_cache.grants import grant_key
@@ -107,7 +107,7 @@ def test_pickle_planted_in_the_filesystem_cache_is_never_loaded(tmp_path: Path) 
 def plant_in_redis(client: FlaskClient, prefix: str, payload: bytes) -> str:
     import redis
 
-    raw = redis.Redis(port=6379)
+    raw = redis.Redis.from_url(REDIS_URL)
     before = set(raw.keys(prefix + "*"))
     code = issue_code(client)
     (key,) = set(raw.keys(prefix + "*")) - before
@@ -120,27 +120,27 @@ def plant_in_memcache(client: FlaskClient, prefix: str, payload: bytes) -> str:
     from pymemcache.client.base import Client
 
     code = issue_code(client)
-    raw = Client(("127.0.0.1", 11211))
+    raw = Client((MEMCACHED_HOST, MEMCACHED_PORT))
     raw.set(prefix + grant_key("confidential", code), payload)
     raw.close()
     return code
 
 
 @pytest.mark.parametrize(
-    ("kind", "port", "plant"),
-    [("redis", 6379, plant_in_redis), ("memcache", 11211, plant_in_memcache)],
+    ("kind", "plant"),
+    [("redis", plant_in_redis), ("memcache", plant_in_memcache)],
     ids=["redis", "memcache"],
 )
 def test_pickle_planted_in_a_cache_server_is_never_loaded(
-    kind: str, port: int, plant: Any, tmp_path: Path
+    kind: str, plant: Any, tmp_path: Path
 ) -> None:
-    require_service(port, kind)
+    require_service(kind)
     prefix = "sec" + uuid.uuid4().hex[:8] + ":"
     config = {"OAUTH2_CACHE_TYPE": kind, "OAUTH2_CACHE_KEY_PREFIX": prefix}
     if kind == "redis":
-        config["OAUTH2_CACHE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+        config["OAUTH2_CACHE_REDIS_URL"] = REDIS_URL
     else:
-        config["OAUTH2_CACHE_MEMCACHED_SERVERS"] = ["127.0.0.1:11211"]
+        config["OAUTH2_CACHE_MEMCACHED_SERVERS"] = MEMCACHED_SERVERS
     _, client = grant_app(**config)
     for payload in pickles(tmp_path / "marker"):
         answer = redeem(client, plant(client, prefix, payload))
@@ -210,12 +210,12 @@ def request_token(client: FlaskClient, timestamp: int, nonce: str) -> Any:
 
 
 def test_nonce_with_a_future_timestamp_is_kept_until_the_timestamp_expires() -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     window = 3
     app, oauth, _ = oauth1_app.create_app(
         OAUTH1_PROVIDER_TIMESTAMP_WINDOW=window,
         OAUTH1_CACHE_TYPE="redis",
-        OAUTH1_CACHE_REDIS_URL="redis://127.0.0.1:6379/0",
+        OAUTH1_CACHE_REDIS_URL=REDIS_URL,
         OAUTH1_CACHE_KEY_PREFIX="sec" + uuid.uuid4().hex[:8] + ":",
         OAUTH1_CACHE_DEFAULT_TIMEOUT=1,
     )

@@ -193,12 +193,14 @@ def test_access_token_post_and_headers(provider: Live) -> None:
     assert token_call["headers"]["X-Trace"] == "t-1"
 
 
-def test_default_methods_are_get(provider: Live) -> None:
-    # Authlib accepts only POST at its token endpoint; the GET exchange runs against
-    # our own provider in the cross-distribution tests.
+def test_default_methods(provider: Live) -> None:
+    # Authlib accepts only POST at its token endpoint; an explicit GET exchange runs
+    # against our own provider in the cross-distribution tests.
     app, remote = client_app(provider.url, access_token_method=None)
+    with app.test_client() as tc:
+        assert tc.get(go_to_provider(tc)).status_code == 200
     with app.test_request_context():
-        assert remote.access_token_method == "GET"
+        assert remote.access_token_method == "POST"
         assert remote.request_token_method == "GET"
 
 

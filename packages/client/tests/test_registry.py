@@ -25,11 +25,12 @@ def test_init_app_later_and_attribute_access() -> None:
     assert oauth.dev is remote and oauth.remote_apps == {"dev": remote}
     with pytest.raises(AttributeError):
         oauth.missing  # noqa: B018
-    unregistered = oauth.remote_app("tmp", register=False)
+    unregistered = oauth.remote_app("tmp", register=False, consumer_key="k")
     assert isinstance(unregistered, OAuthRemoteApp) and "tmp" not in oauth.remote_apps
+    assert oauth.app is None
     app = Flask("late")
     oauth.init_app(app)
-    assert app.extensions["oauthlib.client"].oauth is oauth
+    assert app.extensions["oauthlib.client"] is oauth and oauth.app is app
 
 
 def test_two_apps_do_not_share_state() -> None:
@@ -37,8 +38,8 @@ def test_two_apps_do_not_share_state() -> None:
     one, two = Flask("one"), Flask("two")
     oauth.init_app(one)
     oauth.init_app(two)
-    assert one.extensions["oauthlib.client"] is not two.extensions["oauthlib.client"]
-    assert one.extensions["oauthlib.client"].http is not two.extensions["oauthlib.client"].http
+    assert one.extensions["oauthlib.client"] is two.extensions["oauthlib.client"] is oauth
+    assert one.extensions["oauthlib.client.http"] is not two.extensions["oauthlib.client.http"]
 
 
 def test_a_second_registry_on_one_app_is_refused() -> None:

@@ -21,7 +21,7 @@ from oauth1_app import create_app as create_oauth1_app
 from oauth2_app import REDIRECT
 from oauth2_app import create_app as create_oauth2_app
 from requests_oauthlib import OAuth1, OAuth2Session
-from services import require_service
+from services import MEMCACHED_SERVERS, REDIS_URL, require_service
 
 from flask_oauthlib_contrib_cache import (
     Cache,
@@ -38,17 +38,17 @@ from flask_oauthlib_core import StorageUnavailable
 def backend_config(kind: str, tmp_path: Path) -> dict[str, Any]:
     prefix = "t" + uuid.uuid4().hex[:8] + ":"
     if kind == "redis":
-        require_service(6379, "Redis")
+        require_service("redis")
         return {
             "OAUTH2_CACHE_TYPE": "redis",
-            "OAUTH2_CACHE_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "OAUTH2_CACHE_REDIS_URL": REDIS_URL,
             "OAUTH2_CACHE_KEY_PREFIX": prefix,
         }
     if kind == "memcache":
-        require_service(11211, "memcached")
+        require_service("memcached")
         return {
             "OAUTH2_CACHE_TYPE": "memcache",
-            "OAUTH2_CACHE_MEMCACHED_SERVERS": ["127.0.0.1:11211"],
+            "OAUTH2_CACHE_MEMCACHED_SERVERS": MEMCACHED_SERVERS,
             "OAUTH2_CACHE_KEY_PREFIX": prefix,
         }
     if kind == "filesystem":
@@ -147,7 +147,7 @@ def test_redis_down_is_temporarily_unavailable(serve: Callable[[Flask], str]) ->
 
 
 def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     import redis
 
     app, oauth, store = create_oauth2_app(**backend_config("redis", tmp_path))
@@ -158,14 +158,15 @@ def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
         data={"confirm": "yes"},
     )
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    raw = redis.Redis(port=6379)
+    raw = redis.Redis.from_url(REDIS_URL)
     keys = [k.decode() for k in raw.keys(cache.cache.prefix + "*")]
     assert len(keys) == 1 and code not in keys[0]
     stored = raw.get(keys[0]).decode()
-    assert stored.startswith("{") and '"user_id": 1' in stored and code not in stored
+    assert stored.startswith("{") and '"kind": "snapshot"' in stored and code not in stored
     with app.test_request_context():
         grant = oauth.server.request_validator._grantgetter(client_id="confidential", code=code)
-    assert grant.user == UserRef(1) and grant.scopes == ["email"]
+    assert grant.user == UserRef(1) and grant.user.username == "alice"
+    assert grant.scopes == ["email"]
 
 
 def test_config_keys_fall_back_to_unprefixed(tmp_path: Path) -> None:
@@ -190,11 +191,15 @@ def test_config_keys_fall_back_to_unprefixed(tmp_path: Path) -> None:
 
 
 def test_nonce_replay_rejected_across_two_app_instances(serve: Callable[[Flask], str]) -> None:
-    require_service(6379, "Redis")
+    require_service("redis")
     prefix = "n" + uuid.uuid4().hex[:8] + ":"
     urls = []
     for _ in range(2):
-        app, oauth, _ = create_oauth1_app(OAUTH1_CACHE_TYPE="redis", OAUTH1_CACHE_KEY_PREFIX=prefix)
+        app, oauth, _ = create_oauth1_app(
+            OAUTH1_CACHE_TYPE="redis",
+            OAUTH1_CACHE_REDIS_URL=REDIS_URL,
+            OAUTH1_CACHE_KEY_PREFIX=prefix,
+        )
         bind_cache_nonce(app, oauth)
         urls.append(serve(app))
     from oauthlib.oauth1 import Client

@@ -8,6 +8,5 @@ import_distribution(
     "flask_oauthlib_provider_oauth2", "flask-oauthlib[oauth2]", "The OAuth 2 provider"
 )
 
-from flask_oauthlib_provider_oauth2 import OAuth2Provider, OAuth2RequestValidator  # noqa: E402
-
-__all__ = ["OAuth2Provider", "OAuth2RequestValidator"]
+from flask_oauthlib_provider_oauth2 import *  # noqa: E402, F403
+from flask_oauthlib_provider_oauth2 import __all__  # noqa: E402, F401

@@ -5,27 +5,21 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import requests
-from flask import Flask, current_app
+from flask import Flask
 
 from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
+
+from .transport import HTTP_KEY, pooled_session
 
 if TYPE_CHECKING:
     from .remote import OAuthRemoteApp
 
-__all__ = ["OAuth"]
+__all__ = ["EXTENSION_KEY", "OAuth"]
 
+#: ``app.extensions[EXTENSION_KEY]`` is the app's :class:`OAuth` object, as in 0.9.6
 EXTENSION_KEY = "oauthlib.client"
 
 log = logging.getLogger(__name__)
-
-
-class _AppState:
-    """What the client keeps per Flask app: its registry and one pooled HTTP session."""
-
-    def __init__(self, oauth: OAuth) -> None:
-        self.oauth = oauth
-        self.http = requests.Session()
 
 
 class OAuth:
@@ -39,28 +33,46 @@ class OAuth:
         oauth.init_app(app)
 
     Remote apps registered with :meth:`remote_app` are reachable as attributes,
-    ``oauth.github``, and in :attr:`remote_apps`.
+    ``oauth.github``, and in :attr:`remote_apps`; the object itself is
+    ``app.extensions["oauthlib.client"]``.
 
     :param app: the Flask application, or ``None`` to call :meth:`init_app` later.
+
+    :ivar remote_apps: the registered remote apps by name.
+    :ivar app: the app last bound with ``OAuth(app)`` or :meth:`init_app` (``None``
+        before). Remote apps with an ``app_key`` read its config when no app context is
+        pushed; inside one, the current app's, so several apps can share an ``OAuth``.
+
+    .. versionchanged:: 1.1
+        ``app.extensions["oauthlib.client"]`` is this object again, as in 0.9.6, and
+        :attr:`app` is back; the pooled HTTP session is
+        ``app.extensions["oauthlib.client.http"]``.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
         self.remote_apps: dict[str, OAuthRemoteApp] = {}
+        self.app: Flask | None = None
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         """Register the extension on ``app``.
 
+        It becomes ``app.extensions["oauthlib.client"]``; the app gets one pooled HTTP
+        session for all remote calls, which keeps no cookies.
+
         :raises RuntimeError: if another ``OAuth`` instance is already registered on it.
         """
         existing = app.extensions.get(EXTENSION_KEY)
-        if existing is not None and existing.oauth is not self:
+        if existing is not None and existing is not self:
             raise RuntimeError(
                 "A different flask_oauthlib.client.OAuth instance is already registered on"
                 f" {app.name!r}; use one OAuth object per app."
             )
-        app.extensions[EXTENSION_KEY] = _AppState(self)
+        app.extensions[EXTENSION_KEY] = self
+        if HTTP_KEY not in app.extensions:
+            app.extensions[HTTP_KEY] = pooled_session()
+        self.app = app
         warn_if_insecure_transport(log)
         install_redaction()
 
@@ -85,14 +97,3 @@ class OAuth:
             return remote_apps[key]  # type: ignore[no-any-return]
         except KeyError:
             raise AttributeError(f"no remote app named {key!r}") from None
-
-    @staticmethod
-    def _state() -> _AppState:
-        try:
-            state: _AppState = current_app.extensions[EXTENSION_KEY]
-        except KeyError:
-            raise RuntimeError(
-                "flask_oauthlib.client.OAuth is not initialised on this app;"
-                " pass the app to OAuth(app) or call oauth.init_app(app)."
-            ) from None
-        return state

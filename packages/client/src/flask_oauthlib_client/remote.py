@@ -10,36 +10,44 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urljoin
 
-import requests
-from flask import redirect, request, session
+from flask import has_request_context, redirect, request, session
+from oauthlib import oauth1
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import WebApplicationClient
+from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import callback, rfc5849
 from .exceptions import OAuthException
 from .pkce import create_verifier, s256_challenge
 from .registry import OAuth
 from .response import OAuthResponse, parse_response
-from .settings import SettingsSource
+from .settings import SettingsSource, config_app, setting
+from .transport import DEFAULT_TIMEOUT, RemoteResponse, remote_call, send, status_of
 
-if TYPE_CHECKING:
-    from requests.auth import AuthBase
-    from requests_oauthlib import OAuth1
+__all__ = ["OAuthRemoteApp", "UnknownFormat", "encode_request_data"]
 
-__all__ = ["OAuthRemoteApp"]
+#: why an OAuth 2 authorization URL with ``http://`` is refused, and what to do locally
+INSECURE_TRANSPORT_HINT = (
+    "OAuth 2 requires https: the authorization URL is plain http. For local development"
+    " only, set the environment variable OAUTHLIB_INSECURE_TRANSPORT=1 before starting"
+    " the app."
+)
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-Token = Mapping[str, Any] | tuple[str, ...] | list[str] | str
+#: ``(uri, headers, body) -> (uri, headers, body)``, see :attr:`OAuthRemoteApp.pre_request`
+PreRequest = Callable[[str, dict[str, str], Any], tuple[str, dict[str, str], Any]]
 
 #: keys of ``request_token_params`` that configure the OAuth 1 signer, not the request
 OAUTH1_SIGNER_KEYS = ("signature_method", "signature_type", "rsa_key", "realm")
 #: a token that expires within this many seconds is refreshed before use
 REFRESH_LEEWAY = 10
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class OAuthRemoteApp:
@@ -53,10 +61,13 @@ class OAuthRemoteApp:
             base_url="https://api.github.com/",
             access_token_url="https://github.com/login/oauth/access_token",
             authorize_url="https://github.com/login/oauth/authorize",
-            access_token_method="POST",
             request_token_params={"scope": "user:email"},
             app_key="GITHUB",
         )
+
+    Every setting is an attribute (``github.consumer_key``), read from the constructor
+    or, with ``app_key``, from the app's config on each access; assigning one overrides
+    it, ``del`` restores it. Every HTTP request goes through :meth:`http_request`.
 
     :param oauth: the :class:`OAuth` registry.
     :param name: the name; it prefixes the keys kept in the Flask session.
@@ -66,12 +77,16 @@ class OAuthRemoteApp:
     :param authorize_url: where the user is sent to authorize.
     :param consumer_key: the client key / client id.
     :param consumer_secret: the client secret.
+    :param rsa_key: OAuth 1.0a with ``signature_method="RSA-SHA1"``: the private key.
+    :param signature_method: OAuth 1.0a signature method (``HMAC-SHA1`` by default).
     :param request_token_params: extra parameters for the request token URL (OAuth 1)
         or the authorize URL (OAuth 2, e.g. ``{"scope": "email"}``).
     :param request_token_method: HTTP method for the request token URL, ``GET`` by default.
     :param access_token_params: extra parameters for the access token URL.
-    :param access_token_method: HTTP method for the access token URL, ``GET`` by
-        default; most servers want ``POST``.
+    :param access_token_method: HTTP method for the access token URL, ``POST`` by
+        default. With ``GET`` an OAuth 2 client sends its secret, the code and the PKCE
+        verifier in the URL, where access logs keep them: use it only for a server that
+        wants it (a warning is logged once). Refreshing a token always uses ``POST``.
     :param access_token_headers: extra headers for the access token URL.
     :param content_type: parse the server's answers as this content type whatever the
         server says.
@@ -86,11 +101,24 @@ class OAuthRemoteApp:
     :param server_metadata_url: an OAuth 2 / OpenID Connect metadata document; endpoints
         and issuer not given are read from it.
     :param timeout: seconds to wait for the remote server on every call (default 10).
+    :raises TypeError: without ``consumer_key`` and ``app_key``, as in 0.9.6.
 
     .. versionchanged:: 1.0
         Added ``pkce``, ``enforce_state``, ``issuer``, ``server_metadata_url`` and
-        ``timeout``; ``state`` and PKCE are on by default.
+        ``timeout``; ``state`` and PKCE are on by default. ``access_token_method``
+        defaults to ``POST`` (it was ``GET``).
+
+    .. versionchanged:: 1.1
+        ``rsa_key`` and ``signature_method`` are back, in their 0.9.6 positions;
+        settings are readable with no app context once the ``OAuth`` is bound to an app;
+        all HTTP goes through :meth:`http_request` again.
     """
+
+    #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
+    #: every API request (:meth:`request`) after signing, for servers that want
+    #: something non-standard; 0.9.6's contrib apps used it. Assign it on the instance:
+    #: ``weibo.pre_request = change_weibo_header``.
+    pre_request: PreRequest | None = None
 
     def __init__(
         self,
@@ -102,6 +130,8 @@ class OAuthRemoteApp:
         authorize_url: str | None = None,
         consumer_key: str | None = None,
         consumer_secret: str | None = None,
+        rsa_key: str | None = None,
+        signature_method: str | None = None,
         request_token_params: dict[str, Any] | None = None,
         request_token_method: str | None = None,
         access_token_params: dict[str, Any] | None = None,
@@ -117,6 +147,11 @@ class OAuthRemoteApp:
         server_metadata_url: str | None = None,
         timeout: float | None = None,
     ) -> None:
+        if not consumer_key and not app_key:
+            raise TypeError(
+                f"OAuthRemoteApp {name!r} requires a consumer key: pass consumer_key=,"
+                " or app_key= to read it from app.config"
+            )
         self.oauth = oauth
         self.name = name
         self.app_key = app_key
@@ -131,6 +166,8 @@ class OAuthRemoteApp:
                 "authorize_url": authorize_url,
                 "consumer_key": consumer_key,
                 "consumer_secret": consumer_secret,
+                "rsa_key": rsa_key,
+                "signature_method": signature_method,
                 "request_token_params": request_token_params,
                 "request_token_method": request_token_method,
                 "access_token_params": access_token_params,
@@ -143,88 +180,106 @@ class OAuthRemoteApp:
                 "server_metadata_url": server_metadata_url,
                 "timeout": timeout,
             },
+            app=lambda: config_app(self.oauth),
         )
         self._tokengetter: Callable[[], Any] | None = None
         self._tokensaver: Callable[[dict[str, Any]], Any] | None = None
         self._metadata: dict[str, Any] | None = None
+        self._warned_get = False
 
     def __repr__(self) -> str:
         return f"<OAuthRemoteApp {self.name!r}>"
 
     # -- settings --------------------------------------------------------------------------
 
-    @property
+    @setting
     def base_url(self) -> str | None:
         """The URL that relative request URLs are joined to."""
         return self._settings.get("base_url")  # type: ignore[no-any-return]
 
-    @property
+    @setting
     def request_token_url(self) -> str | None:
         """OAuth 1.0a request token URL; ``None`` for OAuth 2."""
         return self._settings.get("request_token_url")  # type: ignore[no-any-return]
 
-    @property
+    @setting
     def access_token_url(self) -> str:
         """The access token URL."""
         return self._endpoint("access_token_url", "token_endpoint")
 
-    @property
+    @setting
     def authorize_url(self) -> str:
         """The authorization URL."""
         return self._endpoint("authorize_url", "authorization_endpoint")
 
-    @property
+    @setting
     def consumer_key(self) -> str:
         """The client key (OAuth 1) or client id (OAuth 2)."""
         return self._settings.get("consumer_key", required=True)  # type: ignore[no-any-return]
 
-    @property
+    @setting
     def consumer_secret(self) -> str | None:
         """The client secret; required for OAuth 1, optional for public OAuth 2 clients."""
         required = self.request_token_url is not None
         return self._settings.get("consumer_secret", required=required)  # type: ignore[no-any-return]
 
-    @property
-    def request_token_params(self) -> dict[str, Any]:
-        """Extra parameters for the request token (OAuth 1) or authorize (OAuth 2) URL."""
-        return dict(self._settings.get("request_token_params") or {})
+    @setting
+    def rsa_key(self) -> str | None:
+        """OAuth 1.0a: the RSA private key for ``RSA-SHA1`` signatures."""
+        return self._settings.get("rsa_key")  # type: ignore[no-any-return]
 
-    @property
+    @setting
+    def signature_method(self) -> str | None:
+        """OAuth 1.0a: the signature method; ``None`` means oauthlib's ``HMAC-SHA1``."""
+        return self._settings.get("signature_method")  # type: ignore[no-any-return]
+
+    @setting
+    def request_token_params(self) -> dict[str, Any]:
+        """Extra parameters for the request token (OAuth 1) or authorize (OAuth 2) URL.
+
+        The configured dict itself, so changing it in place lasts, as in 0.9.6.
+        """
+        value = self._settings.get("request_token_params")
+        return value if value is not None else {}
+
+    @setting
     def request_token_method(self) -> str:
         """HTTP method for the request token URL."""
         return str(self._settings.get("request_token_method", "GET")).upper()
 
-    @property
+    @setting
     def access_token_params(self) -> dict[str, Any]:
-        """Extra parameters for the access token URL."""
-        return dict(self._settings.get("access_token_params") or {})
+        """Extra parameters for the access token URL (the configured dict itself)."""
+        value = self._settings.get("access_token_params")
+        return value if value is not None else {}
 
-    @property
+    @setting
     def access_token_method(self) -> str:
-        """HTTP method for the access token URL."""
-        return str(self._settings.get("access_token_method", "GET")).upper()
+        """HTTP method for the access token URL, ``POST`` unless configured."""
+        return str(self._settings.get("access_token_method", "POST")).upper()
 
-    @property
+    @setting
     def access_token_headers(self) -> dict[str, str]:
-        """Extra headers for the access token URL."""
-        return dict(self._settings.get("access_token_headers") or {})
+        """Extra headers for the access token URL (the configured dict itself)."""
+        value = self._settings.get("access_token_headers")
+        return value if value is not None else {}
 
-    @property
+    @setting
     def content_type(self) -> str | None:
         """The content type forced on the server's answers, if any."""
         return self._settings.get("content_type")  # type: ignore[no-any-return]
 
-    @property
+    @setting
     def pkce(self) -> bool:
         """Whether OAuth 2 authorization sends a PKCE S256 challenge."""
         return bool(self._settings.get("pkce", True))
 
-    @property
+    @setting
     def enforce_state(self) -> bool:
         """Whether a one-time ``state`` is bound to the session and checked."""
         return bool(self._settings.get("enforce_state", True))
 
-    @property
+    @setting
     def issuer(self) -> str | None:
         """The server's issuer identifier (RFC 9207), if known."""
         issuer = self._settings.get("issuer")
@@ -232,24 +287,24 @@ class OAuthRemoteApp:
             issuer = self.server_metadata.get("issuer")
         return issuer  # type: ignore[no-any-return]
 
-    @property
+    @setting
     def timeout(self) -> float:
         """Seconds to wait for the remote server."""
-        return float(self._settings.get("timeout", 10))
+        return float(self._settings.get("timeout", DEFAULT_TIMEOUT))
 
     @property
     def server_metadata(self) -> dict[str, Any]:
         """The server's metadata document, fetched once from ``server_metadata_url``."""
         if self._metadata is None:
             url = self._settings.get("server_metadata_url", required=True)
-            resp = self._send("GET", url)
-            if resp.status_code != 200:
+            resp, content = self._http(url, method="GET")
+            status = status_of(resp)
+            if status != 200:
                 raise OAuthException(
-                    f"{self.name}: metadata document answered {resp.status_code}",
-                    type="invalid_metadata",
+                    f"{self.name}: metadata document answered {status}", type="invalid_metadata"
                 )
             try:
-                document = resp.json()
+                document = json.loads(content)
             except ValueError:
                 document = None
             if not isinstance(document, dict):
@@ -274,6 +329,99 @@ class OAuthRemoteApp:
         """Join ``url`` to :attr:`base_url` (absolute URLs are returned unchanged)."""
         base = self.base_url
         return urljoin(base, url) if base else url
+
+    # -- oauthlib clients ------------------------------------------------------------------
+
+    def make_client(self, token: Any = None) -> Any:
+        """Return the oauthlib client that signs this remote app's requests.
+
+        OAuth 1.0a: an ``oauthlib.oauth1.Client`` with the consumer key and secret and
+        the parameters of :meth:`get_oauth1_client_params`. OAuth 2: an
+        ``oauthlib.oauth2.WebApplicationClient`` holding ``token`` (a dict, or an access
+        token given as a string or as the first item of a tuple).
+
+        :param token: the user's token, or ``None``.
+        """
+        if self.request_token_url:
+            params = self.get_oauth1_client_params(token)
+            return oauth1.Client(self.consumer_key, client_secret=self.consumer_secret, **params)
+        if isinstance(token, str):
+            token = {"access_token": token}
+        elif isinstance(token, tuple | list):
+            token = {"access_token": token[0]}
+        return WebApplicationClient(self.consumer_key, token=token)
+
+    def get_oauth1_client_params(self, token: Any) -> dict[str, Any]:
+        """OAuth 1.0a: the keyword arguments of ``oauthlib.oauth1.Client`` besides the
+        consumer key and secret.
+
+        The signer keys of :attr:`request_token_params` (``signature_method``,
+        ``signature_type``, ``rsa_key``, ``realm``; ``realms`` joined into ``realm``),
+        then :attr:`signature_method` and :attr:`rsa_key`, then the user's ``token``
+        as ``resource_owner_key`` and ``resource_owner_secret``.
+
+        :param token: a ``(token, secret)`` pair, an OAuth 1 token dict, or ``None``.
+        :raises ValueError: for ``RSA-SHA1`` without an ``rsa_key``.
+        :raises OAuthException: ``invalid_token`` if ``token`` has another shape.
+        """
+        given = self.request_token_params
+        params: dict[str, Any] = {key: given[key] for key in OAUTH1_SIGNER_KEYS if key in given}
+        realms = given.get("realms")
+        if realms and "realm" not in params:
+            params["realm"] = realms if isinstance(realms, str) else " ".join(realms)
+        if self.signature_method:
+            params["signature_method"] = self.signature_method
+        if self.rsa_key:
+            params["rsa_key"] = self.rsa_key
+        if params.get("signature_method") == oauth1.SIGNATURE_RSA and not params.get("rsa_key"):
+            raise ValueError("rsa_key is required when using signature_method: SIGNATURE_RSA")
+        params.update(rfc5849.token_params(token))
+        return params
+
+    # -- transport -------------------------------------------------------------------------
+
+    @staticmethod
+    def http_request(
+        uri: str,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        method: str | None = None,
+    ) -> tuple[RemoteResponse, bytes]:
+        """Send one HTTP request; return ``(response, body)``.
+
+        Every request of the client (request and access tokens, refreshes, metadata, API
+        calls) passes through here, looked up on the class at call time, so a test can
+        replace it for all of them::
+
+            with mock.patch.object(OAuthRemoteApp, "http_request") as http:
+                http.return_value = (response, b'{"access_token": "t"}')
+
+        A stand-in response needs ``code`` or ``status_code`` and ``headers``. The real
+        one sends with ``requests`` over the app's pooled session (no cookies kept),
+        with the calling remote app's timeout (10 s when called directly).
+
+        :param uri: the full URL.
+        :param headers: request headers.
+        :param data: the body; with ``GET``, query parameters instead.
+        :param method: the HTTP method, ``POST`` if there is data and ``GET`` otherwise.
+        :raises OAuthException: ``timeout`` or ``network_error``.
+
+        .. versionchanged:: 1.1
+            Back from 0.9.6; sends with ``requests`` and returns a
+            :class:`~flask_oauthlib_client.transport.RemoteResponse`.
+        """
+        return send(uri, headers, data, method)
+
+    def _http(
+        self,
+        uri: str,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        method: str | None = None,
+    ) -> tuple[Any, bytes]:
+        """Call :meth:`http_request` (as looked up now) with this remote app's timeout."""
+        with remote_call(self.name, self.timeout):
+            return self.http_request(uri, headers, data=data, method=method)
 
     # -- token getters and savers ----------------------------------------------------------
 
@@ -328,7 +476,7 @@ class OAuthRemoteApp:
         """Redirect the user to the remote authorization page.
 
         :param callback: the absolute URL the server sends the user back to (required
-            for OAuth 2).
+            for OAuth 2; for OAuth 1.0a a relative one is joined to the request URL).
         :param state: an optional value (or a callable returning one) sent to the server
             and returned on the callback. Without one, a random value is used. Either
             way it is bound to this session and checked once on the callback.
@@ -344,9 +492,9 @@ class OAuthRemoteApp:
             return redirect(url)
         if not callback:
             raise ValueError(f"{self.name}: OAuth 2 authorization needs a callback URL")
-        client = WebApplicationClient(self.consumer_key)
+        client = self.make_client()
         authorize_url = self.expand_url(self.authorize_url)
-        params = self.request_token_params
+        params = dict(self.request_token_params)
         params.update(kwargs)
         scope = params.pop("scope", None)
         given_state = params.pop("state", None)
@@ -363,33 +511,40 @@ class OAuthRemoteApp:
             params.setdefault("code_challenge", s256_challenge(verifier))
             params.setdefault("code_challenge_method", "S256")
         session[self._session_key("redir")] = callback
-        url = client.prepare_request_uri(
-            authorize_url,
-            redirect_uri=callback,
-            scope=scope,
-            state=state,
-            **params,
-        )
+        try:
+            url = client.prepare_request_uri(
+                authorize_url, redirect_uri=callback, scope=scope, state=state, **params
+            )
+        except InsecureTransportError:
+            raise OAuthException(INSECURE_TRANSPORT_HINT, type="insecure_transport") from None
         log.debug("redirecting to the authorization page of %s", self.name)
         return redirect(url)
 
     def generate_request_token(self, callback: str | None = None) -> tuple[str, str]:
         """OAuth 1.0a: fetch a request token and keep it in the session.
 
+        :param callback: the URL the server sends the user back to; a relative one is
+            joined to the current request's URL.
+        :returns: the ``(oauth_token, oauth_token_secret)`` pair.
         :raises OAuthException: ``token_generation_failed`` if the server refuses.
         """
-        params = self.request_token_params
-        signer = {key: params.pop(key) for key in OAUTH1_SIGNER_KEYS if key in params}
-        realms = params.pop("realms", None)
-        if realms and "realm" not in signer:
-            signer["realm"] = " ".join(realms) if not isinstance(realms, str) else realms
-        auth = self._oauth1_auth(callback_uri=callback, **signer)
+        if callback and has_request_context():
+            callback = urljoin(request.url, callback)
+        client = self.make_client()
+        client.callback_uri = callback
+        params = {
+            key: value
+            for key, value in self.request_token_params.items()
+            if key not in OAUTH1_SIGNER_KEYS and key != "realms"
+        }
         url = self.expand_url(self.request_token_url or "")
         if params:
             url = add_params_to_uri(url, list(params.items()))
-        resp = self._send(self.request_token_method, url, auth=auth)
-        data = self._parse_token_response(resp, "Failed to generate request token")
-        if resp.status_code not in (200, 201):
+        method = self.request_token_method
+        uri, headers, body = rfc5849.sign(client, url, method, encoding=self.encoding)
+        resp, content = self._http(uri, headers, data=body, method=method)
+        data = self._parse_token_response(resp, content, "Failed to generate request token")
+        if status_of(resp) not in (200, 201):
             raise OAuthException(
                 "Failed to generate request token", type="token_generation_failed", data=data
             )
@@ -405,19 +560,28 @@ class OAuthRemoteApp:
     def authorized_response(self, args: Mapping[str, str] | None = None) -> Any:
         """Handle the callback: exchange what the server sent back for a token.
 
-        Returns the token data (a dict), or ``None`` when the user denied access.
+        Returns the token data (a dict), or ``None`` when the callback carries no
+        ``oauth_verifier`` (OAuth 1.0a) or ``code`` (OAuth 2): the user denied access, or
+        the server answered another error, which :attr:`callback_error` then tells.
 
         :param args: the callback's query parameters; ``request.args`` by default.
         :raises OAuthException: on a forged or replayed ``state`` (``invalid_state``),
             an issuer mismatch (``invalid_issuer``) or an error from the token endpoint.
+
+        .. versionchanged:: 1.1
+            The kind of callback is decided by the remote app's protocol, not by which
+            parameter comes first.
         """
         if args is None:
             args = request.args
+        callback.forget(self.name)
         try:
-            if "oauth_verifier" in args:
+            speaks_oauth1 = bool(self.request_token_url)
+            if speaks_oauth1 and "oauth_verifier" in args:
                 return self.handle_oauth1_response(args)
-            if "code" in args:
+            if not speaks_oauth1 and "code" in args:
                 return self.handle_oauth2_response(args)
+            callback.remember(self.name, args)
             return self.handle_unknown_response()
         finally:
             for what in ("tok", "redir", "state", "pkce"):
@@ -452,17 +616,19 @@ class OAuthRemoteApp:
         returned = args.get("oauth_token")
         if returned is not None and not _same(returned, pair[0]):
             raise OAuthException("The callback is for another request token", type="invalid_state")
-        auth = self._oauth1_auth(
-            resource_owner_key=pair[0],
-            resource_owner_secret=pair[1],
-            verifier=args.get("oauth_verifier"),
+        client = self.make_client(pair)
+        client.verifier = args.get("oauth_verifier")
+        method = self.access_token_method
+        uri, headers, body = rfc5849.sign(
+            client,
+            self.expand_url(self.access_token_url),
+            method,
+            headers=self.access_token_headers,
+            encoding=self.encoding,
         )
-        url = self.expand_url(self.access_token_url)
-        resp = self._send(
-            self.access_token_method, url, auth=auth, headers=self.access_token_headers
-        )
-        data = self._parse_token_response(resp, f"Invalid response from {self.name}")
-        if resp.status_code not in (200, 201):
+        resp, content = self._http(uri, headers, data=body, method=method)
+        data = self._parse_token_response(resp, content, f"Invalid response from {self.name}")
+        if status_of(resp) not in (200, 201):
             raise OAuthException(
                 f"Invalid response from {self.name}", type="invalid_response", data=data
             )
@@ -481,14 +647,26 @@ class OAuthRemoteApp:
         if verifier:
             params["code_verifier"] = verifier
         params.update(self.access_token_params)
-        body = WebApplicationClient(self.consumer_key).prepare_request_body(**params)
+        body = self.make_client().prepare_request_body(**params)
         data = self._token_request(body, f"Invalid response from {self.name}")
         log.debug("obtained an access token from %s", self.name)
         return data
 
     def handle_unknown_response(self) -> None:
-        """The callback carried neither a code nor a verifier: access was denied."""
+        """The callback carried neither a code nor a verifier: access was denied, or see
+        :attr:`callback_error`."""
         return None
+
+    @property
+    def callback_error(self) -> callback.CallbackError | None:
+        """The error of this request's callback when :meth:`authorized_response`
+        returned ``None``: ``error`` (``access_denied``, ``invalid_scope``,
+        ``server_error``, ...), ``description`` and ``uri`` as the server sent them
+        (for logs and developers; show users a sentence of your own).
+
+        .. versionadded:: 1.1
+        """
+        return callback.recall(self.name)
 
     def _check_state(self, args: Mapping[str, str]) -> None:
         if not self.enforce_state:
@@ -515,22 +693,16 @@ class OAuthRemoteApp:
 
     # -- token requests --------------------------------------------------------------------
 
-    def _token_request(self, body: str, failure: str) -> dict[str, Any]:
-        """Send an OAuth 2 token request with ``access_token_method``; parse the answer."""
-        headers = self.access_token_headers
-        url = self.expand_url(self.access_token_url)
-        method = self.access_token_method
-        if method == "POST":
-            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-            resp = self._send("POST", url, headers=headers, data=body.encode(self.encoding))
-        elif method == "GET":
-            resp = self._send("GET", url + ("&" if "?" in url else "?") + body, headers=headers)
-        else:
-            raise OAuthException(
-                f"Unsupported access_token_method: {method}", type="invalid_configuration"
-            )
-        data = self._parse_token_response(resp, failure)
-        if resp.status_code not in (200, 201) or not isinstance(data, dict):
+    def _token_request(self, body: str, failure: str, method: str | None = None) -> dict[str, Any]:
+        """Send an OAuth 2 token request; parse the answer.
+
+        :param body: the urlencoded parameters.
+        :param failure: the message of the :class:`OAuthException` raised on failure.
+        :param method: ``POST`` or ``GET``; :attr:`access_token_method` by default.
+        """
+        resp, content = self._send_token_request(method or self.access_token_method, body)
+        data = self._parse_token_response(resp, content, failure)
+        if status_of(resp) not in (200, 201) or not isinstance(data, dict):
             raise OAuthException(failure, type="invalid_response", data=data)
         if "expires_in" in data and "expires_at" not in data:
             try:
@@ -539,10 +711,37 @@ class OAuthRemoteApp:
                 pass
         return data
 
-    def _parse_token_response(self, resp: requests.Response, failure: str) -> Any:
+    def _send_token_request(self, method: str, body: str) -> tuple[Any, bytes]:
+        """Send ``body`` to the token URL as a form (``POST``) or a query string (``GET``)."""
+        headers = dict(self.access_token_headers)
+        url = self.expand_url(self.access_token_url)
+        if method == "POST":
+            headers.setdefault("Content-Type", FORM_TYPE)
+            return self._http(url, headers, data=body.encode(self.encoding), method="POST")
+        if method == "GET":
+            self._warn_get_once()
+            url += ("&" if "?" in url else "?") + body
+            return self._http(url, headers, method="GET")
+        raise OAuthException(
+            f"Unsupported access_token_method: {method}", type="invalid_configuration"
+        )
+
+    def _warn_get_once(self) -> None:
+        """Log, once per remote app, that ``GET`` puts credentials in the token URL."""
+        if self._warned_get:
+            return
+        self._warned_get = True
+        log.warning(
+            "%s: access_token_method is GET, so the client secret, the code and the PKCE"
+            " verifier travel in the token URL, where access logs keep them; use POST"
+            " unless the server refuses it",
+            self.name,
+        )
+
+    def _parse_token_response(self, resp: Any, content: bytes, failure: str) -> Any:
         try:
-            return parse_response(resp, resp.content, content_type=self.content_type)
-        except ValueError:
+            return parse_response(resp, content, content_type=self.content_type)
+        except (ValueError, SyntaxError):  # SyntaxError: malformed XML (ParseError)
             raise OAuthException(
                 f"{failure}: the body cannot be parsed", type="invalid_response"
             ) from None
@@ -550,21 +749,23 @@ class OAuthRemoteApp:
     def refresh_token(self, token: Mapping[str, Any]) -> dict[str, Any]:
         """OAuth 2: exchange ``token["refresh_token"]`` for a new token.
 
-        The new token is passed to the :meth:`tokensaver` and returned. A refresh token
-        the server does not rotate is carried over.
+        The request is a ``POST`` whatever :attr:`access_token_method` says. The new
+        token is passed to the :meth:`tokensaver` and returned. A refresh token the
+        server does not rotate is carried over.
 
         :raises OAuthException: ``refresh_failed`` if the server refuses.
 
         .. versionadded:: 1.0
         """
-        client = WebApplicationClient(self.consumer_key)
-        body = client.prepare_refresh_body(
+        body = self.make_client().prepare_refresh_body(
             refresh_token=token["refresh_token"],
             client_id=self.consumer_key,
             client_secret=self.consumer_secret,
         )
         try:
-            new = self._token_request(body, f"Could not refresh the token of {self.name}")
+            new = self._token_request(
+                body, f"Could not refresh the token of {self.name}", method="POST"
+            )
         except OAuthException as exc:
             raise OAuthException(exc.message, type="refresh_failed", data=exc.data) from exc
         new.setdefault("refresh_token", token["refresh_token"])
@@ -587,7 +788,7 @@ class OAuthRemoteApp:
         url: str,
         data: Any = None,
         headers: Mapping[str, str] | None = None,
-        format: str = "urlencoded",
+        format: str | None = "urlencoded",
         method: str = "GET",
         content_type: str | None = None,
         token: Any = None,
@@ -597,12 +798,16 @@ class OAuthRemoteApp:
         :param url: absolute, or relative to :attr:`base_url`.
         :param data: query parameters for ``GET``; the body otherwise.
         :param headers: extra request headers.
-        :param format: ``"urlencoded"`` or ``"json"``: how ``data`` is encoded.
+        :param format: ``"urlencoded"`` or ``"json"``: how ``data`` is encoded;
+            ``None`` sends it as is.
         :param method: the HTTP method.
         :param content_type: send ``data`` as is with this content type (``format`` is
             then ignored).
         :param token: the token to use; the :meth:`tokengetter`'s by default. An expired
             OAuth 2 token with a refresh token is refreshed first.
+
+        The signed request goes through :attr:`pre_request`, if set, then
+        :meth:`http_request`.
         """
         method = method.upper()
         headers = dict(headers or {})
@@ -618,18 +823,22 @@ class OAuthRemoteApp:
             headers["Content-Type"] = content_type
             body = data
         elif data is not None:
-            body, headers["Content-Type"] = encode_request_data(data, format)
+            body, data_type = encode_request_data(data, format)
+            if data_type:
+                headers["Content-Type"] = data_type
+        if self.request_token_url:
+            client = self.make_client(token)
+            url, headers, body = rfc5849.sign(
+                client, url, method, body, headers, encoding=self.encoding
+            )
+        else:
+            headers["Authorization"] = f"Bearer {oauth2_access_token(self._fresh(token))}"
+        if self.pre_request is not None:
+            url, headers, body = self.pre_request(url, headers, body)
         if isinstance(body, str):
             body = body.encode(self.encoding)
-        if self.request_token_url:
-            key, secret = oauth1_token_pair(token)
-            auth: AuthBase = self._oauth1_auth(resource_owner_key=key, resource_owner_secret=secret)
-            resp = self._send(method, url, headers=headers, data=body, auth=auth)
-        else:
-            access_token = oauth2_access_token(self._fresh(token))
-            headers["Authorization"] = f"Bearer {access_token}"
-            resp = self._send(method, url, headers=headers, data=body)
-        return OAuthResponse(resp, resp.content, content_type=self.content_type)
+        resp, content = self._http(url, headers, data=body, method=method)
+        return OAuthResponse(resp, content, content_type=self.content_type)
 
     def get(self, *args: Any, **kwargs: Any) -> OAuthResponse:
         """Send a ``GET`` request; see :meth:`request`."""
@@ -656,60 +865,36 @@ class OAuthRemoteApp:
         kwargs["method"] = "DELETE"
         return self.request(*args, **kwargs)
 
-    # -- transport -------------------------------------------------------------------------
-
-    def _oauth1_auth(self, **kwargs: Any) -> OAuth1:
-        # imported on first OAuth 1 use: OAuth 2 apps never pay for it
-        from requests_oauthlib import OAuth1
-
-        from flask_oauthlib_core import install_redaction
-
-        install_redaction()  # its loggers exist now
-        params = self.request_token_params
-        for key in OAUTH1_SIGNER_KEYS:
-            if key in params:
-                kwargs.setdefault(key, params[key])
-        return OAuth1(self.consumer_key, client_secret=self.consumer_secret, **kwargs)
-
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send one HTTP request; network failures become ``OAuthException``."""
-        http = OAuth._state().http
-        try:
-            return http.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.Timeout:
-            raise OAuthException(
-                f"{self.name} did not answer within {self.timeout:g} s", type="timeout"
-            ) from None
-        except requests.RequestException as exc:
-            # the exception text may hold the URL, and with it a client secret
-            raise OAuthException(
-                f"Could not reach {self.name} ({type(exc).__name__})", type="network_error"
-            ) from None
-
 
 def _same(given: Any, expected: Any) -> bool:
     """Constant-time equality of two values as UTF-8 (any text, not only ASCII)."""
     return hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8"))
 
 
-def encode_request_data(data: Any, format: str) -> tuple[Any, str]:
-    """Encode a request body as ``format`` (``urlencoded`` or ``json``)."""
+class UnknownFormat(ValueError, TypeError):
+    """:func:`encode_request_data` got a format it does not know.
+
+    A ``ValueError``, and a ``TypeError`` as 0.9.6 raised.
+    """
+
+
+def encode_request_data(data: Any, format: str | None) -> tuple[Any, str | None]:
+    """Encode a request body as ``format``; return ``(body, content type)``.
+
+    :param data: the data; ``None`` encodes as an empty object or form.
+    :param format: ``"urlencoded"``, ``"json"``, or ``None`` to pass ``data`` through
+        with no content type.
+    :raises UnknownFormat: for any other format.
+    """
+    if format is None:
+        return data, None
     if format == "json":
-        return json.dumps(data), "application/json"
+        return json.dumps(data if data is not None else {}), "application/json"
     if format == "urlencoded":
         if isinstance(data, str | bytes):
-            return data, "application/x-www-form-urlencoded"
-        return urlencode(data, doseq=True), "application/x-www-form-urlencoded"
-    raise ValueError(f"unknown format {format!r}; use 'urlencoded' or 'json'")
-
-
-def oauth1_token_pair(token: Any) -> tuple[str, str]:
-    """Return ``(token, secret)`` from a tuple or an OAuth 1 token dict."""
-    if isinstance(token, Mapping):
-        return str(token["oauth_token"]), str(token["oauth_token_secret"])
-    if isinstance(token, tuple | list) and len(token) >= 2:
-        return str(token[0]), str(token[1])
-    raise OAuthException("an OAuth 1 token is a (token, secret) pair", type="invalid_token")
+            return data, FORM_TYPE
+        return urlencode(data or {}, doseq=True), FORM_TYPE
+    raise UnknownFormat(f"unknown format {format!r}; use 'urlencoded', 'json' or None")
 
 
 def oauth2_access_token(token: Any) -> str:

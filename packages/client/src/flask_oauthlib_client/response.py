@@ -3,51 +3,78 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.etree import ElementTree  # noqa: S405 - expat fetches no external entities
 
-import requests
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
 
-__all__ = ["OAuthResponse", "parse_response"]
+from . import safexml
+from .transport import header_of, status_of
+
+__all__ = ["OAuthResponse", "get_etree", "parse_response"]
 
 JSON_TYPES = frozenset({"application/json", "text/javascript"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+def get_etree() -> ModuleType:
+    """Return the ElementTree module :func:`parse_response` parses XML with.
+
+    0.9.6 returned lxml's or the standard library's ``etree``; this returns
+    :mod:`flask_oauthlib_client.safexml`, the standard library's ElementTree whose
+    parsers refuse document type declarations (entity expansion, external entities)::
+
+        root = get_etree().fromstring(resp.raw_data)
+
+    .. versionchanged:: 1.1
+        Parses safely; uses defusedxml when installed.
+    """
+    return safexml
+
+
 def parse_response(
-    resp: requests.Response,
-    content: bytes,
+    resp: Any,
+    content: bytes | str,
     strict: bool = False,
     content_type: str | None = None,
 ) -> Any:
     """Parse a response body by its content type.
 
-    JSON (and ``text/javascript``) becomes a dict or list, XML an ``Element``, and a
-    form-encoded body a dict. Any other type is parsed as form data unless ``strict``
-    is true, in which case the body is returned as text.
+    JSON (and ``text/javascript``) becomes a dict or list, XML an ``Element`` (parsed
+    with :func:`get_etree`, so a document type declaration is refused), and a
+    form-encoded body a dict (of the first value of each key). Any other type is parsed
+    as form data unless ``strict`` is true, in which case the body is returned as text.
 
-    :param resp: the response, for its ``Content-Type``.
+    :param resp: the response, for its ``Content-Type`` (any object with ``headers``:
+        what :meth:`OAuthRemoteApp.http_request` returns, or a test's stand-in).
     :param content: the raw body.
     :param strict: return unknown types as text instead of trying form decoding.
     :param content_type: force this content type (for servers that send a wrong one).
-    :raises ValueError: if a JSON or XML body is malformed.
+    :raises ValueError: if a JSON body is malformed, or an XML body has a DTD
+        (:class:`~flask_oauthlib_client.safexml.UnsafeXMLError`).
+    :raises xml.etree.ElementTree.ParseError: if an XML body is malformed.
+
+    .. versionchanged:: 1.1
+        XML with a document type declaration is refused; ``content`` may be text.
     """
     if not content_type:
-        content_type = resp.headers.get("Content-Type", "application/json")
+        content_type = header_of(resp, "Content-Type") or "application/json"
     mimetype, options = parse_options_header(content_type)
     charset = options.get("charset", "utf-8")
     if mimetype in JSON_TYPES:
         return json.loads(content) if content.strip() else {}
     if mimetype in XML_TYPES:
-        return ElementTree.fromstring(content)  # noqa: S314 - see the import above
-    text = content.decode(charset, "replace")
+        return get_etree().fromstring(content)
+    text = content if isinstance(content, str) else content.decode(charset, "replace")
     if mimetype != FORM_TYPE and strict:
         return text
-    return dict(parse_qsl(text, keep_blank_values=True))
+    form: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        form.setdefault(key, value)  # the first of repeated keys, as 0.9.6
+    return form
 
 
 class OAuthResponse:
@@ -58,20 +85,20 @@ class OAuthResponse:
     :ivar raw_data: the body as bytes (also available as :attr:`raw`).
     """
 
-    def __init__(
-        self, resp: requests.Response, content: bytes, content_type: str | None = None
-    ) -> None:
+    def __init__(self, resp: Any, content: bytes, content_type: str | None = None) -> None:
         self._resp = resp
         self.raw_data = content
         try:
             self.data: Any = parse_response(resp, content, strict=True, content_type=content_type)
-        except ValueError:
-            self.data = content.decode("utf-8", "replace")
+        except (ValueError, SyntaxError):  # SyntaxError: malformed XML (ParseError)
+            self.data = (
+                content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+            )
 
     @property
     def status(self) -> int:
         """The HTTP status code of the response."""
-        return self._resp.status_code
+        return status_of(self._resp)
 
     @property
     def raw(self) -> bytes:
@@ -81,7 +108,8 @@ class OAuthResponse:
     @property
     def headers(self) -> Headers:
         """The response headers (case-insensitive)."""
-        return Headers(list(self._resp.headers.items()))
+        items = getattr(getattr(self._resp, "headers", None), "items", None)
+        return Headers(list(items()) if callable(items) else [])
 
     def __repr__(self) -> str:
         return f"<OAuthResponse [{self.status}]>"

@@ -7,23 +7,27 @@
 Credentials come from ``app.config["<NAME>_CONSUMER_KEY"]`` and
 ``["<NAME>_CONSUMER_SECRET"]``, read when the app is used. Every factory is one entry
 of ``providers.json`` (:data:`~.providers.PROVIDERS`); :func:`oidc` builds one for any
-OpenID Connect provider from its discovery document.
+OpenID Connect provider from its discovery document. The 0.9.6 helpers are here too:
+``RemoteAppFactory(name, kwargs, docstring)``, :func:`make_scope_processor`,
+:func:`change_weibo_header` and :func:`change_linkedin_query`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .factory import Provider, RemoteAppFactory
+from .factory import KwargsProcessor, Provider, RemoteAppFactory, make_scope_processor
+from .hooks import change_linkedin_query, change_weibo_header
 from .providers import PROVIDERS
 
 __all__ = [
+    "KwargsProcessor",
     "PROVIDERS",
     "Provider",
     "RemoteAppFactory",
     "apple",
     "auth0",
     "bitbucket",
+    "change_linkedin_query",
+    "change_weibo_header",
     "discord",
     "douban",
     "dropbox",
@@ -32,6 +36,7 @@ __all__ = [
     "gitlab",
     "google",
     "linkedin",
+    "make_scope_processor",
     "microsoft",
     "oidc",
     "okta",
@@ -68,26 +73,6 @@ twitter = _FACTORIES["twitter"]
 weibo = _FACTORIES["weibo"]
 
 
-class _OIDCFactory(RemoteAppFactory):
-    def __init__(self, name: str, server_metadata_url: str, scope: tuple[str, ...]) -> None:
-        super().__init__(
-            Provider(
-                name,
-                authorize_url="",
-                access_token_url="",
-                default_scope=scope,
-                docs=f"an OpenID Connect provider ({server_metadata_url})",
-            )
-        )
-        self.server_metadata_url = server_metadata_url
-
-    def _kwargs(self, name: str, given: dict[str, Any]) -> dict[str, Any]:
-        kwargs = super()._kwargs(name, given)
-        kwargs.update(authorize_url=None, access_token_url=None, base_url=kwargs["base_url"])
-        kwargs.setdefault("server_metadata_url", self.server_metadata_url)
-        return kwargs
-
-
 def oidc(
     name: str,
     server_metadata_url: str,
@@ -102,4 +87,15 @@ def oidc(
 
     .. versionadded:: 1.0
     """
-    return _OIDCFactory(name, server_metadata_url, tuple(scope))
+    provider = Provider(
+        name,
+        authorize_url="",
+        access_token_url="",
+        default_scope=tuple(scope),
+        docs=f"an OpenID Connect provider ({server_metadata_url})",
+    )
+    factory = RemoteAppFactory(provider)
+    factory.kwargs.update(
+        authorize_url=None, access_token_url=None, server_metadata_url=server_metadata_url
+    )
+    return factory

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from flask_oauthlib_client import OAuth, OAuthRemoteApp
 
-__all__ = ["Provider", "RemoteAppFactory"]
+__all__ = ["KwargsProcessor", "Provider", "RemoteAppFactory", "make_scope_processor"]
+
+#: a function ``fn(**kwargs) -> kwargs`` that adjusts the arguments of
+#: :meth:`OAuth.remote_app` before a factory creates the app
+KwargsProcessor = Callable[..., dict[str, Any]]
+P = TypeVar("P", bound=KwargsProcessor)
+
+#: the arguments of :meth:`OAuth.remote_app` that may hold ``{placeholders}``
+_URL_KEYS = ("base_url", "authorize_url", "access_token_url", "request_token_url")
+#: arguments the factory sets itself
+_RESERVED = ("name", "register")
 
 
 @dataclass(frozen=True)
@@ -47,70 +57,175 @@ class RemoteAppFactory:
     (or a ``GITHUB`` dict); ``register_to(oauth, name="github2")`` reads ``GITHUB2_*``.
     ``scope`` may be a list or a string; any other keyword argument goes to
     :meth:`OAuth.remote_app`.
+
+    A factory is built from a :class:`Provider` entry, or, as in Flask-OAuthlib 0.9.6,
+    from a default name, the keyword arguments of :meth:`OAuth.remote_app` and a
+    docstring::
+
+        gitea = RemoteAppFactory("gitea", {
+            "base_url": "https://gitea.example/api/v1/",
+            "request_token_url": None,
+            "access_token_url": "https://gitea.example/login/oauth/access_token",
+            "authorize_url": "https://gitea.example/login/oauth/authorize",
+        }, "The OAuth app for our Gitea.")
+        gitea.kwargs_processor(make_scope_processor("read:user"))
+        gitea.register_to(oauth)
+
+    :param default_name: the :class:`Provider`, or the name the app is registered as
+        unless :meth:`register_to` is given another.
+    :param kwargs: with a name: the preset keyword arguments of :meth:`OAuth.remote_app`
+        (readable and changeable as :attr:`kwargs`; ``name`` and ``register`` are set by
+        the factory).
+    :param docstring: with a name: the factory's ``__doc__``.
+
+    .. versionchanged:: 1.1
+        Also built as in 0.9.6 from ``(default_name, kwargs, docstring)``; added
+        :meth:`kwargs_processor`; :attr:`kwargs` holds the preset arguments of a
+        provider's factory too.
     """
 
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.__name__ = provider.name
-        self.__doc__ = _docstring(provider)
+    @overload
+    def __init__(self, default_name: Provider) -> None: ...
+
+    @overload
+    def __init__(
+        self, default_name: str, kwargs: Mapping[str, Any], docstring: str = ""
+    ) -> None: ...
+
+    def __init__(
+        self,
+        default_name: Provider | str,
+        kwargs: Mapping[str, Any] | None = None,
+        docstring: str = "",
+    ) -> None:
+        self.provider: Provider | None = None
+        if isinstance(default_name, Provider):
+            if kwargs is not None:
+                raise TypeError("RemoteAppFactory(provider) takes no kwargs: use register_to()")
+            self.provider = default_name
+            kwargs, docstring = _preset_kwargs(default_name), _docstring(default_name)
+            default_name = default_name.name
+        elif kwargs is None:
+            raise TypeError(f"RemoteAppFactory({default_name!r}) needs the remote app's kwargs")
+        reserved = [key for key in _RESERVED if key in kwargs]
+        if reserved:
+            raise TypeError(f"RemoteAppFactory kwargs may not hold {', '.join(reserved)}")
+        self.default_name: str = default_name
+        self.kwargs: dict[str, Any] = dict(kwargs)
+        self.__name__ = default_name
+        self.__doc__ = docstring.lstrip()
+        self._kwargs_processor: KwargsProcessor | None = None
 
     def __repr__(self) -> str:
-        return f"<RemoteAppFactory {self.provider.name!r}>"
-
-    @property
-    def default_name(self) -> str:
-        return self.provider.name
+        return f"<RemoteAppFactory {self.default_name!r}>"
 
     def register_to(self, oauth: OAuth, name: str | None = None, **kwargs: Any) -> OAuthRemoteApp:
         """Create the remote app and register it on ``oauth`` as ``name``."""
-        return oauth.remote_app(**self._kwargs(name or self.provider.name, kwargs))
+        return oauth.remote_app(**self._final_kwargs(name=name or self.default_name, **kwargs))
 
     def create(self, oauth: OAuth, **kwargs: Any) -> OAuthRemoteApp:
         """Create the remote app without registering it."""
-        return oauth.remote_app(register=False, **self._kwargs(self.provider.name, kwargs))
+        return oauth.remote_app(
+            **self._final_kwargs(name=self.default_name, register=False, **kwargs)
+        )
 
     def __call__(self, oauth: OAuth, name: str | None = None, **kwargs: Any) -> OAuthRemoteApp:
         """Same as :meth:`register_to`."""
         return self.register_to(oauth, name, **kwargs)
 
-    def _kwargs(self, name: str, given: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider
-        given = copy.deepcopy(given)
-        url_params = {key: given.pop(key, default) for key, default in provider.url_params.items()}
-        missing = [key for key, value in url_params.items() if not value]
-        if missing:
-            raise TypeError(f"{provider.name}.register_to() needs {', '.join(missing)}=...")
-        scope = given.pop("scope", None)
-        if provider.is_oauth1 and scope is not None:
-            raise TypeError(f"{provider.name} uses OAuth 1.0a, which has no scope argument")
-        request_token_params = dict(given.pop("request_token_params", None) or {})
-        if not provider.is_oauth1:
-            scope = provider.default_scope if scope is None else scope
-            if not isinstance(scope, str):
-                scope = provider.scope_separator.join(scope)
-            if scope:
-                request_token_params.setdefault("scope", scope)
-        kwargs: dict[str, Any] = {
-            "name": name,
-            "app_key": name.upper(),
-            "base_url": provider.base_url.format(**url_params) or None,
-            "authorize_url": provider.authorize_url.format(**url_params),
-            "access_token_url": provider.access_token_url.format(**url_params),
-            "request_token_url": (
-                provider.request_token_url.format(**url_params)
-                if provider.request_token_url is not None
-                else None
-            ),
-            "access_token_method": "POST",
-            "request_token_method": "POST" if provider.is_oauth1 else None,
-            "request_token_params": request_token_params,
-            "content_type": provider.content_type,
-            "access_token_headers": dict(provider.access_token_headers) or None,
-        }
-        if not provider.is_oauth1:
-            kwargs["pkce"] = provider.pkce
-        kwargs.update(given)
+    def kwargs_processor(self, fn: P) -> P:
+        """Set ``fn(**kwargs) -> kwargs`` to adjust the arguments of every app this factory
+        creates (it replaces the one set before); usable as a decorator::
+
+            @github.kwargs_processor
+            def ask_for_repos(**kwargs):
+                kwargs.setdefault("scope", ["user:email", "repo"])
+                return kwargs
+
+        ``fn`` gets the preset :attr:`kwargs` updated with the caller's (``name``,
+        ``app_key``, ``scope`` as given). On a provider's factory it runs before the
+        factory's own scope and URL handling, where 0.9.6 ran its scope processor, so
+        ``make_scope_processor("repo")`` changes the default scope as it did then.
+
+        .. versionadded:: 1.1
+        """
+        self._kwargs_processor = fn
+        return fn
+
+    def _final_kwargs(self, **given: Any) -> dict[str, Any]:
+        kwargs = copy.deepcopy(self.kwargs)
+        kwargs.update(copy.deepcopy(given))
+        kwargs.setdefault("app_key", kwargs["name"].upper())
+        if self._kwargs_processor is not None:
+            kwargs = self._kwargs_processor(**kwargs)
+        if self.provider is not None:
+            _apply_provider(self.provider, kwargs)
         return kwargs
+
+
+def make_scope_processor(default_scope: str) -> KwargsProcessor:
+    """A :meth:`RemoteAppFactory.kwargs_processor` that turns a ``scope`` argument (a
+    string, or a list joined with ``","``; ``default_scope`` when not given) into
+    ``request_token_params["scope"]``, unless that is set already::
+
+        factory.kwargs_processor(make_scope_processor("user:email"))
+        factory.register_to(oauth, scope=["user:email", "repo"])  # "user:email,repo"
+
+    .. versionadded:: 1.1
+    """
+
+    def processor(**kwargs: Any) -> dict[str, Any]:
+        _move_scope(kwargs, [default_scope], ",")
+        return kwargs
+
+    return processor
+
+
+def _move_scope(kwargs: dict[str, Any], default: Sequence[str], separator: str) -> None:
+    """Pop ``scope`` (a string, or a list to join) into ``request_token_params``, where a
+    scope given there wins."""
+    scope = kwargs.pop("scope", default)
+    if not isinstance(scope, str | bytes):
+        scope = separator.join(scope)
+    params = kwargs["request_token_params"] = dict(kwargs.get("request_token_params") or {})
+    if scope:
+        params.setdefault("scope", scope)
+
+
+def _preset_kwargs(provider: Provider) -> dict[str, Any]:
+    """The keyword arguments of :meth:`OAuth.remote_app` that ``provider`` fixes (URLs
+    still with their ``{placeholders}``)."""
+    kwargs: dict[str, Any] = {
+        "base_url": provider.base_url or None,
+        "authorize_url": provider.authorize_url,
+        "access_token_url": provider.access_token_url,
+        "request_token_url": provider.request_token_url,
+        "access_token_method": "POST",
+        "request_token_method": "POST" if provider.is_oauth1 else None,
+        "content_type": provider.content_type,
+        "access_token_headers": dict(provider.access_token_headers) or None,
+    }
+    if not provider.is_oauth1:
+        kwargs["pkce"] = provider.pkce
+    return kwargs
+
+
+def _apply_provider(provider: Provider, kwargs: dict[str, Any]) -> None:
+    """Fill the URL placeholders and the default scope of ``provider`` into ``kwargs``."""
+    url_params = {key: kwargs.pop(key, default) for key, default in provider.url_params.items()}
+    missing = [key for key, value in url_params.items() if not value]
+    if missing:
+        raise TypeError(f"{provider.name}.register_to() needs {', '.join(missing)}=...")
+    if url_params:
+        for key in _URL_KEYS:
+            if isinstance(kwargs.get(key), str):
+                kwargs[key] = kwargs[key].format(**url_params)
+    if provider.is_oauth1:
+        if kwargs.pop("scope", None) is not None:
+            raise TypeError(f"{provider.name} uses OAuth 1.0a, which has no scope argument")
+        kwargs["request_token_params"] = dict(kwargs.get("request_token_params") or {})
+    else:
+        _move_scope(kwargs, provider.default_scope, provider.scope_separator)
 
 
 def _docstring(provider: Provider) -> str:

@@ -11,19 +11,23 @@ from .backends import (
     SimpleBackend,
 )
 from .cache import CONFIG_KEYS, Cache
-from .grants import CachedGrant, UserRef, bind_cache_grant
+from .grants import CachedGrant, Grant, UserRef, bind_cache_grant
 from .nonces import bind_cache_nonce
+from .users import UserSnapshot, UserStore
 
 __all__ = [
     "CONFIG_KEYS",
     "Cache",
     "CachedGrant",
     "FileSystemBackend",
+    "Grant",
     "MemcacheBackend",
     "NullBackend",
     "RedisBackend",
     "SimpleBackend",
     "UserRef",
+    "UserSnapshot",
+    "UserStore",
     "bind_cache_grant",
     "bind_cache_nonce",
 ]

@@ -11,10 +11,13 @@ from typing import Any
 
 from flask import Flask
 
+from flask_oauthlib_core import granting_user
+
 from .backends import Backend
 from .cache import Cache
+from .users import UserStore
 
-__all__ = ["CachedGrant", "UserRef", "bind_cache_grant"]
+__all__ = ["CachedGrant", "Grant", "UserRef", "bind_cache_grant"]
 
 log = logging.getLogger(__name__)
 
@@ -40,56 +43,115 @@ def grant_key(client_id: str, code: str) -> str:
     return "grant:" + hashlib.sha256(f"{client_id}\x00{code}".encode()).hexdigest()
 
 
-class CachedGrant:
-    """A code read back from the cache, shaped as the provider expects a grant.
+class Grant:
+    """A code kept in the cache, as 0.9.6's ``flask_oauthlib.contrib.oauth2.Grant``.
 
-    Stored as JSON: ``client_id``, ``redirect_uri``, ``scopes``, ``user_id``,
-    ``expires`` (a UNIX time), ``code_challenge`` and ``code_challenge_method``; the
-    code itself only as part of the hashed key.
+    ``dict(grant)`` gives ``client_id``, ``code``, ``redirect_uri``, ``scopes`` and
+    ``user`` (:meth:`keys` and item access); :meth:`delete` removes it from ``cache``
+    (anything with ``delete(key)``: a backend or a :class:`~.Cache`'s ``cache``).
+
+    .. versionadded:: 1.1
     """
 
     def __init__(
         self,
-        backend: Backend,
-        key: str,
-        code: str,
-        data: dict[str, Any],
-        user_loader: Callable[[Any], Any] | None,
+        cache: Any = None,
+        client_id: str | None = None,
+        code: str | None = None,
+        redirect_uri: str | None = None,
+        scopes: list[str] | None = None,
+        user: Any = None,
     ) -> None:
-        self._backend = backend
-        self.key = key
+        self._cache = cache
+        self.client_id = client_id
         self.code = code
-        self.client_id: str = data["client_id"]
-        self.redirect_uri: str | None = data.get("redirect_uri")
-        self.scopes: list[str] = list(data.get("scopes") or [])
+        self.redirect_uri = redirect_uri
+        self.scopes = scopes
+        self._user = user
+
+    @property
+    def user(self) -> Any:
+        """The user who authorized the code."""
+        return self._user
+
+    @user.setter
+    def user(self, user: Any) -> None:
+        self._user = user
+
+    @property
+    def key(self) -> str:
+        """The cache key of the code (a hash: the cache never holds a usable code)."""
+        return grant_key(self.client_id or "", self.code or "")
+
+    def keys(self) -> list[str]:
+        """The fields ``dict(grant)`` gives."""
+        return ["client_id", "code", "redirect_uri", "scopes", "user"]
+
+    def __getitem__(self, item: str) -> Any:
+        return getattr(self, item)
+
+    def delete(self) -> None:
+        """Remove the code from the cache."""
+        if self._cache is not None:
+            self._cache.delete(self.key)
+
+
+class CachedGrant(Grant):
+    """A code read back from the cache, shaped as the provider expects a grant.
+
+    Stored as JSON: ``client_id``, ``redirect_uri``, ``scopes``, ``user`` (a signed
+    reference, see :mod:`.users`), ``expires`` (a UNIX time), ``code_challenge`` and
+    ``code_challenge_method``; the code itself only as part of the hashed key.
+    """
+
+    def __init__(
+        self, backend: Backend, key: str, code: str, data: dict[str, Any], users: UserStore
+    ) -> None:
+        super().__init__(
+            backend,
+            data["client_id"],
+            code,
+            data.get("redirect_uri"),
+            list(data.get("scopes") or []),
+        )
         self.expires = datetime.fromtimestamp(float(data["expires"]), timezone.utc)
         self.code_challenge: str | None = data.get("code_challenge")
         self.code_challenge_method: str | None = data.get("code_challenge_method")
         self.user_id = data.get("user_id")
-        self._user_loader = user_loader
+        self._user_ref = data.get("user")
+        self._users = users
+        self._loaded = False
 
     @property
     def user(self) -> Any:
-        """The user who authorized the code, from the ``user_loader``."""
-        if self.user_id is None:
-            return None
-        if self._user_loader is not None:
-            return self._user_loader(self.user_id)
-        return UserRef(self.user_id)
+        """The user who authorized the code, loaded on first use (see :mod:`.users`)."""
+        if not self._loaded:
+            self._loaded = True
+            if self._user_ref is not None:
+                self._user = self._users.load(self._user_ref)
+            elif self.user_id is not None:  # stored by 1.0: the id alone
+                loader = self._users.user_loader
+                self._user = loader(self.user_id) if loader else UserRef(self.user_id)
+        return self._user
+
+    @user.setter
+    def user(self, user: Any) -> None:
+        self._user, self._loaded = user, True
 
     def redeem(self) -> bool:
         """Take the code out of the cache, atomically: ``False`` if another request did."""
         return self._backend.take(self.key) is not None
 
-    def delete(self) -> None:
-        """Remove the code."""
-        self._backend.delete(self.key)
+    @property
+    def _backend(self) -> Backend:
+        backend: Backend = self._cache
+        return backend
 
 
 def bind_cache_grant(
     app: Flask,
     provider: Any,
-    current_user: Callable[[], Any],
+    current_user: Any,
     config_prefix: str = "OAUTH2",
     user_loader: Callable[[Any], Any] | None = None,
 ) -> Cache:
@@ -102,10 +164,14 @@ def bind_cache_grant(
 
     :param app: the Flask app whose config is read.
     :param provider: the :class:`OAuth2Provider`.
-    :param current_user: returns the logged-in user when a code is issued.
+    :param current_user: a function returning the logged-in user when a code is issued,
+        or Flask-Login's ``current_user`` itself; an anonymous user is no user (no code is
+        stored, the client gets ``access_denied``).
     :param config_prefix: the prefix of the config keys.
     :param user_loader: ``f(user_id)`` returning the user; only the id (``user.id``) is
-        stored. Without it ``grant.user`` is a :class:`UserRef` with that ``id``.
+        stored. Without it the user comes back through the app's Flask-Login user
+        loader, its SQLAlchemy class and primary key, or a snapshot of its public
+        attributes, in that order (see :mod:`flask_oauthlib_contrib_cache.users`).
 
     Codes are single use even when several workers race for one (Redis ``GETDEL``,
     memcached ``cas``, a lock for the others) and expire after
@@ -116,23 +182,28 @@ def bind_cache_grant(
     and be writable by nobody else (a missing one is created with mode ``0o700``);
     otherwise this raises :exc:`RuntimeError`.
 
+    .. versionchanged:: 1.1
+        Without ``user_loader`` the whole user comes back (Flask-Login loader, SQLAlchemy
+        primary key, or a signed snapshot) instead of a stand-in with only ``id``.
+
     .. versionchanged:: 1.0
         Grants are stored as JSON with the user's id instead of a pickled user, and no
         backend unpickles anything (the files of the ``filesystem`` cache are JSON too).
     """
     cache = Cache(app, config_prefix)
     backend = cache.cache
+    users = UserStore(app, user_loader)
 
     def set_grant(
         client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> None:
-        user = current_user()
+        user = granting_user(current_user, request)
         lifetime = backend.default_timeout
         data = {
             "client_id": client_id,
             "redirect_uri": request.redirect_uri,
             "scopes": list(request.scopes or ()),
-            "user_id": getattr(user, "id", None),
+            "user": users.dump(user),
             "expires": (datetime.now(timezone.utc) + timedelta(seconds=lifetime)).timestamp(),
             "code_challenge": request.code_challenge,
             "code_challenge_method": request.code_challenge_method,
@@ -149,10 +220,13 @@ def bind_cache_grant(
             data = json.loads(raw)
             if not isinstance(data, dict):
                 raise TypeError("a grant is a JSON object")
-            return CachedGrant(backend, key, code, data, user_loader)
+            grant = CachedGrant(backend, key, code, data, users)
         except (ValueError, TypeError, KeyError):
             log.warning("ignored a malformed grant in the cache")
             return None
+        if data.get("user") is not None and grant.user is None:
+            return None  # its user cannot be loaded (or the reference was tampered with)
+        return grant
 
     provider.grantsetter(set_grant)
     provider.grantgetter(get_grant)

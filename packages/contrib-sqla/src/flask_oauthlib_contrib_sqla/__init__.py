@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from .binding import SQLAlchemyBinding, bind_sqlalchemy
 from .hashing import hash_secret
+from .legacy import BaseBinding, ClientBinding, GrantBinding, TokenBinding, UserBinding
 from .models import ClientMixin, GrantMixin, TokenMixin
 
 __all__ = [
+    "BaseBinding",
+    "ClientBinding",
     "ClientMixin",
+    "GrantBinding",
     "GrantMixin",
     "SQLAlchemyBinding",
+    "TokenBinding",
     "TokenMixin",
+    "UserBinding",
     "bind_sqlalchemy",
     "hash_secret",
 ]

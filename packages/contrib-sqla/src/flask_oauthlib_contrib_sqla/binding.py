@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
 
-from flask_oauthlib_core import StorageUnavailable
+from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user
 
 from .hashing import hash_secret
 
@@ -84,7 +84,7 @@ class SQLAlchemyBinding:
         client: Any = None,
         token: Any = None,
         grant: Any = None,
-        current_user: Callable[[], Any] | None = None,
+        current_user: Any = None,
     ) -> None:
         self.session = session
         self.user_model = user
@@ -134,8 +134,11 @@ class SQLAlchemyBinding:
 
     def _user_for(self, request: Any) -> Any:
         user = getattr(request, "user", None)
-        if user is None and self.current_user is not None:
-            user = self.current_user()
+        if user is None and request.grant_type is None:
+            # the implicit grant: the token is issued to the logged-in user. At the token
+            # endpoint the user comes from the grant, the refresh token, the password or
+            # the client's owner, never from a session cookie that came along.
+            user = resolve_user(self.current_user)
         return user
 
     # -- users and clients ------------------------------------------------------------------
@@ -165,7 +168,7 @@ class SQLAlchemyBinding:
     ) -> Any:
         """Store a new code for the current user."""
         model = self.grant_model
-        user = self.current_user() if self.current_user is not None else request.user
+        user = granting_user(self.current_user, request)
         fields: dict[str, Any] = {
             "client_id": request.client.client_id,
             "redirect_uri": request.redirect_uri,
@@ -245,7 +248,7 @@ class SQLAlchemyBinding:
         return tok
 
 
-def _storage_guard(binding: SQLAlchemyBinding, f: Callable[..., Any]) -> Callable[..., Any]:
+def storage_guard(binding: SQLAlchemyBinding, f: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``f``; a database failure rolls back and becomes ``StorageUnavailable``."""
 
     @functools.wraps(f)
@@ -270,7 +273,7 @@ def bind_sqlalchemy(
     client: Any = None,
     token: Any = None,
     grant: Any = None,
-    current_user: Callable[[], Any] | None = None,
+    current_user: Any = None,
 ) -> SQLAlchemyBinding:
     """Register getters and setters on ``provider`` for the SQLAlchemy models given.
 
@@ -288,7 +291,9 @@ def bind_sqlalchemy(
     :param client: the client model.
     :param token: the token model.
     :param grant: the grant (authorization code) model.
-    :param current_user: returns the logged-in user; needed with ``grant`` and for the
+    :param current_user: a function returning the logged-in user, or Flask-Login's
+        ``current_user`` itself (an anonymous user is no user: no code is issued); needed
+        with ``grant`` and for the
         implicit grant.
     :returns: the binding, whose methods are the registered functions.
 
@@ -307,7 +312,7 @@ def bind_sqlalchemy(
     ]
     for model, decorator, function in registrations:
         if model is not None:
-            getattr(provider, decorator)(_storage_guard(binding, function))
+            getattr(provider, decorator)(storage_guard(binding, function))
     if grant is not None and token is not None and hasattr(grant, "__token_model__"):
         grant.__token_model__ = token
     return binding

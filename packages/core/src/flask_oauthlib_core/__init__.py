@@ -17,13 +17,16 @@ from .consent import (
     takes_keyword,
 )
 from .encoding import decode_base64, to_bytes, to_unicode
+from .errorpage import DEFAULT_ERROR_PATH, register_error_page
 from .errors import StorageUnavailable, log_unavailable
 from .imports import import_callable
 from .redaction import RedactingFilter, install_redaction, redact
 from .transport import warn_if_insecure_transport
+from .users import granting_user, resolve_user
 
 __all__ = [
     "CSRF_FIELD",
+    "DEFAULT_ERROR_PATH",
     "BadRequestBody",
     "RedactingFilter",
     "StorageUnavailable",
@@ -31,12 +34,15 @@ __all__ = [
     "create_response",
     "decode_base64",
     "extract_params",
+    "granting_user",
     "import_callable",
     "install_redaction",
     "is_cross_site",
     "log_unavailable",
     "redact",
     "refuse_forged_consent",
+    "register_error_page",
+    "resolve_user",
     "takes_keyword",
     "to_bytes",
     "to_unicode",

@@ -15,6 +15,7 @@ from oauthlib.oauth1.rfc5849 import errors
 
 from flask_oauthlib_core import (
     CSRF_FIELD,
+    DEFAULT_ERROR_PATH,
     BadRequestBody,
     StorageUnavailable,
     consent_csrf_token,
@@ -23,6 +24,7 @@ from flask_oauthlib_core import (
     install_redaction,
     log_unavailable,
     refuse_forged_consent,
+    register_error_page,
     takes_keyword,
     warn_if_insecure_transport,
 )
@@ -116,6 +118,7 @@ class OAuth1Provider:
             app.config.setdefault(key, value)
         app.extensions[EXTENSION_KEY] = self
         app.extensions[STATE_KEY] = _AppState()
+        register_error_page(app)
         warn_if_insecure_transport(log)
         install_redaction()
 
@@ -228,7 +231,7 @@ class OAuth1Provider:
             return str(config["OAUTH1_PROVIDER_ERROR_URI"])
         if config.get("OAUTH1_PROVIDER_ERROR_ENDPOINT"):
             return url_for(config["OAUTH1_PROVIDER_ERROR_ENDPOINT"])
-        return "/oauth/errors"
+        return DEFAULT_ERROR_PATH
 
     def _error_page(self, error: str) -> Any:
         return redirect(add_params_to_uri(self.error_uri, [("error", error)]))

@@ -11,6 +11,8 @@ from typing import Any
 from oauthlib.oauth1 import RequestValidator
 from oauthlib.oauth1.rfc5849 import errors
 
+from flask_oauthlib_core import StorageUnavailable
+
 from .config import DEFAULTS
 
 __all__ = ["OAuth1RequestValidator"]
@@ -352,7 +354,27 @@ class OAuth1RequestValidator(RequestValidator):
         self._verifiersetter(token=token, verifier=verifier, request=request)
 
     def invalidate_request_token(self, client_key: str, request_token: str, request: Any) -> None:
-        """Delete the used request token: request tokens are single use."""
+        """Make the used request token unusable: request tokens are single use.
+
+        It is deleted when it has ``delete()``. The request-token model of the 0.9.6
+        docs has none: its verifier is then cleared through the verifiersetter, so the
+        verifier no longer matches and a second exchange is refused.
+        """
         tok = self._grantgetter(token=request_token)
-        if tok:
-            tok.delete()
+        if not tok:
+            return
+        delete = getattr(tok, "delete", None)
+        if delete is not None:
+            delete()
+            return
+        try:
+            self._verifiersetter(
+                token=request_token, verifier={"oauth_verifier": ""}, request=request
+            )
+        except StorageUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - the app's setter; the token is already issued
+            log.warning(
+                "could not clear the verifier of a used request token; give request"
+                " tokens a delete() method so they are single use"
+            )

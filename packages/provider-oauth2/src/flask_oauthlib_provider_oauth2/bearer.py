@@ -14,14 +14,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from flask import Request
+from flask import Request, request
 from oauthlib.common import CaseInsensitiveDict, urldecode
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import extract_params as decode_params
 
 from flask_oauthlib_core.adapters import FORM_MIMETYPE, request_uri
 
-__all__ = ["BearerRequest"]
+__all__ = ["BearerRequest", "get_oauth_request"]
 
 #: the parameter names oauthlib's Request answers with ``None`` when they are unset
 OAUTHLIB_PARAMS = frozenset(OAuthlibRequest("http://localhost")._params)
@@ -38,6 +38,14 @@ class BearerRequest(OAuthlibRequest):
     error_message: str | None
     #: no usable token was sent: the refusal names no error code (RFC 6750 3.1)
     token_missing: bool
+    #: ``OAUTH2_PROVIDER_REQUIRE_ALL_SCOPES``: every scope needed, or any one of them
+    require_all_scopes: bool
+    #: set by a successful check: the token's user, client and token object, and the
+    #: scopes the view asked for
+    user: Any
+    client: Any
+    access_token: Any
+    scopes: list[str]
 
     def __init__(self, flask_request: Request, scopes: list[str]) -> None:
         # oauthlib's __init__ would parse the URI, headers and body up front
@@ -88,3 +96,25 @@ class BearerRequest(OAuthlibRequest):
 
     def __repr__(self) -> str:
         return f"<BearerRequest {self.http_method} {self._flask_request.path}>"
+
+
+def get_oauth_request() -> BearerRequest:
+    """The checked OAuth request of the current protected view (``request.oauth``),
+    typed for mypy users::
+
+        @app.route("/api/me")
+        @oauth.require_oauth("email")
+        def me():
+            oauth_request = get_oauth_request()
+            return jsonify(username=oauth_request.user.username)
+
+    :raises RuntimeError: outside a view protected by ``require_oauth``.
+
+    .. versionadded:: 1.1
+    """
+    found = getattr(request, "oauth", None)
+    if not isinstance(found, BearerRequest):
+        raise RuntimeError(
+            "get_oauth_request() works inside a view decorated with @oauth.require_oauth()"
+        )
+    return found

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_PKCE_REQUIRED": "public",
     # accept code_challenge_method=plain
     "OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN": False,
+    # a token must carry every scope require_oauth names (False: any one, as in 0.9.6)
+    "OAUTH2_PROVIDER_REQUIRE_ALL_SCOPES": True,
     # accept bearer tokens in the query string or form body, not only the header
     "OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY": False,
     # the issuer identifier: sent as ``iss`` on authorization responses (RFC 9207) and

@@ -15,6 +15,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import (
     CSRF_FIELD,
+    DEFAULT_ERROR_PATH,
     BadRequestBody,
     StorageUnavailable,
     consent_csrf_token,
@@ -23,6 +24,7 @@ from flask_oauthlib_core import (
     install_redaction,
     log_unavailable,
     refuse_forged_consent,
+    register_error_page,
     takes_keyword,
     warn_if_insecure_transport,
 )
@@ -32,6 +34,7 @@ from .bearer import BearerRequest
 from .config import DEFAULTS
 from .expiry import utcnow
 from .server import Server, build_server
+from .storage import CG, DG, DS, GG, GS, TG, TS, UG
 from .validator import OAuth2RequestValidator, basic_credentials
 
 __all__ = ["OAuth2Provider"]
@@ -39,6 +42,7 @@ __all__ = ["OAuth2Provider"]
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=Callable[..., Any])
 
 EXTENSION_KEY = "oauthlib.provider.oauth2"
 STATE_KEY = "flask_oauthlib.provider.oauth2"
@@ -135,17 +139,18 @@ class OAuth2Provider:
         app.extensions[STATE_KEY] = _AppState()
         # registered first, so it runs after the app's own after_request functions
         app.after_request(_harden_authorization_response)
+        register_error_page(app)
         warn_if_insecure_transport(log)
         install_redaction()
 
     # -- registration ---------------------------------------------------------------------
 
-    def _register(self, name: str, f: F) -> F:
+    def _register(self, name: str, f: R) -> R:
         self._getters[name] = f
         self._version += 1
         return f
 
-    def clientgetter(self, f: F) -> F:
+    def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_id)`` returning a client object or ``None``.
 
         A client has ``client_id``, ``client_secret``, ``redirect_uris``,
@@ -155,13 +160,13 @@ class OAuth2Provider:
         """
         return self._register("clientgetter", f)
 
-    def grantgetter(self, f: F) -> F:
+    def grantgetter(self, f: GG) -> GG:
         """Register ``f(client_id, code)`` returning a grant with ``client_id``,
         ``redirect_uri``, ``scopes``, ``user``, ``expires`` and ``delete()`` (and, to have
         PKCE enforced, ``code_challenge`` and ``code_challenge_method``)."""
         return self._register("grantgetter", f)
 
-    def grantsetter(self, f: F) -> F:
+    def grantsetter(self, f: GS) -> GS:
         """Register ``f(client_id, code, request, *args, **kwargs)`` saving a grant.
 
         ``code["code"]`` is the code; ``request`` carries ``user``, ``scopes``,
@@ -169,24 +174,24 @@ class OAuth2Provider:
         """
         return self._register("grantsetter", f)
 
-    def tokengetter(self, f: F) -> F:
+    def tokengetter(self, f: TG) -> TG:
         """Register ``f(access_token=None, refresh_token=None)`` returning a token with
         ``access_token``, ``refresh_token``, ``client_id``, ``scopes``, ``expires`` and
         ``user`` (and ``delete()`` for revocation)."""
         return self._register("tokengetter", f)
 
-    def tokensetter(self, f: F) -> F:
+    def tokensetter(self, f: TS) -> TS:
         """Register ``f(token, request, *args, **kwargs)`` saving a bearer token dict
         (``access_token``, ``token_type``, ``expires_in``, ``scope`` and maybe
         ``refresh_token``) for ``request.client`` and ``request.user``."""
         return self._register("tokensetter", f)
 
-    def usergetter(self, f: F) -> F:
+    def usergetter(self, f: UG) -> UG:
         """Register ``f(username, password, client, request, *args, **kwargs)`` returning
         the user for the password grant, or ``None``."""
         return self._register("usergetter", f)
 
-    def devicegetter(self, f: F) -> F:
+    def devicegetter(self, f: DG) -> DG:
         """Register ``f(device_code)`` returning a device authorization (RFC 8628): a dict
         or object with ``client_id``, ``scopes``, ``expires``, ``status`` (``"pending"``,
         ``"authorized"`` or ``"denied"``, set by your verification page), ``user``, and
@@ -196,7 +201,7 @@ class OAuth2Provider:
         """
         return self._register("devicegetter", f)
 
-    def devicesetter(self, f: F) -> F:
+    def devicesetter(self, f: DS) -> DS:
         """Register ``f(device, request)`` saving a new device authorization; ``device``
         has ``device_code``, ``user_code``, ``client_id``, ``scopes``, ``expires`` and
         ``status="pending"``.
@@ -290,7 +295,7 @@ class OAuth2Provider:
             return str(config["OAUTH2_PROVIDER_ERROR_URI"])
         if config.get("OAUTH2_PROVIDER_ERROR_ENDPOINT"):
             return url_for(config["OAUTH2_PROVIDER_ERROR_ENDPOINT"])
-        return "/oauth/errors"
+        return DEFAULT_ERROR_PATH
 
     @property
     def issuer(self) -> str:
@@ -618,6 +623,7 @@ class OAuth2Provider:
         validator = server.request_validator
         token = rfc6750.token_from_header(flask_request.environ.get("HTTP_AUTHORIZATION"))
         req = BearerRequest(flask_request, scopes)
+        req.require_all_scopes = app.config["OAUTH2_PROVIDER_REQUIRE_ALL_SCOPES"]
         if token is None:
             token = self._token_elsewhere(flask_request, req)
             if token is None:

@@ -84,6 +84,15 @@ def secret_matches(client: Any, secret: str | None) -> bool:
     return hmac.compare_digest(str(expected).encode(), secret.encode())
 
 
+def scopes_match(granted: Any, needed: list[str], request: Any) -> bool:
+    """Whether a token's ``granted`` scopes satisfy ``needed``: all of them, or any one
+    when the request says so (``require_all_scopes`` false: 0.9.6's rule)."""
+    have = set(granted or ())
+    if getattr(request, "require_all_scopes", True) is False:
+        return bool(have.intersection(needed))
+    return have.issuperset(needed)
+
+
 def _field(obj: Any, name: str) -> Any:
     """``obj[name]`` for a dict, ``obj.name`` otherwise (device records may be either)."""
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
@@ -503,7 +512,7 @@ class OAuth2RequestValidator(RequestValidator):
         if is_expired(getattr(tok, "expires", None)):
             request.error_message = "The access token expired."
             return False
-        if scopes and not set(tok.scopes or ()).issuperset(scopes):
+        if scopes and not scopes_match(tok.scopes, scopes, request):
             request.error_message = "The access token lacks a scope this resource needs."
             request.insufficient_scope = True
             return False

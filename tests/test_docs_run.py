@@ -1,0 +1,91 @@
+"""Docs are programs: every Python block of README.md, docs/*.md and each package README
+runs, a page's blocks in order as one program.
+
+A page may hold hidden blocks, HTML comments that readers do not see::
+
+    <!-- docs-test
+    app.secret_key = "test"
+    -->
+
+They run in their place between the visible blocks and supply only what a page leaves
+out on purpose (a secret, a server started in the background). Some pages also get a
+driver from :data:`DRIVERS`, run after the page, that uses what the page built the way a
+reader would (a login, a token request).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted(
+    [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "packages").glob("*/README.md")]
+)
+BLOCK = re.compile(r"^```python\n(.*?)^```$|^<!-- docs-test\n(.*?)^-->$", re.M | re.S)
+
+#: code run after a page's own blocks, by page (relative to the repository root)
+DRIVERS: dict[str, str] = {
+    "docs/quickstart.md": """
+        # the reader's client_credentials token worked (the page printed /api/me) ...
+        assert me == {"client_id": "my-client", "username": "alice"}, me
+        # ... and a browser login through the quickstart's client app works too
+        import requests
+        from urllib.parse import urljoin
+
+        browser = requests.Session()
+        page = browser.get(CLIENT + "/login")  # client -> provider login -> consent
+        assert page.url.startswith(PROVIDER + "/login"), page.url
+        page = browser.post(page.url, data={"username": "alice", "password": "wonderland"})
+        assert "wants to" in page.text, page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        done = browser.post(page.url, data={"confirm": "yes", "csrf_token": csrf})
+        assert done.json() == {"client_id": "my-client", "username": "alice"}, done.text
+    """,
+    "docs/flask-login.md": """
+        assert signed_in == {"username": "alice"}, signed_in
+        assert anonymous_location.startswith(REDIRECT + "?error=access_denied")
+    """,
+}
+
+
+def program(page: Path) -> str:
+    """The page's visible and hidden blocks, in order, and its driver."""
+    blocks = [visible or hidden for visible, hidden in BLOCK.findall(page.read_text())]
+    driver = DRIVERS.get(page.relative_to(ROOT).as_posix(), "")
+    return "\n\n".join([*blocks, "import re\n" + textwrap.dedent(driver)])
+
+
+def test_every_page_with_python_is_checked() -> None:
+    checked = [page for page in PAGES if BLOCK.search(page.read_text())]
+    assert len(checked) >= 6, checked
+    for name in DRIVERS:
+        assert (ROOT / name).exists(), name
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.relative_to(ROOT).as_posix())
+def test_page_runs(page: Path, tmp_path: Path) -> None:
+    code = program(page)
+    if not BLOCK.search(page.read_text()):
+        pytest.skip("no Python on this page")
+    script = tmp_path / "page.py"
+    script.write_text(code)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env.pop("OAUTHLIB_INSECURE_TRANSPORT", None)  # pages say when they need it
+    # run as a module, not as __main__: "if __name__ == '__main__': app.run()" stays off
+    runner = f"import runpy; runpy.run_path({str(script)!r}, run_name='docs_page')"
+    result = subprocess.run(
+        [sys.executable, "-c", runner],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{page.name} failed:\n{result.stdout}\n{result.stderr}"
