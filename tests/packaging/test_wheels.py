@@ -160,3 +160,46 @@ def test_meta_all_serves_every_documented_import_path(tmp_path: Path, wheelhouse
     assert major >= 1, "the registry's flask-oauthlib 0.9.6 was installed instead of ours"
     assert str(result["client_module"]).startswith("flask_oauthlib_client")
     assert result["same"] is True
+
+
+def test_install_from_a_checkout_with_the_readme_command(tmp_path: Path) -> None:
+    """The README's one command installs every local distribution at once (not
+    editable) in a fresh clone of the repository (its committed state)."""
+    readme = (ROOT / "README.md").read_text()
+    command = next(
+        line.strip() for line in readme.splitlines() if line.strip().startswith("pip install ./")
+    )
+    checkout = tmp_path / "checkout"
+    subprocess.run(
+        ["git", "clone", "--quiet", "--depth", "1", f"file://{ROOT}", str(checkout)], check=True
+    )
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    pip = f"{env_dir}/bin/python -m pip --disable-pip-version-check"
+    subprocess.run(  # noqa: S602 - the README's command, through a shell as a user types it
+        command.replace("pip install", f"{pip} install --quiet", 1),
+        shell=True,
+        check=True,
+        cwd=checkout,
+        env={**os.environ, "PIP_NO_INPUT": "1"},
+    )
+    result = run(
+        env_dir / "bin" / "python",
+        """
+        from importlib.metadata import distribution
+        import flask_oauthlib.client, flask_oauthlib.contrib.apps, flask_oauthlib.contrib.cache
+        import flask_oauthlib.contrib.oauth2
+        import flask_oauthlib.provider.oauth1, flask_oauthlib.provider.oauth2
+        names = ["flask-oauthlib", "flask-oauthlib-core", "flask-oauthlib-client",
+                 "flask-oauthlib-provider-oauth1", "flask-oauthlib-provider-oauth2",
+                 "flask-oauthlib-contrib-sqla", "flask-oauthlib-contrib-cache",
+                 "flask-oauthlib-contrib-apps"]
+        def editable(name):
+            return '"editable": true' in (distribution(name).read_text("direct_url.json") or "")
+        result["editable"] = [n for n in names if editable(n)]
+        result["versions"] = {n: distribution(n).version for n in names}
+        """,
+    )
+    assert result["editable"] == []
+    versions = result["versions"]
+    assert isinstance(versions, dict) and all(int(v.split(".")[0]) >= 1 for v in versions.values())

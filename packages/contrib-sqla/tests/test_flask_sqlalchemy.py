@@ -1,5 +1,5 @@
 """The documented 0.9.6 example: Flask-SQLAlchemy models written as the old docs show,
-bound with bind_sqlalchemy, unchanged; and the ``flask oauth2`` commands."""
+bound with bind_sqlalchemy, unchanged. (The ``flask oauth2`` commands: test_cli.py.)"""
 
 from __future__ import annotations
 
@@ -35,40 +35,3 @@ def test_old_style_models_run_unchanged(serve: Callable[[Flask], str]) -> None:
         # 0.9.6 behaviour: one token per client and user, stored in plaintext
         assert [row.access_token for row in rows] == [second["access_token"]]
         assert isinstance(rows[0].expires, datetime)
-
-
-def test_cli_create_list_revoke(serve: Callable[[Flask], str]) -> None:
-    from sqla_app import Client, create_app, database
-
-    from flask_oauthlib_contrib_sqla.cli import oauth2
-
-    with database("sqlite") as engine:
-        app, _, session = create_app(engine)
-        app.cli.add_command(oauth2)  # what the flask.commands entry point does for `flask`
-        runner = app.test_cli_runner()
-        created = runner.invoke(
-            args=[
-                "oauth2",
-                "create-client",
-                "--name",
-                "cli",
-                "--redirect-uri",
-                REDIRECT,
-                "--scope",
-                "email",
-            ]
-        )
-        assert created.exit_code == 0, created.output
-        lines = dict(line.split(": ") for line in created.output.strip().splitlines())
-        client = session.get(Client, lines["client_id"])
-        assert client.check_client_secret(lines["client_secret"])
-        assert client.client_secret_hash != lines["client_secret"]
-        listed = runner.invoke(args=["oauth2", "list-clients"])
-        assert lines["client_id"] in listed.output and "confidential" in listed.output
-        revoked = runner.invoke(args=["oauth2", "revoke-client", lines["client_id"]])
-        assert revoked.exit_code == 0
-        session.remove()
-        assert session.get(Client, lines["client_id"]) is None
-        missing = runner.invoke(args=["oauth2", "revoke-client", "nope"])
-        assert missing.exit_code != 0 and "no client" in missing.output
-        session.remove()
