@@ -1,25 +1,73 @@
-"""The demo client: "Log in with Demo" with flask_oauthlib.client (PKCE and state on)."""
+"""The demo client: "Log in with Demo" with flask_oauthlib.client (PKCE and state on).
+
+When a login fails, the reason (the ``OAuthException``'s ``type`` and message) goes to
+the log for the developer; the person sees a plain sentence.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
-from flask import Flask, redirect, render_template_string, session, url_for
-from markupsafe import escape
+from demo_layout import http_headers, http_message, layout, page, use_layout
+from flask import Flask, redirect, request, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from flask_oauthlib.client import OAuth, OAuthException
 
-PAGE = """<!doctype html>
-<title>Demo client</title>
-<style>body{font:16px system-ui;margin:3em auto;max-width:32em}</style>
-{{ body|safe }}"""
+log = logging.getLogger("demo_client")
+
+DENIED = "You did not allow access."
+FAILED = "Signing in did not work. Please try again."
+UNREACHABLE = "The demo provider cannot be reached right now. Please try again in a moment."
+EXPIRED = "Your sign-in has expired. Please log in again."
+
+HOME = layout(
+    """
+<h1>Welcome to the demo client</h1>
+<p>This app has no passwords of its own: you sign in with your account at the demo
+provider, which asks you what to share.</p>
+{% if notice %}<div class="alert" role="alert" id="notice"><p>{{ notice }}</p></div>{% endif %}
+<a class="button wide" id="login" href="{{ url_for('login') }}">Log in with Demo</a>
+<p class="note">OAuth 2 authorization code flow with PKCE and <code>state</code>.</p>"""
+)
+
+PROFILE = layout(
+    """
+<h1 id="welcome">Hello, {{ profile.name }}!</h1>
+<p class="muted">You are logged in with Demo.</p>
+<dl id="profile">
+  <dt>Name</dt><dd>{{ profile.name }}</dd>
+  <dt>Username</dt><dd><code>{{ profile.username }}</code></dd>
+  <dt>Shared</dt><dd><code>{{ scope }}</code></dd>
+</dl>
+<div class="actions"><a class="button secondary" id="logout" href="{{ url_for('logout') }}">Log
+out</a></div>"""
+)
+
+ERROR = layout(
+    """
+<h1 id="error">{{ title }}</h1>
+<div class="alert" role="alert" id="message"><p>{{ message }}</p></div>
+<div class="actions">
+  <a class="button secondary" href="{{ url_for('index') }}">Back to home</a>
+  {% if retry %}<a class="button" id="retry" href="{{ url_for('login') }}">Try again</a>{% endif %}
+</div>"""
+)
 
 
 def create_client(provider_url: str, client_id: str, client_secret: str) -> Flask:
     app = Flask("demo_client")
     app.secret_key = secrets.token_hex(32)
     app.config["SESSION_COOKIE_NAME"] = "client_session"
+    use_layout(
+        app,
+        site="Demo client",
+        logo="C",
+        accent="#0e7490",
+        footer="flask-oauthlib demo: an app that logs in with the demo provider",
+    )
     oauth = OAuth(app)
     demo = oauth.remote_app(
         "demo",
@@ -35,36 +83,47 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
     def get_token() -> Any:
         return session.get("demo_token")
 
-    def page(body: str, status: int = 200) -> Any:
-        return render_template_string(PAGE, body=body), status
+    def failed(title: str, message: str, status: int) -> Any:
+        return page(ERROR, status, title=title, message=message, retry=True)
 
     @app.route("/")
     def index() -> Any:
-        if "demo_token" in session:
-            profile = demo.get("me").data
-            return page(
-                f"<h1 id='welcome'>Hello, {escape(profile['name'])}!</h1>"
-                f"<p>Logged in with Demo as <code>{escape(profile['username'])}</code>.</p>"
-                "<p><a href='/logout'>Log out</a></p>"
-            )
-        return page("<h1>Demo client</h1><p><a id='login' href='/login'>Log in with Demo</a></p>")
+        if "demo_token" not in session:
+            return page(HOME, title="Welcome", notice=None)
+        try:
+            answer = demo.get("me")
+        except OAuthException as exc:
+            log.warning("profile request failed: %s: %s", exc.type, exc.message)
+            return failed("Demo is not available", UNREACHABLE, 502)
+        if answer.status != 200 or not isinstance(answer.data, dict):
+            log.warning("profile request answered %s; forgetting the token", answer.status)
+            session.pop("demo_token", None)
+            return page(HOME, title="Welcome", notice=EXPIRED)
+        scope = session["demo_token"].get("scope", "profile")
+        return page(PROFILE, title="Your profile", profile=answer.data, scope=scope)
 
     @app.route("/login")
     def login() -> Any:
-        return demo.authorize(callback=url_for("authorized", _external=True))
+        try:
+            return demo.authorize(callback=url_for("authorized", _external=True))
+        except OAuthException as exc:  # the metadata document could not be fetched
+            log.warning("login could not start: %s: %s", exc.type, exc.message)
+            return failed("Demo is not available", UNREACHABLE, 502)
 
     @app.route("/authorized")
     def authorized() -> Any:
         try:
             token = demo.authorized_response()
         except OAuthException as exc:
-            reason = f"{escape(exc.message)} ({escape(exc.type)})"
-            return page(f"<h1 id='error'>Login failed</h1><p>{reason}</p>", 400)
+            # for the developer: the kind of failure; never the code or a token
+            log.warning("login failed: %s: %s", exc.type, exc.message)
+            return failed("Login failed", FAILED, 400)
         if token is None:
-            return page(
-                "<h1 id='error'>Login cancelled</h1><p>You denied access.</p><a href='/'>Back</a>",
-                403,
-            )
+            error = request.args.get("error", "access_denied")
+            if error != "access_denied":
+                log.warning("login failed: the provider answered %r", error[:100])
+                return failed("Login failed", FAILED, 400)
+            return failed("Login cancelled", DENIED, 403)
         session["demo_token"] = token
         return redirect(url_for("index"))
 
@@ -72,5 +131,12 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
     def logout() -> Any:
         session.pop("demo_token", None)
         return redirect(url_for("index"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        body, status = page(
+            ERROR, exc.code or 500, title=exc.name, message=http_message(exc), retry=False
+        )
+        return body, status, http_headers(exc)
 
     return app

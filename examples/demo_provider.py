@@ -8,27 +8,26 @@ first start. Run it through ``examples/run_demo.py``.
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 import secrets
 import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import (
-    Flask,
-    jsonify,
-    redirect,
-    render_template_string,
-    request,
-    session,
-    url_for,
-)
+from demo_layout import http_headers, http_message, layout, page, use_layout
+from flask import Flask, Response, jsonify, redirect, request, session, url_for
 from sqlalchemy import String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
+from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask_oauthlib.contrib.oauth2 import bind_sqlalchemy
 from flask_oauthlib.provider import OAuth2Provider
 from flask_oauthlib_contrib_sqla import ClientMixin, GrantMixin, TokenMixin
+
+log = logging.getLogger("demo_provider")
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # a demo: real secrets come from the CLI
@@ -61,36 +60,118 @@ class Token(TokenMixin, Base):
     __tablename__ = "oauth2_token"
 
 
-PAGE = """<!doctype html>
-<title>Demo provider</title>
-<style>body{font:16px system-ui;margin:3em auto;max-width:32em}button{margin-right:1em}</style>
-{% block body %}{% endblock %}"""
+SCOPE_DESCRIPTIONS = {
+    "profile": "Your name and username",
+    "email": "Your email address",
+}
 
-LOGIN = PAGE.replace(
-    "{% block body %}{% endblock %}",
-    """
-<h1>Sign in to the demo provider</h1>
-{% if error %}<p id="error">{{ error }}</p>{% endif %}
-<form method="post">
-  <label>Username <input name="username" id="username" autofocus></label><br>
-  <label>Password <input name="password" id="password" type="password"></label><br>
-  <button id="sign-in" type="submit">Sign in</button>
-</form>
-<p>Demo account: alice / wonderland</p>""",
+#: what a person reads for each OAuth error code that lands on ``/oauth/errors``
+ERROR_MESSAGES = {
+    "access_denied": ("Access was not allowed", "You chose not to share your account."),
+    "invalid_client": (
+        "This application is not known",
+        "The application that sent you here is not registered with the demo provider.",
+    ),
+    "unauthorized_client": (
+        "This sign-in request cannot be completed",
+        "The application that sent you here may not sign you in this way.",
+    ),
+    "invalid_scope": (
+        "This sign-in request cannot be completed",
+        "The application asked for access that the demo provider cannot give.",
+    ),
+    "server_error": (
+        "Something went wrong",
+        "The demo provider could not complete the sign-in. Please try again.",
+    ),
+    "temporarily_unavailable": (
+        "Please try again in a moment",
+        "The demo provider cannot complete the sign-in right now.",
+    ),
+}
+DEFAULT_ERROR = (
+    "This sign-in request cannot be completed",
+    "The link that brought you here is not valid. Go back to the application and start"
+    " signing in again.",
+)
+#: the consent form was refused before the view ran (flask_oauthlib_core.consent)
+CONSENT_REFUSED = (
+    "Your decision was not accepted",
+    "The consent form expired or was sent from another site, so nothing was shared."
+    " Go back to the application and start signing in again.",
 )
 
-CONSENT = PAGE.replace(
-    "{% block body %}{% endblock %}",
+LOGIN = layout(
     """
-<h1>{{ client.name or client.client_id }} wants to access your account</h1>
-<p>Signed in as {{ user.name }}. It asks for:</p>
-<ul id="scopes">{% for scope in scopes %}<li>{{ scope }}</li>{% endfor %}</ul>
+<h1>Sign in</h1>
+<p class="muted">Use your demo provider account to continue.</p>
+{% if error %}<div class="alert" role="alert" id="error"><p>{{ error }}</p></div>{% endif %}
+<form method="post">
+  <label for="username">Username</label>
+  <input name="username" id="username" value="{{ username }}" autocomplete="username"
+         autocapitalize="none" spellcheck="false" required autofocus>
+  <label for="password">Password</label>
+  <input name="password" id="password" type="password" autocomplete="current-password" required>
+  <button class="button wide" id="sign-in" type="submit">Sign in</button>
+</form>
+<p class="note">Demo account: <strong>alice</strong> / <strong>wonderland</strong></p>"""
+)
+
+CONSENT = layout(
+    """
+<h1><span id="client-name">{{ client.name or client.client_id }}</span> wants to access your
+account</h1>
+<p class="muted">Signed in as {{ user.name }} ({{ user.username }})</p>
+<p>It will be able to see:</p>
+<ul class="scopes" id="scopes">{% for scope in scopes %}
+  <li data-scope="{{ scope }}"><strong>{{ describe(scope) }}</strong>
+    <span class="muted">Scope <code>{{ scope }}</code></span></li>{% endfor %}
+</ul>
 <form method="post">
   <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
-  <button id="allow" name="confirm" value="yes">Allow</button>
-  <button id="deny" name="confirm" value="no">Deny</button>
-</form>""",
+  <div class="actions">
+    <button class="button secondary" id="deny" name="confirm" value="no">Deny</button>
+    <button class="button" id="allow" name="confirm" value="yes">Allow</button>
+  </div>
+</form>
+<p class="note">Either way you go back to <strong>{{ destination }}</strong>.</p>"""
 )
+
+ERROR = layout(
+    """
+<h1 id="error-title">{{ title }}</h1>
+<div class="alert" role="alert" id="error"><p>{{ message }}</p></div>
+{% if details %}
+<details><summary>Technical details</summary><p>{{ details }}</p></details>
+{% endif %}
+<p class="muted"><a href="{{ url_for('index') }}">Demo provider home</a></p>"""
+)
+
+HOME = layout(
+    """
+<h1>Demo provider</h1>
+<p>The OAuth 2 authorization server of the demo. Applications send you here to sign in
+and to decide what they may see.</p>
+{% if user %}
+<p>Signed in as <strong>{{ user.name }}</strong> ({{ user.username }}).</p>
+<form method="post" action="{{ url_for('logout') }}" class="actions">
+  <a class="button" href="{{ client_home }}">Open the demo client</a>
+  <button class="button secondary" id="sign-out" type="submit">Sign out</button>
+</form>
+{% else %}
+<div class="actions">
+  <a class="button" href="{{ client_home }}">Open the demo client</a>
+  <a class="button secondary" href="{{ url_for('login') }}">Sign in</a>
+</div>
+{% endif %}
+<p class="note">For developers: <a href="/.well-known/oauth-authorization-server">the
+metadata document</a>.</p>"""
+)
+
+
+def describe(scope: str) -> str:
+    """What the user shares by allowing ``scope``, in words."""
+    return SCOPE_DESCRIPTIONS.get(scope, f'Access to "{scope}"')
 
 
 def create_provider(database_url: str, client_redirect_uri: str, issuer: str) -> Flask:
@@ -120,6 +201,15 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         oauth, db, user=User, client=Client, token=Token, grant=Grant, current_user=current_user
     )
 
+    use_layout(
+        app,
+        site="Demo provider",
+        logo="P",
+        accent="#4f46e5",
+        footer="flask-oauthlib demo: the OAuth 2 provider",
+    )
+    client_home = urlunsplit((*urlsplit(client_redirect_uri)[:2], "/", "", ""))
+
     @app.teardown_appcontext
     def remove_session(exc: BaseException | None) -> None:
         db.remove()
@@ -127,15 +217,19 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     @app.route("/login", methods=["GET", "POST"])
     def login() -> Any:
         error = None
+        username = request.form.get("username", "")
         if request.method == "POST":
-            user = db.execute(
-                select(User).filter_by(username=request.form.get("username", ""))
-            ).scalar()
+            user = db.execute(select(User).filter_by(username=username)).scalar()
             if user and user.check_password(request.form.get("password", "")):
                 session["user_id"] = user.id
                 return redirect(local_path(request.args.get("next")), code=303)
             error = "Wrong username or password."
-        return render_template_string(LOGIN, error=error)
+        return page(LOGIN, title="Sign in", error=error, username=username)
+
+    @app.route("/logout", methods=["POST"])
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("index"), code=303)
 
     @app.route("/oauth/authorize", methods=["GET", "POST"])
     @oauth.authorize_handler
@@ -146,14 +240,30 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
             return redirect(url_for("login", next=here), code=303)
         if request.method == "GET":
             client = db.get(Client, kwargs["client_id"])
-            return render_template_string(
+            return page(
                 CONSENT,
+                title="Allow access?",
                 client=client,
                 user=user,
                 scopes=kwargs["scopes"],
+                describe=describe,
+                destination=urlsplit(kwargs.get("redirect_uri") or "").netloc or "the application",
                 csrf_token=kwargs["csrf_token"],
             )
         return request.form.get("confirm") == "yes"
+
+    @app.after_request
+    def styled_refusal(response: Response) -> Response:
+        """The provider refuses a forged or expired consent form with a bare HTML page
+        (JSON for API clients); give people the demo's page instead."""
+        if request.endpoint == "authorize" and response.status_code == 403:
+            if response.mimetype == "text/html":
+                found = re.search(r"<p>(.*?)</p>", response.get_data(as_text=True), re.S)
+                details = html.unescape(found.group(1)) if found else None
+                title, message = CONSENT_REFUSED
+                body, _ = page(ERROR, title=title, message=message, details=details)
+                response.set_data(body)
+        return response
 
     @app.route("/oauth/token", methods=["POST"])
     @oauth.token_handler
@@ -172,9 +282,25 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
 
     @app.route("/oauth/errors")
     def oauth_errors() -> Any:
-        return jsonify(
-            error=request.args.get("error"), description=request.args.get("error_description")
-        ), 400
+        """Where the provider sends people whose authorization request cannot go back to
+        the client (an unknown client, a wrong redirect URI): a page, or JSON for
+        programs that ask for it."""
+        error = request.args.get("error") or "invalid_request"
+        description = request.args.get("error_description")
+        log.info("authorization error page: %r", error[:100])
+        if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+            "application/json"
+        ):
+            return jsonify(error=error, error_description=description), 400
+        title, message = ERROR_MESSAGES.get(error, DEFAULT_ERROR)
+        return page(ERROR, 400, title=title, message=message, details=description)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        body, status = page(
+            ERROR, exc.code or 500, title=exc.name, message=http_message(exc), details=None
+        )
+        return body, status, http_headers(exc)
 
     @app.route("/api/me")
     @oauth.require_oauth("profile")
@@ -184,8 +310,7 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
 
     @app.route("/")
     def index() -> Any:
-        user = current_user()
-        return f"Demo provider. Signed in as {user.name if user else 'nobody'}."
+        return page(HOME, title="Home", user=current_user(), client_home=client_home)
 
     return app
 

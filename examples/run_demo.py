@@ -9,7 +9,9 @@ The database defaults to a SQLite file next to this script; any SQLAlchemy URL w
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -22,13 +24,45 @@ from demo_client import create_client  # noqa: E402
 from demo_provider import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_provider  # noqa: E402
 
 
+def port_number(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1-65535)")
+    return port
+
+
+def listen(port: int, option: str) -> socket.socket:
+    """A socket listening on 127.0.0.1:``port``; a taken port ends the program with one
+    line that names the ``option`` choosing another."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            macos = sys.platform == "darwin" and port == 5000
+            hint = " (AirPlay Receiver uses it on macOS)" if macos else ""
+            sys.exit(f"Port {port} is in use{hint}; pick another with {option} PORT.")
+        sys.exit(f"Cannot listen on port {port} ({exc.strerror}); pick another with {option} PORT.")
+    return sock
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_db = "sqlite:///" + str(Path(__file__).resolve().parent / "demo.sqlite")
     parser.add_argument("--database-url", default=os.environ.get("DEMO_DATABASE_URL", default_db))
-    parser.add_argument("--provider-port", type=int, default=5000)
-    parser.add_argument("--client-port", type=int, default=5001)
+    parser.add_argument("--provider-port", type=port_number, default=5000)
+    parser.add_argument("--client-port", type=port_number, default=5001)
     args = parser.parse_args(argv)
+    if args.provider_port == args.client_port:
+        parser.error("--provider-port and --client-port must differ")
+    # the ports first: a taken port stops us before anything else happens
+    sockets = [
+        listen(args.provider_port, "--provider-port"),
+        listen(args.client_port, "--client-port"),
+    ]
 
     # local development over plain HTTP: oauthlib logs that it is insecure
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
@@ -38,9 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     client = create_client(provider_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
     servers = [
-        make_server("127.0.0.1", args.provider_port, provider, threaded=True),
-        make_server("127.0.0.1", args.client_port, client, threaded=True),
+        make_server("127.0.0.1", sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+        for sock, app in zip(sockets, (provider, client), strict=True)
     ]
+    for sock in sockets:
+        sock.close()  # each server holds its own copy
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
@@ -54,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         for server in servers:
             server.shutdown()
+            server.server_close()
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
 """The demo: a login with requests against the apps in-process, its login page's ``next``,
-and the README's demo command started as a subprocess on a fresh venv."""
+its pages for people (HTML, never JSON or an exception's type), a taken port, and the
+README's demo command started as a subprocess on a fresh venv."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import pytest
@@ -18,6 +23,17 @@ from flask import Flask
 from services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
+def assert_page_for_people(answer: Any, *raw: str) -> None:
+    """An HTML page of the demo's layout with an error box; no JSON, none of ``raw``."""
+    assert answer.mimetype == "text/html", answer.text
+    assert VIEWPORT in answer.text and 'role="alert"' in answer.text
+    assert '{"error"' not in answer.text and "Traceback" not in answer.text
+    for kind in raw:
+        assert kind not in answer.text, kind
 
 
 def log_in(client_url: str, allow: bool = True) -> requests.Response:
@@ -46,7 +62,7 @@ def test_demo_login_in_process(serve: Callable[..., str], tmp_path: Path) -> Non
     landed = log_in(demo.client_url)
     assert re.search(r"Hello, Alice Liddell!", landed.text), landed.text
     denied = log_in(demo.client_url, allow=False)
-    assert denied.status_code == 403 and "You denied access" in denied.text
+    assert denied.status_code == 403 and "You did not allow access." in denied.text
     metadata = requests.get(
         demo.provider_url + "/.well-known/oauth-authorization-server", timeout=10
     ).json()
@@ -116,6 +132,168 @@ def test_demo_consent_needs_its_csrf_token(demo_provider: Flask) -> None:
     assert allowed.headers["Location"].startswith("http://127.0.0.1:1/cb?code=")
 
 
+def test_provider_error_page_is_html(demo_provider: Flask) -> None:
+    """A request the provider cannot send back to the client (an unknown client) lands on
+    /oauth/errors: a page in plain words, not the JSON the demo used to answer."""
+    browser = demo_provider.test_client()
+    sent = browser.get(
+        "/oauth/authorize?response_type=code&client_id=unknown&state=s", headers=BROWSER
+    )
+    assert sent.status_code == 302 and sent.headers["Location"].startswith("/oauth/errors?")
+    page = browser.get(sent.headers["Location"], headers=BROWSER)
+    assert page.status_code == 400
+    assert_page_for_people(page, "invalid_request")
+    assert "This sign-in request cannot be completed" in page.text
+    assert "Invalid client_id parameter value." in page.text  # under "Technical details"
+    escaped = browser.get("/oauth/errors?error=x&error_description=<script>", headers=BROWSER)
+    assert "<script>" not in escaped.text and "&lt;script&gt;" in escaped.text
+    # programs that ask for JSON still get it
+    machine = browser.get(
+        "/oauth/errors?error=access_denied", headers={"Accept": "application/json"}
+    )
+    assert machine.status_code == 400 and machine.json["error"] == "access_denied"
+
+
+def test_provider_pages_for_people(demo_provider: Flask) -> None:
+    browser = demo_provider.test_client()
+    missing = browser.get("/no-such-page", headers=BROWSER)
+    assert missing.status_code == 404
+    assert_page_for_people(missing)
+    wrong_method = browser.get("/logout", headers=BROWSER)
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    assert_page_for_people(wrong_method)
+    home = browser.get("/")
+    assert home.status_code == 200 and VIEWPORT in home.text and "Sign in" in home.text
+    wrong = browser.post("/login", data={"username": "alice", "password": "x"})
+    assert_page_for_people(wrong)
+    assert "Wrong username or password." in wrong.text and 'value="alice"' in wrong.text
+
+
+def test_demo_consent_lists_scopes_in_words(demo_provider: Flask) -> None:
+    browser = demo_provider.test_client()
+    browser.post("/login", data={"username": "alice", "password": "wonderland"})
+    page = browser.get(authorize_path("profile email"))
+    assert page.status_code == 200 and VIEWPORT in page.text
+    assert '<li data-scope="profile"><strong>Your name and username</strong>' in page.text
+    assert '<li data-scope="email"><strong>Your email address</strong>' in page.text
+    assert 'id="allow"' in page.text and 'id="deny"' in page.text
+
+
+def test_refused_consent_is_a_page_for_people(demo_provider: Flask) -> None:
+    """A stale or forged consent form is refused (403) with the demo's page in a browser,
+    keeping the refusal's anti-framing and no-store headers."""
+    browser = demo_provider.test_client()
+    browser.post("/login", data={"username": "alice", "password": "wonderland"})
+    refused = browser.post(
+        authorize_path("profile"), data={"confirm": "yes", "csrf_token": "stale"}, headers=BROWSER
+    )
+    assert refused.status_code == 403
+    assert_page_for_people(refused, "invalid_request")
+    assert "Your decision was not accepted" in refused.text
+    assert "cross-site consent refused" in refused.text  # the technical details
+    assert refused.headers["X-Frame-Options"] == "DENY"
+    assert refused.headers["Cache-Control"] == "no-store"
+
+
+def authorize_path(scope: str) -> str:
+    return "/oauth/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": "demo-client",
+            "redirect_uri": "http://127.0.0.1:1/cb",
+            "scope": scope,
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+    )
+
+
+@pytest.fixture
+def demo_client() -> Flask:
+    from demo_client import create_client
+
+    # nothing listens on port 1: the provider is unreachable
+    return create_client("http://127.0.0.1:1", "demo-client", "secret")
+
+
+def test_client_login_failure_is_a_sentence(
+    demo_client: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed login shows a plain sentence; the OAuthException's type goes to the log,
+    the code never does."""
+    with caplog.at_level(logging.WARNING, logger="demo_client"):
+        page = demo_client.test_client().get(
+            "/authorized?code=stolen-code&state=forged", headers=BROWSER
+        )
+    assert page.status_code == 400
+    assert_page_for_people(page, "invalid_state", "OAuthException", "state parameter")
+    assert "Signing in did not work. Please try again." in page.text
+    assert "invalid_state" in caplog.text and "stolen-code" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "sentence"),
+    [
+        ("error=access_denied&state=s", 403, "You did not allow access."),
+        ("state=s", 403, "You did not allow access."),
+        ("error=server_error&state=s", 400, "Signing in did not work. Please try again."),
+    ],
+)
+def test_client_callback_without_a_code(
+    demo_client: Flask, caplog: pytest.LogCaptureFixture, query: str, status: int, sentence: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="demo_client"):
+        page = demo_client.test_client().get("/authorized?" + query, headers=BROWSER)
+    assert page.status_code == status
+    assert_page_for_people(page, "access_denied", "server_error")
+    assert sentence in page.text
+    if status == 400:
+        assert "server_error" in caplog.text
+
+
+def test_client_pages_for_people(demo_client: Flask) -> None:
+    browser = demo_client.test_client()
+    home = browser.get("/")
+    assert home.status_code == 200 and VIEWPORT in home.text and 'id="login"' in home.text
+    missing = browser.get("/no-such-page", headers=BROWSER)
+    assert missing.status_code == 404
+    assert_page_for_people(missing)
+
+
+def test_client_says_when_the_provider_is_down(
+    demo_client: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="demo_client"):
+        page = demo_client.test_client().get("/login", headers=BROWSER)
+    assert page.status_code == 502
+    assert_page_for_people(page, "network_error")
+    assert "cannot be reached right now" in page.text
+    assert "network_error" in caplog.text
+
+
+@pytest.mark.parametrize("taken", ["--provider-port", "--client-port"])
+def test_taken_port_names_the_option(tmp_path: Path, taken: str) -> None:
+    """A port in use ends the demo with one line naming the option that picks another."""
+    with socket.socket() as occupied:
+        occupied.bind(("127.0.0.1", 0))
+        occupied.listen()
+        busy = occupied.getsockname()[1]
+        ports = {"--provider-port": free_port(), "--client-port": free_port()}
+        ports[taken] = busy
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "run_demo.py")]
+            + [f"{option}={port}" for option, port in ports.items()]
+            + ["--database-url", f"sqlite:///{tmp_path}/demo.sqlite"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode != 0 and run.stdout == ""
+    assert run.stderr == f"Port {busy} is in use; pick another with {taken} PORT.\n"
+    assert not (tmp_path / "demo.sqlite").exists()  # nothing was set up
+
+
 def signed_in_location(app: Flask, target: str) -> str:
     """Sign in to the demo provider (in-process) with ``?next=target``; where it sends us."""
     answer = app.test_client().post(
@@ -168,3 +346,27 @@ def test_readme_demo_command(tmp_path: Path) -> None:
             process.kill()
             process.stdout.close()  # type: ignore[union-attr]
     assert process.returncode == 0
+
+
+@pytest.mark.packaging
+def test_demo_script_skips_an_unchanged_install() -> None:
+    """scripts/demo.sh installs the distributions once, then again only when their
+    sources or pyproject files change (a hash in .venv-demo/.demo-install-stamp)."""
+
+    def demo_help() -> str:
+        done = subprocess.run(
+            ["bash", "scripts/demo.sh", "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "--provider-port" in done.stdout
+        return done.stdout
+
+    demo_help()  # installs unless the environment is up to date
+    assert "skipping pip install" in demo_help()
+    (ROOT / ".venv-demo" / ".demo-install-stamp").write_text("outdated\n")
+    assert "Installing the demo" in demo_help()
+    assert "skipping pip install" in demo_help()

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from werkzeug.test import TestResponse
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "docs" / "quickstart.md"
 #: the consent template docs/quickstart.md shows
-CONSENT_TEMPLATE = re.findall(r"```html\n(.*?)```", QUICKSTART.read_text(), re.DOTALL)[0]
+CONSENT_TEMPLATE = re.findall(r'CONSENT_PAGE = """(.*?)"""', QUICKSTART.read_text(), re.DOTALL)[0]
 REQUEST_TOKEN = "requesttoken0123456789"
 REFUSED = "cross-site consent refused"
 OWN_ORIGIN = "http://localhost"  # the Flask test client's host
@@ -39,6 +40,7 @@ def consent_view(*args: Any, **kwargs: Any) -> Any:
     """The consent view of the quickstart: its form carries the session's token."""
     if request.method == "GET":
         assert "csrf_token" in kwargs
+        kwargs.setdefault("request", SimpleNamespace(client=None))  # OAuth 1 passes none
         return render_template_string(CONSENT_TEMPLATE, **kwargs)
     return request.form.get("confirm") == "yes"
 
