@@ -34,7 +34,13 @@ PAGES = [page for page in ALL_PAGES if BLOCK.search(page.read_text())]
 
 #: code run after a page's own blocks, by page (relative to the repository root)
 DRIVERS: dict[str, str] = {
-    "docs/quickstart.md": """
+    "docs/quickstart.md": r"""
+        # the login page's next= stays on the site, whatever a link carries
+        for attack in ("//evil.com", "/\\evil.com", "/\t/evil.com", "/\r/evil.com",
+                       "https://evil.com", " /evil", "/x\n"):
+            assert local_path(attack) == "/", attack
+        ours = "/oauth/authorize?client_id=a&x=%2F"
+        assert local_path(ours) == ours
         # the reader's client_credentials token worked (the page printed /api/me) ...
         assert me == {"client_id": "my-client", "username": "alice"}, me
         # ... and a browser login through the quickstart's client app works too

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from flask import jsonify
 from oauth2_app import Token, create_app
 from oauthlib.common import Request as OAuthlibRequest
@@ -66,3 +67,75 @@ def test_any_one_scope_when_switched_to_the_096_rule() -> None:
     assert app.test_client().get("/api/profile", headers=headers).status_code == 200
     app, _, headers = app_with_token(["other"], OAUTH2_PROVIDER_REQUIRE_ALL_SCOPES=False)
     assert app.test_client().get("/api/profile", headers=headers).status_code == 403
+
+
+# the 0.9.6 docs' consent template re-posts the request as hidden fields, without PKCE --
+
+OLD_FORM = """<form action="/oauth/authorize" method="post">
+  <input type="hidden" name="client_id" value="{{ client_id }}">
+  <input type="hidden" name="scope" value="{{ scopes|join(' ') }}">
+  <input type="hidden" name="response_type" value="{{ response_type }}">
+  <input type="hidden" name="redirect_uri" value="{{ redirect_uri }}">
+  {% if state %}<input type="hidden" name="state" value="{{ state }}">{% endif %}
+  <input type="submit" name="confirm" value="yes">
+</form>"""
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+
+
+@pytest.mark.parametrize("client_id", ["confidential", "public"])
+def test_hidden_field_consent_keeps_the_pkce_of_the_request(client_id: str) -> None:
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from flask import render_template_string, request
+    from oauth2_app import REDIRECT
+
+    app, oauth, store = create_app(SECRET_KEY="test")
+
+    def authorize(*args: Any, **kwargs: Any) -> Any:
+        if request.method == "GET":
+            return render_template_string(OLD_FORM, **kwargs)
+        return request.form.get("confirm") == "yes"
+
+    app.view_functions["authorize"] = oauth.authorize_handler(authorize)
+    verifier = "v" * 50
+    browser = app.test_client()
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "email",
+        "state": "st",
+        "code_challenge": s256(verifier),
+        "code_challenge_method": "S256",
+    }
+    page = browser.get("/oauth/authorize?" + urlencode(query))
+    assert page.status_code == 200, page.text
+    answer = browser.post("/oauth/authorize", data={**hidden_fields(page.text), "confirm": "yes"})
+    assert answer.status_code == 302, answer.text
+    params = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert "code" in params, answer.headers["Location"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": params["code"][0],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    secret = store.clients[client_id].client_secret
+    auth = (client_id, secret) if secret else None
+    if not secret:
+        data["client_id"] = client_id
+    token = app.test_client().post("/oauth/token", data=data, auth=auth)
+    assert token.status_code == 200, token.text
+
+
+def s256(verifier: str) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

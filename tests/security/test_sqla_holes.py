@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -171,3 +174,117 @@ def test_oversized_code_challenge_is_a_clean_error(
     assert resp.status_code == 302
     assert resp.headers["Location"].startswith(REDIRECT + "?error=invalid_request")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# reuse detection must hold when the winner is slow, and a failed write must not burn ----
+
+
+@pytest.fixture
+def slow_inserts(live: Live) -> Iterator[None]:
+    """Every token INSERT takes 0.5 s: the winner of a race writes its token late."""
+    from sqlalchemy import event
+
+    def slow(mapper: Any, connection: Any, target: Any) -> None:
+        time.sleep(0.5)
+
+    event.listen(Token, "before_insert", slow)
+    try:
+        yield
+    finally:
+        event.remove(Token, "before_insert", slow)
+
+
+def two_at_once(live: Live, **data: str) -> list[requests.Response]:
+    """Two token requests, the second 100 ms after the first."""
+    answers: dict[int, requests.Response] = {}
+
+    def send(index: int) -> None:
+        time.sleep(0.1 * index)
+        answers[index] = live.token(**data)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [answers[0], answers[1]]
+
+
+def test_code_replay_during_a_slow_exchange_revokes_the_winners_token(
+    live: Live, slow_inserts: None
+) -> None:
+    code = live.code()
+    first, second = two_at_once(
+        live, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+    )
+    assert first.status_code == 200 and second.json()["error"] == "invalid_grant"
+    assert live.api(first.json()["access_token"]) == 401
+
+
+def test_refresh_reuse_during_a_slow_rotation_revokes_the_winners_tokens(
+    live: Live, slow_inserts: None
+) -> None:
+    token = live.redeem(live.code()).json()
+    first, second = two_at_once(
+        live, grant_type="refresh_token", refresh_token=token["refresh_token"]
+    )
+    assert first.status_code == 200 and second.json()["error"] == "invalid_grant"
+    assert live.api(first.json()["access_token"]) == 401
+    assert live.refresh(first.json()["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+@contextmanager
+def failing_insert() -> Iterator[None]:
+    """The next token INSERT fails (a full disk, a dropped connection)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    failures = [OperationalError("INSERT", {}, Exception("disk full"))]
+
+    def fail_once(mapper: Any, connection: Any, target: Any) -> None:
+        if failures:
+            raise failures.pop()
+
+    event.listen(Token, "before_insert", fail_once)
+    try:
+        yield
+    finally:
+        event.remove(Token, "before_insert", fail_once)
+
+
+def test_a_503_during_refresh_can_be_retried(live: Live) -> None:
+    token = live.redeem(live.code()).json()
+    with failing_insert():
+        failed = live.refresh(token["refresh_token"])
+    assert failed.status_code == 503
+    retried = live.refresh(token["refresh_token"])
+    assert retried.status_code == 200, retried.text
+    assert live.api(retried.json()["access_token"]) == 200
+
+
+def test_a_503_during_the_code_exchange_can_be_retried(live: Live) -> None:
+    code = live.code()
+    with failing_insert():
+        failed = live.redeem(code)
+    assert failed.status_code == 503
+    retried = live.redeem(code)
+    assert retried.status_code == 200, retried.text
+    assert live.api(retried.json()["access_token"]) == 200
+
+
+def test_revoking_a_refresh_token_revokes_the_access_tokens_it_gave(
+    make_live: Callable[..., Live],
+) -> None:
+    """RFC 7009 2.1: with rotation off, the access tokens refreshed from one refresh token
+    go with it."""
+    live = make_live(OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS=False)
+    first = live.redeem(live.code()).json()
+    later = [live.refresh(first["refresh_token"]).json()["access_token"] for _ in range(2)]
+    revoke = requests.post(
+        live.url + "/oauth/revoke",
+        data={"token": first["refresh_token"], "token_type_hint": "refresh_token"},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    )
+    assert revoke.status_code == 200
+    assert [live.api(token) for token in [first["access_token"], *later]] == [401, 401, 401]

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from flask import appcontext_tearing_down
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
 
 from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user
 
+from . import claims
 from .hashing import hash_secret
 
 __all__ = ["SQLAlchemyBinding", "bind_sqlalchemy"]
@@ -92,6 +94,8 @@ class SQLAlchemyBinding:
         self.token_model = token
         self.grant_model = grant
         self.current_user = current_user
+        # weakly: the receiver goes with the binding (the provider holds its methods)
+        appcontext_tearing_down.connect(self._release_claim)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -103,10 +107,14 @@ class SQLAlchemyBinding:
             return None
         return self.session.execute(select(model).filter_by(**filters)).scalars().first()
 
+    def _release_claim(self, sender: Any, **extra: Any) -> None:
+        claims.release(self.session)
+
     def _single_use(self, obj: Any, method: str) -> Any:
         """Give a row of a 0.9.6-style model (which has only ``delete()``) the atomic
         ``redeem()``/``rotate()`` the provider uses for single use: a conditional DELETE
-        whose row count says which of several concurrent requests won.
+        whose row count says which of several concurrent requests won, committed with the
+        new token (see :mod:`.claims`).
 
         The row's attributes are loaded and the object detached first, so the winner
         can still read ``user``, ``scopes`` and ``redirect_uri`` after the row is gone.
@@ -122,12 +130,7 @@ class SQLAlchemyBinding:
             key = inspect(obj).identity
             session.expunge(obj)
             where = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
-            result = session.execute(
-                delete(mapper.class_).where(*where),
-                execution_options={"synchronize_session": False},
-            )
-            session.commit()
-            return int(result.rowcount) == 1
+            return claims.claim(session, delete(mapper.class_).where(*where)) == 1
 
         setattr(obj, method, take)
         return obj
@@ -229,7 +232,7 @@ class SQLAlchemyBinding:
         else:
             tok = self._legacy_token(model, token, client, user, expires_at)
         self.session.add(tok)
-        self.session.commit()
+        claims.commit(self.session)
         return tok
 
     def _legacy_token(

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, object_session,
 
 from flask_oauthlib_core import StorageUnavailable
 
+from .claims import claim
 from .hashing import hash_secret, secret_matches
 
 __all__ = ["ClientMixin", "GrantMixin", "TokenMixin"]
@@ -39,11 +40,16 @@ def _split(value: str | None) -> list[str]:
     return value.split() if value else []
 
 
-def _update(obj: Any, statement: Any) -> int:
-    """Run an UPDATE in ``obj``'s session and commit it; return the rows it changed."""
+def _session_of(obj: Any) -> Any:
     session = object_session(obj)
     if session is None:
         raise RuntimeError(f"{obj!r} is not attached to a session")
+    return session
+
+
+def _update(obj: Any, statement: Any) -> int:
+    """Run an UPDATE in ``obj``'s session and commit it; return the rows it changed."""
+    session = _session_of(obj)
     try:
         result: Any = session.execute(statement)
         session.commit()
@@ -178,10 +184,13 @@ class GrantMixin(_UserMixin):
         return _split(self.scope)
 
     def redeem(self) -> bool:
-        """Mark the code used, atomically: ``False`` if it already was (a replay)."""
+        """Mark the code used, atomically: ``False`` if it already was (a replay).
+
+        The mark is committed with the token it pays for (see :mod:`.claims`).
+        """
         cls = type(self)
         statement = update(cls).where(cls.id == self.id, cls.redeemed.is_(False))
-        return _update(self, statement.values(redeemed=True)) == 1
+        return claim(_session_of(self), statement.values(redeemed=True)) == 1
 
     def revoke_issued_tokens(self) -> None:
         """Revoke every token that descends from this code (after a replay): the ones
@@ -193,7 +202,8 @@ class GrantMixin(_UserMixin):
 
     def delete(self) -> None:
         """Codes are kept, marked redeemed, so a replay is recognised."""
-        self.redeem()
+        cls = type(self)
+        _update(self, update(cls).where(cls.id == self.id).values(redeemed=True))
 
 
 class TokenMixin(_UserMixin):
@@ -227,9 +237,10 @@ class TokenMixin(_UserMixin):
 
     def rotate(self) -> bool:
         """Revoke this refresh token as it is exchanged, atomically: ``False`` if it was
-        revoked already (a reuse)."""
+        revoked already (a reuse). Committed with the new token (see :mod:`.claims`)."""
         cls = type(self)
-        return self._mark_revoked(cls.id == self.id, cls.revoked.is_(False)) == 1
+        statement = update(cls).where(cls.id == self.id, cls.revoked.is_(False))
+        return claim(_session_of(self), statement.values(revoked=True)) == 1
 
     def revoke_family(self) -> None:
         """Revoke every token descended from the same authorization.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Request, request
 from oauthlib.common import CaseInsensitiveDict, urldecode
@@ -83,7 +84,10 @@ class BearerRequest(OAuthlibRequest):
     @cached_property
     def _params(self) -> dict[str, Any]:
         params: dict[str, Any] = dict.fromkeys(OAUTHLIB_PARAMS)
-        params.update(dict(urldecode(self.uri_query)))
+        try:
+            params.update(dict(urldecode(self.uri_query)))
+        except ValueError:  # oauthlib refuses what browsers send unescaped ("%zz", "<")
+            params.update(parse_qsl(self.uri_query, keep_blank_values=True))
         params.update(dict(self.decoded_body or []))
         return params
 

@@ -29,7 +29,7 @@ from flask_oauthlib_core import (
     warn_if_insecure_transport,
 )
 
-from . import rfc6750, rfc8414, rfc8628, rfc9207
+from . import rfc6750, rfc7636, rfc8414, rfc8628, rfc9207
 from .bearer import BearerRequest
 from .config import DEFAULTS
 from .expiry import utcnow
@@ -254,14 +254,18 @@ class OAuth2Provider:
                 "OAuth2Provider needs " + " and ".join(missing) + " registered (or assign a"
                 " validator to oauth._validator) before it can handle requests."
             )
+        options: dict[str, Any] = {
+            "usergetter": getters.get("usergetter"),
+            "tokensetter": getters.get("tokensetter"),
+            "grantsetter": getters.get("grantsetter"),
+        }
+        if "devicegetter" in getters:  # validator classes written for 0.9.6 do not take it
+            options["devicegetter"] = getters["devicegetter"]
         return self._validator_class(
             clientgetter=getters["clientgetter"],
             tokengetter=getters["tokengetter"],
             grantgetter=getters.get("grantgetter", _no_grant),
-            usergetter=getters.get("usergetter"),
-            tokensetter=getters.get("tokensetter"),
-            grantsetter=getters.get("grantsetter"),
-            devicegetter=getters.get("devicegetter"),
+            **options,
         )
 
     def _state(self) -> _AppState:
@@ -334,7 +338,8 @@ class OAuth2Provider:
         """Validate the request: ``(None, (scopes, credentials))`` or ``(answer, None)``."""
         try:
             uri, method, body, headers = extract_params()
-            return None, self.server.validate_authorization_request(uri, method, body, headers)
+            body = rfc7636.restore_challenge(body)
+            validated = self.server.validate_authorization_request(uri, method, body, headers)
         except BadRequestBody:
             return self._error_page(code="invalid_request"), None
         except errors.FatalClientError as exc:
@@ -346,6 +351,9 @@ class OAuth2Provider:
         except StorageUnavailable as exc:
             log_unavailable(log, "during authorization", exc)
             return self._error_page(code="temporarily_unavailable"), None
+        if request.method == "GET":
+            rfc7636.remember_challenge(validated[1])
+        return None, validated
 
     def authorize_handler(self, f: F) -> F:
         """Decorate the authorization view.
@@ -420,6 +428,7 @@ class OAuth2Provider:
         }
         try:
             uri, method, body, headers = extract_params()
+            body = rfc7636.restore_challenge(body)
             headers_out, body_out, status = self.server.create_authorization_response(
                 uri, method, body, headers, scope.split(), credentials
             )
@@ -432,6 +441,7 @@ class OAuth2Provider:
         except StorageUnavailable as exc:
             log_unavailable(log, "while issuing a code", exc)
             return self._error_page(code="temporarily_unavailable")
+        rfc7636.forget_challenge()
         if "Location" in headers_out:
             headers_out["Location"] = self._with_issuer(headers_out["Location"])
             status = 302
@@ -446,8 +456,8 @@ class OAuth2Provider:
         """Run an oauthlib endpoint; map every failure to an OAuth JSON error."""
         try:
             uri, method, body, headers = extract_params()
-        except BadRequestBody:
-            return json_error("invalid_request", "The body is not valid UTF-8.", 400)
+        except BadRequestBody as exc:
+            return json_error("invalid_request", f"The request is malformed: {exc}.", 400)
         if method == "GET" and request.query_string:
             # 0.9.6 accepted token requests by GET when the route allowed it
             uri, method, body = request.base_url, "POST", request.query_string.decode("utf-8")

@@ -10,18 +10,32 @@ oauthlib checks a verifier against a stored challenge. What it leaves to us:
   (and a ``plain`` challenge) is 43 to 128 unreserved characters, an ``S256``
   challenge exactly 43 base64url characters; anything else is ``invalid_request``;
 - grant storage written for 0.9.6 has no ``code_challenge`` attribute, so PKCE cannot
-  be enforced there: we warn once and behave as 0.9.6 did.
+  be enforced there: we warn once and behave as 0.9.6 did;
+- the consent template of the 0.9.6 docs re-posts the request as hidden fields without
+  the challenge: the challenge of the validated request is kept in the session and
+  restored on the consent POST that lacks it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
+from flask import current_app, request, session
 from oauthlib.oauth2.rfc6749 import errors
 
-__all__ = ["LEGACY_GRANT_WARNING", "check_challenge", "check_verifier", "stores_challenge"]
+__all__ = [
+    "LEGACY_GRANT_WARNING",
+    "check_challenge",
+    "check_verifier",
+    "forget_challenge",
+    "remember_challenge",
+    "restore_challenge",
+    "stores_challenge",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +92,54 @@ def check_verifier(request: Any) -> None:
             request=request,
             description="The code_verifier must be 43 to 128 unreserved characters (RFC 7636 4.1).",
         )
+
+
+#: the session key of the challenges of validated authorization requests
+SESSION_KEY = "_flask_oauthlib_pkce"
+#: how many pending authorizations of one session keep their challenge
+REMEMBERED = 8
+
+
+def _key(client_id: Any, state: Any) -> str:
+    return f"{client_id or ''}\x00{state or ''}"
+
+
+def _session_usable() -> bool:
+    return not current_app.session_interface.is_null_session(session)
+
+
+def remember_challenge(credentials: Mapping[str, Any]) -> None:
+    """Keep the challenge of a validated authorization request in the session, keyed by
+    its ``client_id`` and ``state``, for a consent form that does not re-post it."""
+    challenge = credentials.get("code_challenge")
+    if not challenge or not _session_usable():
+        return
+    remembered = dict(session.get(SESSION_KEY) or {})
+    remembered.pop(_key(credentials.get("client_id"), credentials.get("state")), None)
+    remembered[_key(credentials.get("client_id"), credentials.get("state"))] = [
+        challenge,
+        credentials.get("code_challenge_method") or "plain",
+    ]
+    session[SESSION_KEY] = dict(list(remembered.items())[-REMEMBERED:])
+
+
+def restore_challenge(body: str | None) -> str | None:
+    """The consent POST's form ``body``, with the challenge its GET carried added when
+    the form posts none (a 0.9.6 consent template)."""
+    if request.method != "POST" or "code_challenge" in request.values or not _session_usable():
+        return body
+    remembered = session.get(SESSION_KEY) or {}
+    entry = remembered.get(_key(request.values.get("client_id"), request.values.get("state")))
+    if not entry:
+        return body
+    extra = urlencode({"code_challenge": entry[0], "code_challenge_method": entry[1]})
+    return f"{body}&{extra}" if body else extra
+
+
+def forget_challenge() -> None:
+    """Drop the remembered challenge of the request just answered."""
+    if not _session_usable() or SESSION_KEY not in session:
+        return
+    remembered = dict(session[SESSION_KEY])
+    if remembered.pop(_key(request.values.get("client_id"), request.values.get("state")), None):
+        session[SESSION_KEY] = remembered

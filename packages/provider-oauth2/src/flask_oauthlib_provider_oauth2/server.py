@@ -18,6 +18,7 @@ from oauthlib.oauth2 import (
     RevocationEndpoint,
     TokenEndpoint,
 )
+from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import import_callable
 
@@ -26,6 +27,31 @@ from .rfc7662 import IntrospectionEndpoint
 from .validator import OAuth2RequestValidator
 
 __all__ = ["Server", "build_server", "random_token"]
+
+
+#: parameters a request may not repeat (oauthlib checks client_id, grant_type,
+#: redirect_uri, response_type, scope and state itself)
+SINGLE_PARAMS = (
+    "code",
+    "code_verifier",
+    "code_challenge",
+    "code_challenge_method",
+    "refresh_token",
+    "client_secret",
+    "username",
+    "password",
+)
+
+
+def refuse_duplicates(request: Any) -> dict[str, Any]:
+    """Refuse a request that repeats a parameter whose value decides something: which
+    of two values counts would be the server's guess. An oauthlib custom validator."""
+    repeated = sorted(set(request.duplicate_params).intersection(SINGLE_PARAMS))
+    if repeated:
+        raise errors.InvalidRequestError(
+            request=request, description=f"Duplicate {', '.join(repeated)} parameter."
+        )
+    return {}
 
 
 def random_token(request: Any) -> str:
@@ -63,12 +89,20 @@ class Server(
             lambda request: rfc7636.check_challenge(request, allow_plain_pkce)
         )
         self.auth_grant.custom_validators.pre_token.append(rfc7636.check_verifier)
+        self.auth_grant.custom_validators.pre_auth.append(refuse_duplicates)
         self.implicit_grant = ImplicitGrant(request_validator)
         self.password_grant = ResourceOwnerPasswordCredentialsGrant(request_validator)
         self.credentials_grant = ClientCredentialsGrant(request_validator)
         self.refresh_grant = RefreshTokenGrant(
             request_validator, issue_new_refresh_tokens=rotate_refresh_tokens
         )
+        for grant in (
+            self.auth_grant,
+            self.password_grant,
+            self.credentials_grant,
+            self.refresh_grant,
+        ):
+            grant.custom_validators.pre_token.append(refuse_duplicates)
         self.bearer = BearerToken(
             request_validator, token_generator, token_expires_in, refresh_token_generator
         )

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 import logging
+import re
 from collections.abc import Callable, Mapping
 from ipaddress import ip_address
 from typing import Any
@@ -20,6 +21,10 @@ from .expiry import as_utc, is_expired
 __all__ = ["OAuth2RequestValidator"]
 
 log = logging.getLogger(__name__)
+
+#: what a token may hold: printable ASCII without spaces (RFC 6750's b64token and every
+#: generator's output fit; control bytes and NULs never reach storage)
+TOKEN_SYNTAX = re.compile(r"[!-~]+")
 
 DEFAULT_GRANT_TYPES = (
     "authorization_code",
@@ -115,6 +120,11 @@ def loopback_match(registered: str, given: str) -> bool:
     """RFC 8252 7.3: a loopback redirect URI may differ from the registered one in port only."""
     reg, got = urlsplit(registered), urlsplit(given)
     if reg.scheme != "http" or got.scheme != "http":
+        return False
+    try:
+        if got.port == 0:
+            return False
+    except ValueError:  # a port out of range
         return False
     try:
         if not ip_address(reg.hostname or "").is_loopback:
@@ -292,7 +302,9 @@ class OAuth2RequestValidator(RequestValidator):
         **kwargs: Any,
     ) -> bool:
         """Scopes must lie within the client's ``default_scopes`` unless the client
-        provides ``validate_scopes``."""
+        provides ``validate_scopes``; a scope named twice counts once."""
+        scopes = list(dict.fromkeys(scopes))
+        request.scopes = scopes
         if hasattr(client, "validate_scopes"):
             return bool(client.validate_scopes(scopes))
         return set(getattr(client, "default_scopes", None) or []).issuperset(scopes)
@@ -502,6 +514,9 @@ class OAuth2RequestValidator(RequestValidator):
         if not token:
             request.error_message = "No access token was sent."
             return False
+        if not TOKEN_SYNTAX.fullmatch(token):
+            request.error_message = "The access token is malformed."
+            return False
         tok = self._tokengetter(access_token=token)
         if not tok:
             request.error_message = "The access token is invalid."
@@ -534,7 +549,7 @@ class OAuth2RequestValidator(RequestValidator):
         if not tok or tok.client_id != client.client_id:
             return False
         if getattr(tok, "revoked", False):
-            log.warning("a rotated refresh token was presented again; revoking its family")
+            log.warning("a used or revoked refresh token was presented; revoking its family")
             call_optional(tok, "revoke_family")
             return False
         request.client_id = tok.client_id
@@ -572,25 +587,32 @@ class OAuth2RequestValidator(RequestValidator):
         request.user = user
         return True
 
-    def _find_token(self, token: str, token_type_hint: str | None) -> Any:
-        if token_type_hint in ("access_token", "refresh_token"):
-            found = self._tokengetter(**{token_type_hint: token})
+    def _find_token(self, token: str, token_type_hint: str | None) -> tuple[Any, str | None]:
+        """The stored token ``token`` is the access or refresh token of, and which."""
+        kinds = ["access_token", "refresh_token"]
+        if token_type_hint == kinds[1]:
+            kinds.reverse()
+        for kind in kinds:
+            found = self._tokengetter(**{kind: token})
             if found:
-                return found
-        return self._tokengetter(access_token=token) or self._tokengetter(refresh_token=token)
+                return found, kind
+        return None, None
 
     def revoke_token(
         self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        """Revoke an access or refresh token of the requesting client (RFC 7009)."""
-        tok = self._find_token(token, token_type_hint)
+        """Revoke an access or refresh token of the requesting client (RFC 7009); a
+        refresh token takes the access tokens issued from the same authorization with it
+        (RFC 7009 2.1) when the storage offers ``revoke_family()``."""
+        tok, kind = self._find_token(token, token_type_hint)
         client = getattr(request, "client", None)
         if not tok or (client is not None and tok.client_id != client.client_id):
             request.error_message = "Invalid token supplied."
             return False
         request.client_id = tok.client_id
         request.user = getattr(tok, "user", None)
-        revoke = getattr(tok, "revoke", None)
+        family = getattr(tok, "revoke_family", None) if kind == "refresh_token" else None
+        revoke = family or getattr(tok, "revoke", None)
         if revoke is not None:
             revoke()
         else:
@@ -613,7 +635,7 @@ class OAuth2RequestValidator(RequestValidator):
     ) -> dict[str, Any] | None:
         """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
         authenticated client may not see it (:meth:`may_introspect`)."""
-        tok = self._find_token(token, token_type_hint)
+        tok, _ = self._find_token(token, token_type_hint)
         if not tok or getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
             return None
         if not self.may_introspect(request.client, tok):

@@ -1,0 +1,147 @@
+"""Regression tests for what the outside review of issue 14's fixes found (OAuth 2 provider)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from oauth2_app import Provider, Token, create_app
+
+
+@pytest.fixture
+def provider(serve: Callable[[Flask], str]) -> Provider:
+    app, oauth, store = create_app()
+    return Provider(app, oauth, store, serve(app))
+
+
+def raw_get(url: str, path: str, headers: bytes) -> int:
+    """A GET over a raw socket, for header bytes requests would refuse to send."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+        return int(sock.recv(64).split()[1])
+
+
+def test_hooks_reading_the_request_survive_odd_query_strings(provider: Provider) -> None:
+    seen: list[Any] = []
+
+    @provider.oauth.after_request
+    def audit(valid: bool, req: Any) -> tuple[bool, Any]:
+        seen.append((req.user, req.client_id))  # attributes the check did not set
+        return valid, req
+
+    for query in ("?q=%zz", "?q=<x>", "?q={a}|b"):  # as browsers send them, unescaped
+        assert raw_get(provider.url, "/api/me" + query, b"") == 401, query
+    assert seen == [(None, None)] * 3
+
+
+@pytest.mark.parametrize("token", [b"abc\x00def", b"abc\x01def", b"abc\x7fdef"])
+def test_control_bytes_in_a_bearer_token_are_refused_before_storage(
+    provider: Provider, token: bytes
+) -> None:
+    looked_up: list[Any] = []
+    getter = provider.oauth._getters["tokengetter"]
+
+    @provider.oauth.tokengetter
+    def spy(access_token: str | None = None, refresh_token: str | None = None) -> Any:
+        looked_up.append(access_token)
+        return getter(access_token=access_token, refresh_token=refresh_token)
+
+    status = raw_get(provider.url, "/api/me", b"Authorization: Bearer " + token + b"\r\n")
+    assert status == 401
+    assert looked_up == []
+
+
+def test_0_9_6_validator_class_signature_still_works() -> None:
+    from flask import jsonify, request
+
+    from flask_oauthlib_provider_oauth2 import OAuth2Provider, OAuth2RequestValidator
+
+    class OldValidator(OAuth2RequestValidator):
+        """A subclass with the 0.9.6 constructor (no devicegetter)."""
+
+        def __init__(
+            self,
+            clientgetter: Any,
+            tokengetter: Any,
+            grantgetter: Any,
+            usergetter: Any = None,
+            tokensetter: Any = None,
+            grantsetter: Any = None,
+        ) -> None:
+            super().__init__(
+                clientgetter, tokengetter, grantgetter, usergetter, tokensetter, grantsetter
+            )
+
+    app = Flask("old_validator")
+    oauth = OAuth2Provider(app, validator_class=OldValidator)
+    token = Token(
+        None,  # type: ignore[arg-type]
+        "tok",
+        None,
+        "c",
+        ["email"],
+        datetime.now(timezone.utc) + timedelta(hours=1),
+        None,
+    )
+    oauth.clientgetter(lambda client_id: None)
+    oauth.tokengetter(lambda access_token=None, refresh_token=None: token)
+
+    @app.route("/api")
+    @oauth.require_oauth("email")
+    def api() -> Any:
+        return jsonify(scopes=request.oauth.scopes)
+
+    answer = app.test_client().get("/api", headers={"Authorization": "Bearer tok"})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1:99999/cb", "http://127.0.0.1:0/cb"])
+def test_loopback_redirect_with_an_impossible_port_is_refused(provider: Provider, uri: str) -> None:
+    resp = requests.get(
+        provider.url + "/oauth/authorize",
+        params={"response_type": "code", "client_id": "public", "redirect_uri": uri},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert resp.headers["Location"].startswith("/oauth/errors?")
+
+
+def test_nul_in_a_body_is_named(provider: Provider) -> None:
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data="grant_type=client_credentials&scope=a%00b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_request"
+    assert "UTF-8" not in resp.json()["error_description"]
+
+
+def test_repeated_scopes_are_stored_once(provider: Provider) -> None:
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": " ".join(["email"] * 5000)},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code == 200 and resp.json()["scope"] == "email"
+
+
+@pytest.mark.parametrize("param", ["code", "code_verifier", "refresh_token", "scope"])
+def test_duplicate_token_parameters_are_refused(provider: Provider, param: str) -> None:
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data=f"grant_type=client_credentials&{param}=a&{param}=b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
