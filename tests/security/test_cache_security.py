@@ -264,9 +264,8 @@ def test_timestamp_too_far_ahead_is_refused() -> None:
 
 @pytest.mark.parametrize("kind", ["simple", "filesystem"])
 def test_flooded_nonce_store_never_forgets_a_live_nonce(kind: str, tmp_path: Path) -> None:
-    """Nonces are stored before the signature is checked, so anyone can fill a bounded
-    store; a full store refuses more (503) instead of pushing out a live nonce that could
-    then be replayed."""
+    """A bounded store full of live nonces (signed requests of real clients) refuses more
+    (503) instead of pushing out a live nonce that could then be replayed."""
     from flask_oauthlib_contrib_cache.backends import FileSystemBackend, SimpleBackend
     from flask_oauthlib_core import StorageUnavailable
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,20 @@ class RequestToken:
 
 
 @dataclass
+class RedeemableRequestToken(RequestToken):
+    """A request token that ``redeem()`` uses up atomically (the store's lock)."""
+
+    redeemed: bool = False
+
+    def redeem(self) -> bool:
+        with self.store.lock:
+            if self.redeemed:
+                return False
+            self.redeemed = True
+            return True
+
+
+@dataclass
 class AccessToken:
     client: Client
     user: User
@@ -65,6 +80,7 @@ class Store:
     grants: dict[str, RequestToken] = field(default_factory=dict)
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     nonces: set[tuple[Any, ...]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def create_app(
@@ -93,7 +109,7 @@ def create_app(
 
     @oauth.grantsetter
     def save_request_token(token: dict[str, Any], req: Any) -> RequestToken:
-        grant = RequestToken(
+        grant = RedeemableRequestToken(
             store,
             req.client,
             token["oauth_token"],

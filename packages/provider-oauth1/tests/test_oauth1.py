@@ -221,6 +221,43 @@ def test_replayed_nonce_is_rejected(provider: Provider) -> None:
     assert requests.get(uri, headers=headers, timeout=10).status_code == 401
 
 
+def test_only_valid_requests_store_their_nonce() -> None:
+    """oauthlib checks the nonce before the client and the signature: requests from
+    unknown clients or with bad signatures must not fill the nonce store."""
+    app, _, store = create_app()
+    client = app.test_client()
+    for key, secret in (("a" * 25, "x" * 24), (CLIENT_KEY, "wrongsecret0123456789")):
+        signer = OAuth1Client(key, secret, "b" * 25, "c" * 25)
+        _, headers, _ = signer.sign("http://localhost/api/email")
+        assert client.get("/api/email", headers=headers).status_code == 401
+        signer = OAuth1Client(key, secret, callback_uri=CALLBACK)
+        _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+        assert client.post("/oauth/request_token", headers=headers).status_code == 401
+    assert not store.nonces
+    signer = OAuth1Client(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK)
+    _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+    assert client.post("/oauth/request_token", headers=headers).status_code == 200
+    assert len(store.nonces) == 1  # the 0.9.6 noncesetter returns None: stored
+    assert client.post("/oauth/request_token", headers=headers).status_code == 401
+
+
+def test_redeemed_request_token_is_not_exchanged(provider: Provider) -> None:
+    sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
+    fetched = sess.fetch_request_token(provider.url + "/oauth/request_token")
+    answer = provider.consent(sess.authorization_url(provider.url + "/oauth/authorize"))
+    verifier = parse_qs(urlsplit(answer.headers["Location"]).query)["oauth_verifier"][0]
+    assert provider.store.grants[fetched["oauth_token"]].redeem()  # another exchange won
+    auth = OAuth1(
+        CLIENT_KEY,
+        CLIENT_SECRET,
+        fetched["oauth_token"],
+        fetched["oauth_token_secret"],
+        verifier=verifier,
+    )
+    late = requests.post(provider.url + "/oauth/access_token", auth=auth, timeout=10)
+    assert late.status_code == 401 and not provider.store.tokens
+
+
 def test_wrong_verifier_and_reused_request_token(provider: Provider) -> None:
     sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
     fetched = sess.fetch_request_token(provider.url + "/oauth/request_token")

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, redirect, request, url_for
 from oauthlib.common import add_params_to_uri
-from oauthlib.oauth1 import WebApplicationServer
 from oauthlib.oauth1.rfc5849 import errors
 
 from flask_oauthlib_core import (
@@ -30,6 +29,7 @@ from flask_oauthlib_core import (
 )
 
 from .config import DEFAULTS
+from .server import OAuth1Server
 from .validator import OAuth1RequestValidator
 
 __all__ = ["OAuth1Provider"]
@@ -69,7 +69,7 @@ def oauth_error_response(exc: errors.OAuth1Error) -> Response:
 
 class _AppState:
     def __init__(self) -> None:
-        self.server: WebApplicationServer | None = None
+        self.server: OAuth1Server | None = None
         self.version = -1
 
 
@@ -148,7 +148,19 @@ class OAuth1Provider:
 
     def grantgetter(self, f: F) -> F:
         """Register ``f(token)`` returning a request token with ``client``, ``token``,
-        ``secret``, ``realms``, ``redirect_uri`` and ``delete()``."""
+        ``secret``, ``realms``, ``redirect_uri`` and ``delete()``.
+
+        A request token may also have ``redeem()``: it marks the token used atomically
+        (``UPDATE ... WHERE NOT used``, a cache's atomic take or add) and returns
+        ``False`` when the token was used already. It is called once a request for an
+        access token passed every check and before the access token is created, so
+        concurrent exchanges of one request token give at most one access token; a
+        ``False`` refuses the exchange (401). Without it the token is only deleted after
+        the access token was issued.
+
+        .. versionchanged:: 1.1
+            The optional ``redeem()``.
+        """
         return self._register("grantgetter", f)
 
     def grantsetter(self, f: F) -> F:
@@ -157,12 +169,19 @@ class OAuth1Provider:
 
     def noncegetter(self, f: F) -> F:
         """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
-        returning something truthy when that nonce was already used."""
+        returning something truthy when that nonce was already used (a replay, refused).
+        It is asked for every request, signed or not, and must not store anything."""
         return self._register("noncegetter", f)
 
     def noncesetter(self, f: F) -> F:
         """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
-        storing the nonce; return ``False`` if another request stored it first."""
+        storing the nonce; return ``False`` if another request stored it first (an atomic
+        add lost a race: the request is refused). Any other result counts as stored.
+
+        .. versionchanged:: 1.1
+            Called only for a request that passed every check, signature included, so
+            requests from unknown clients or with bad signatures store nothing.
+        """
         return self._register("noncesetter", f)
 
     def verifiergetter(self, f: F) -> F:
@@ -196,9 +215,14 @@ class OAuth1Provider:
         self._version += 1
 
     @property
-    def server(self) -> WebApplicationServer:
+    def server(self) -> OAuth1Server:
         """The oauthlib server for the current app, built once from the registered
-        functions (rebuilt when one changes)."""
+        functions (rebuilt when one changes).
+
+        .. versionchanged:: 1.1
+            An :class:`~.server.OAuth1Server` (a subclass of oauthlib's
+            ``WebApplicationServer``) that stores a nonce only for a valid request.
+        """
         try:
             state: _AppState = current_app.extensions[STATE_KEY]
         except KeyError:
@@ -218,7 +242,7 @@ class OAuth1Provider:
                 validator = OAuth1RequestValidator(
                     **{name: self._getters[name] for name in GETTERS}, config=current_app.config
                 )
-            state.server = WebApplicationServer(validator)
+            state.server = OAuth1Server(validator)
             state.version = self._version
         return state.server
 
@@ -372,7 +396,13 @@ class OAuth1Provider:
                     rv = func()
                     if rv is not None:
                         return rv
-                if getattr(request, "oauth", None):
+                checked = getattr(request, "oauth", None)
+                if checked:  # an outer require_oauth checked the request: check our realms
+                    granted = set(getattr(checked.access_token, "realms", None) or ())
+                    if realms and checked.access_token is not None and not granted >= set(realms):
+                        return error_response(
+                            "insufficient_scope", "The token lacks a realm of this resource.", 403
+                        )
                     return f(*args, **kw)
                 try:
                     uri, method, body, headers = extract_params()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from oauthlib.oauth1 import RequestValidator
@@ -15,12 +17,35 @@ from flask_oauthlib_core import StorageUnavailable
 
 from .config import DEFAULTS
 
-__all__ = ["OAuth1RequestValidator"]
+__all__ = ["OAuth1RequestValidator", "nonce_stored_after_validation"]
 
 log = logging.getLogger(__name__)
 
 #: nonces of this length range are accepted (clients differ: 20 to 40 characters)
 NONCE_LENGTH = (16, 64)
+
+#: set while one of the provider's endpoints validates a request: the nonce is then only
+#: checked, and stored once the whole request is valid
+_DEFER_NONCE: ContextVar[bool] = ContextVar("flask_oauthlib_oauth1_defer_nonce", default=False)
+#: the oauthlib request attribute holding the checked nonce until it is stored
+_PENDING_NONCE = "_flask_oauthlib_pending_nonce"
+
+
+@contextmanager
+def nonce_stored_after_validation() -> Iterator[None]:
+    """While oauthlib validates a request in this block,
+    :meth:`OAuth1RequestValidator.validate_timestamp_and_nonce` only checks the nonce;
+    the endpoint stores it with :meth:`OAuth1RequestValidator.record_nonce` once the
+    request (client key and signature included) turned out valid.
+
+    oauthlib checks the nonce before anything else, so a nonce stored right then could
+    be one of an unsigned request with a made-up client key: anyone could fill the store.
+    """
+    reset = _DEFER_NONCE.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_NONCE.reset(reset)
 
 
 def _client_key_of(obj: Any) -> Any:
@@ -60,7 +85,8 @@ class OAuth1RequestValidator(RequestValidator):
         returning something truthy if the nonce was seen.
     :param noncesetter: the same arguments; stores the nonce. It may return ``False``
         when another request stored the same nonce first (an atomic add), which
-        rejects this one.
+        rejects this one; any other result (``None`` too) counts as stored. The
+        provider calls it only for a request that passed every check.
     :param verifiergetter: ``f(verifier, token)`` returning the verifier (with ``user``).
     :param verifiersetter: ``f(token, verifier, request)`` saving the verifier.
     :param config: the app config (``OAUTH1_PROVIDER_*`` keys).
@@ -235,10 +261,18 @@ class OAuth1RequestValidator(RequestValidator):
     ) -> bool:
         """Reject a timestamp ahead of the server's clock by more than
         :attr:`timestamp_skew`, and a nonce seen before with the same timestamp and
-        credentials; store it.
+        credentials (the noncegetter).
+
+        oauthlib calls this before it checks the client key and the signature, so in the
+        provider's endpoints nothing is stored here: the endpoint stores the nonce with
+        :meth:`record_nonce` once the request is valid. Called from anywhere else (one of
+        oauthlib's own endpoints) it stores the nonce at once, as in 0.9.6.
 
         :raises oauthlib.oauth1.rfc5849.errors.InvalidRequestError: for a timestamp too
             far ahead, as oauthlib raises for one outside the window.
+
+        .. versionchanged:: 1.1
+            Read-only in the provider's endpoints.
         """
         self._check_not_ahead(timestamp)
         key = {
@@ -251,7 +285,33 @@ class OAuth1RequestValidator(RequestValidator):
         if self._noncegetter(**key):
             log.info("rejected a replayed nonce")
             return False
-        return self._noncesetter(**key) is not False
+        if _DEFER_NONCE.get():
+            setattr(request, _PENDING_NONCE, key)
+            return True
+        return self._store_nonce(key)
+
+    def record_nonce(self, request: Any) -> bool:
+        """Store the nonce :meth:`validate_timestamp_and_nonce` checked for ``request``
+        (the provider's endpoints call this once the request is valid).
+
+        :returns: ``False`` when the noncesetter reports that another request stored the
+            nonce first (a concurrent replay, which is refused); ``True`` once stored, or
+            when there is nothing to store (a subclass whose
+            ``validate_timestamp_and_nonce`` stored it already).
+
+        .. versionadded:: 1.1
+        """
+        key = getattr(request, _PENDING_NONCE, None)
+        if key is None:
+            return True
+        delattr(request, _PENDING_NONCE)
+        return self._store_nonce(key)
+
+    def _store_nonce(self, key: dict[str, Any]) -> bool:
+        if self._noncesetter(**key) is False:
+            log.info("rejected a nonce that another request stored first")
+            return False
+        return True
 
     def _check_not_ahead(self, timestamp: str) -> None:
         """oauthlib accepts a timestamp up to the window on either side of the server's
@@ -339,6 +399,25 @@ class OAuth1RequestValidator(RequestValidator):
             return True
         return set(tok.realms or []) == set(realms)
 
+    def redeem_request_token(self, request: Any) -> bool:
+        """Use up the request token of a valid access-token request, before the access
+        token is created, when the request token has ``redeem()``.
+
+        ``redeem()`` must mark the request token used atomically and return ``False``
+        when it was used already: then concurrent exchanges of one request token give one
+        access token. Without ``redeem()`` the token is deleted (or its verifier cleared)
+        after the access token is issued, see :meth:`invalidate_request_token`.
+
+        :returns: ``False`` when ``redeem()`` returned ``False`` (the exchange is refused).
+
+        .. versionadded:: 1.1
+        """
+        redeem = getattr(_loaded(request.request_token), "redeem", None)
+        if redeem is None or redeem() is not False:
+            return True
+        log.warning("refused a second exchange of a request token")
+        return False
+
     # -- storage -------------------------------------------------------------------------------
 
     def save_access_token(self, token: dict[str, Any], request: Any) -> None:
@@ -356,9 +435,10 @@ class OAuth1RequestValidator(RequestValidator):
     def invalidate_request_token(self, client_key: str, request_token: str, request: Any) -> None:
         """Make the used request token unusable: request tokens are single use.
 
-        It is deleted when it has ``delete()``. The request-token model of the 0.9.6
-        docs has none: its verifier is then cleared through the verifiersetter, so the
-        verifier no longer matches and a second exchange is refused.
+        It is deleted when it has ``delete()``; one with only ``redeem()`` was marked
+        used by :meth:`redeem_request_token` already. The request-token model of the
+        0.9.6 docs has neither: its verifier is then cleared through the verifiersetter,
+        so the verifier no longer matches and a second exchange is refused.
         """
         tok = self._grantgetter(token=request_token)
         if not tok:
@@ -366,6 +446,8 @@ class OAuth1RequestValidator(RequestValidator):
         delete = getattr(tok, "delete", None)
         if delete is not None:
             delete()
+            return
+        if hasattr(tok, "redeem"):
             return
         try:
             self._verifiersetter(

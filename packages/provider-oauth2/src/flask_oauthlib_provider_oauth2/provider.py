@@ -35,7 +35,7 @@ from .config import DEFAULTS
 from .expiry import utcnow
 from .server import Server, build_server
 from .storage import CG, DG, DS, GG, GS, TG, TS, UG
-from .validator import OAuth2RequestValidator, basic_credentials
+from .validator import OAuth2RequestValidator, basic_credentials, scopes_match
 
 __all__ = ["OAuth2Provider"]
 
@@ -626,7 +626,9 @@ class OAuth2Provider:
     def _verify(self, flask_request: Any, scopes: list[str]) -> tuple[bool, Any]:
         """:meth:`verify_request` on the request object itself (the hot path)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        state: _AppState = app.extensions[STATE_KEY]
+        state: _AppState | None = app.extensions.get(STATE_KEY)
+        if state is None:
+            state = self._state()  # raises: not initialised on this app
         server = state.server
         if server is None or state.version != self._version:
             server = self.server
@@ -665,8 +667,9 @@ class OAuth2Provider:
                     if rv is not None:
                         return rv
                 flask_request = request._get_current_object()  # type: ignore[attr-defined]
-                if getattr(flask_request, "oauth", None):
-                    return f(*args, **kwargs)
+                checked = getattr(flask_request, "oauth", None)
+                if checked:  # an outer require_oauth checked the token: check our scopes
+                    return self._nested(checked, list(scopes), f, *args, **kwargs)
                 try:
                     valid, req = self._verify(flask_request, list(scopes))
                 except StorageUnavailable as exc:
@@ -684,6 +687,18 @@ class OAuth2Provider:
             return cast(F, decorated)
 
         return wrapper
+
+    def _nested(self, checked: Any, scopes: list[str], f: F, *args: Any, **kwargs: Any) -> Any:
+        """The view under a second ``require_oauth``: the token an outer decorator
+        accepted must also carry this decorator's scopes."""
+        token = getattr(checked, "access_token", None)
+        if token is None or not scopes or scopes_match(token.scopes, scopes, checked):
+            return f(*args, **kwargs)
+        checked.error_message = "The access token lacks a scope this resource needs."
+        checked.insufficient_scope = True
+        if self._invalid_response is not None:
+            return self._invalid_response(checked)
+        return rfc6750.refusal(checked, self.issuer, scopes)
 
 
 def _harden_authorization_response(response: Response) -> Response:
