@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import callback, rfc5849
 from .exceptions import OAuthException
 from .pkce import create_verifier, s256_challenge
+from .refresh import RefreshLocks
 from .registry import OAuth
 from .response import OAuthResponse, parse_response
 from .settings import SettingsSource, config_app, setting
@@ -99,8 +100,11 @@ class OAuthRemoteApp:
     :param issuer: the server's issuer identifier; when set, an ``iss`` parameter on the
         callback must match it (RFC 9207).
     :param server_metadata_url: an OAuth 2 / OpenID Connect metadata document; endpoints
-        and issuer not given are read from it.
-    :param timeout: seconds to wait for the remote server on every call (default 10).
+        and issuer not given are read from it. When it says
+        ``authorization_response_iss_parameter_supported``, a callback without ``iss``
+        is refused (RFC 9207 section 2.4).
+    :param timeout: the most seconds a call to the remote server may take, reading the
+        answer included (default 10).
     :raises TypeError: without ``consumer_key`` and ``app_key``, as in 0.9.6.
 
     .. versionchanged:: 1.0
@@ -111,7 +115,9 @@ class OAuthRemoteApp:
     .. versionchanged:: 1.1
         ``rsa_key`` and ``signature_method`` are back, in their 0.9.6 positions;
         settings are readable with no app context once the ``OAuth`` is bound to an app;
-        all HTTP goes through :meth:`http_request` again.
+        all HTTP goes through :meth:`http_request` again. A callback without ``iss`` is
+        refused when the server's metadata advertises it; token requests follow no
+        redirects; refreshes of one refresh token are serialized within the process.
     """
 
     #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
@@ -186,6 +192,7 @@ class OAuthRemoteApp:
         self._tokensaver: Callable[[dict[str, Any]], Any] | None = None
         self._metadata: dict[str, Any] | None = None
         self._warned_get = False
+        self._refresh_locks = RefreshLocks()
 
     def __repr__(self) -> str:
         return f"<OAuthRemoteApp {self.name!r}>"
@@ -289,7 +296,7 @@ class OAuthRemoteApp:
 
     @setting
     def timeout(self) -> float:
-        """Seconds to wait for the remote server."""
+        """The most seconds a call to the remote server may take, all of it."""
         return float(self._settings.get("timeout", DEFAULT_TIMEOUT))
 
     @property
@@ -398,7 +405,9 @@ class OAuthRemoteApp:
 
         A stand-in response needs ``code`` or ``status_code`` and ``headers``. The real
         one sends with ``requests`` over the app's pooled session (no cookies kept),
-        with the calling remote app's timeout (10 s when called directly).
+        with the calling remote app's timeout (10 s when called directly) as a deadline
+        for the whole call. It follows no redirect that would send the body again, and
+        none at all for token requests.
 
         :param uri: the full URL.
         :param headers: request headers.
@@ -418,10 +427,39 @@ class OAuthRemoteApp:
         headers: Mapping[str, str] | None = None,
         data: Any = None,
         method: str | None = None,
+        follow_redirects: bool = True,
     ) -> tuple[Any, bytes]:
         """Call :meth:`http_request` (as looked up now) with this remote app's timeout."""
-        with remote_call(self.name, self.timeout):
+        with remote_call(self.name, self.timeout, follow_redirects):
             return self.http_request(uri, headers, data=data, method=method)
+
+    def _token_http(
+        self,
+        uri: str,
+        headers: Mapping[str, str] | None,
+        data: Any,
+        method: str,
+        failure: str,
+        kind: str = "invalid_response",
+    ) -> tuple[Any, bytes]:
+        """Send a request to a token endpoint, following no redirect.
+
+        A token request carries the client's credentials and the code or verifier:
+        none of it may travel on to wherever a redirect points.
+
+        :param failure: the message of the exception raised on a redirect.
+        :param kind: its type.
+        :raises OAuthException: if the endpoint answers a redirect.
+        """
+        resp, content = self._http(uri, headers, data=data, method=method, follow_redirects=False)
+        status = status_of(resp)
+        if 300 <= status < 400:
+            raise OAuthException(
+                f"{failure}: the token endpoint answered a redirect ({status}),"
+                " which token requests do not follow",
+                type=kind,
+            )
+        return resp, content
 
     # -- token getters and savers ----------------------------------------------------------
 
@@ -542,12 +580,13 @@ class OAuthRemoteApp:
             url = add_params_to_uri(url, list(params.items()))
         method = self.request_token_method
         uri, headers, body = rfc5849.sign(client, url, method, encoding=self.encoding)
-        resp, content = self._http(uri, headers, data=body, method=method)
-        data = self._parse_token_response(resp, content, "Failed to generate request token")
+        failure = "Failed to generate request token"
+        resp, content = self._token_http(
+            uri, headers, body, method, failure, kind="token_generation_failed"
+        )
+        data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201):
-            raise OAuthException(
-                "Failed to generate request token", type="token_generation_failed", data=data
-            )
+            raise OAuthException(failure, type="token_generation_failed", data=data)
         try:
             pair = (str(data["oauth_token"]), str(data["oauth_token_secret"]))
         except (KeyError, TypeError):
@@ -566,7 +605,8 @@ class OAuthRemoteApp:
 
         :param args: the callback's query parameters; ``request.args`` by default.
         :raises OAuthException: on a forged or replayed ``state`` (``invalid_state``),
-            an issuer mismatch (``invalid_issuer``) or an error from the token endpoint.
+            an issuer mismatch, or no ``iss`` when the server's metadata advertises it
+            (``invalid_issuer``), or an error from the token endpoint.
 
         .. versionchanged:: 1.1
             The kind of callback is decided by the remote app's protocol, not by which
@@ -626,12 +666,11 @@ class OAuthRemoteApp:
             headers=self.access_token_headers,
             encoding=self.encoding,
         )
-        resp, content = self._http(uri, headers, data=body, method=method)
-        data = self._parse_token_response(resp, content, f"Invalid response from {self.name}")
+        failure = f"Invalid response from {self.name}"
+        resp, content = self._token_http(uri, headers, body, method, failure)
+        data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201):
-            raise OAuthException(
-                f"Invalid response from {self.name}", type="invalid_response", data=data
-            )
+            raise OAuthException(failure, type="invalid_response", data=data)
         return data
 
     def handle_oauth2_response(self, args: Mapping[str, str]) -> Any:
@@ -681,15 +720,30 @@ class OAuthRemoteApp:
             )
 
     def _check_issuer(self, args: Mapping[str, str]) -> None:
-        issuer = self.issuer
+        """RFC 9207: an ``iss`` must match :attr:`issuer`; it must be there when the
+        server's metadata says it sends one (section 2.4)."""
         returned = args.get("iss")
-        if issuer is None or returned is None:
+        if returned is None:
+            if self._sends_issuer():
+                log.warning("rejected a callback from %s: no iss parameter", self.name)
+                raise OAuthException(
+                    f"The authorization response lacks the iss parameter {self.name}"
+                    " advertises (possible mix-up attack)",
+                    type="invalid_issuer",
+                )
             return
-        if not _same(returned, issuer):
+        issuer = self.issuer
+        if issuer is not None and not _same(returned, issuer):
             raise OAuthException(
                 f"The authorization response comes from another issuer than {self.name}'s",
                 type="invalid_issuer",
             )
+
+    def _sends_issuer(self) -> bool:
+        """Whether the server's metadata has ``authorization_response_iss_parameter_supported``."""
+        if not self._settings.get("server_metadata_url"):
+            return False
+        return self.server_metadata.get("authorization_response_iss_parameter_supported") is True
 
     # -- token requests --------------------------------------------------------------------
 
@@ -700,7 +754,7 @@ class OAuthRemoteApp:
         :param failure: the message of the :class:`OAuthException` raised on failure.
         :param method: ``POST`` or ``GET``; :attr:`access_token_method` by default.
         """
-        resp, content = self._send_token_request(method or self.access_token_method, body)
+        resp, content = self._send_token_request(method or self.access_token_method, body, failure)
         data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201) or not isinstance(data, dict):
             raise OAuthException(failure, type="invalid_response", data=data)
@@ -711,17 +765,20 @@ class OAuthRemoteApp:
                 pass
         return data
 
-    def _send_token_request(self, method: str, body: str) -> tuple[Any, bytes]:
-        """Send ``body`` to the token URL as a form (``POST``) or a query string (``GET``)."""
+    def _send_token_request(self, method: str, body: str, failure: str) -> tuple[Any, bytes]:
+        """Send ``body`` to the token URL as a form (``POST``) or a query string (``GET``).
+
+        :param failure: the message of the exception raised if the URL redirects.
+        """
         headers = dict(self.access_token_headers)
         url = self.expand_url(self.access_token_url)
         if method == "POST":
             headers.setdefault("Content-Type", FORM_TYPE)
-            return self._http(url, headers, data=body.encode(self.encoding), method="POST")
+            return self._token_http(url, headers, body.encode(self.encoding), "POST", failure)
         if method == "GET":
             self._warn_get_once()
             url += ("&" if "?" in url else "?") + body
-            return self._http(url, headers, method="GET")
+            return self._token_http(url, headers, None, "GET", failure)
         raise OAuthException(
             f"Unsupported access_token_method: {method}", type="invalid_configuration"
         )
@@ -753,10 +810,47 @@ class OAuthRemoteApp:
         token is passed to the :meth:`tokensaver` and returned. A refresh token the
         server does not rotate is carried over.
 
+        Refreshes of one refresh token are serialized within the process: a thread that
+        waited while another refreshed the same token takes that new token (and passes
+        it to its :meth:`tokensaver` too, for storage kept per request) rather than
+        spending the refresh token again, which a server that rotates refresh tokens
+        refuses, and may answer by revoking the grant. Across processes it is the
+        storage behind the :meth:`tokensaver` and :meth:`tokengetter` that decides: an
+        app with several workers that share tokens should lock there, or hand requests
+        of one user to one worker.
+
         :raises OAuthException: ``refresh_failed`` if the server refuses.
 
         .. versionadded:: 1.0
+
+        .. versionchanged:: 1.1
+            Serialized per refresh token within the process.
         """
+        return self._refresh(token, reread=False)
+
+    def _refresh(self, token: Mapping[str, Any], reread: bool) -> dict[str, Any]:
+        """Refresh ``token`` unless another thread did, holding its refresh token's lock.
+
+        :param reread: ``token`` came from the :meth:`tokengetter`: read it again once
+            the lock is held, and take what it returns if another thread replaced it.
+        """
+        with self._refresh_locks.hold(str(token["refresh_token"])) as flight:
+            if flight.result is None and reread and self._tokengetter is not None:
+                current = self._tokengetter()
+                if _replaced(token, current):
+                    log.debug("%s: the token was refreshed meanwhile", self.name)
+                    return dict(current)
+            if flight.result is None:
+                flight.result = self._redeem_refresh_token(token)
+                return flight.result
+            log.debug("%s: another thread refreshed the token", self.name)
+            new = dict(flight.result)
+            if self._tokensaver is not None:
+                self._tokensaver(new)
+            return new
+
+    def _redeem_refresh_token(self, token: Mapping[str, Any]) -> dict[str, Any]:
+        """Send the refresh request of :meth:`refresh_token`; save and return the token."""
         body = self.make_client().prepare_refresh_body(
             refresh_token=token["refresh_token"],
             client_id=self.consumer_key,
@@ -773,13 +867,14 @@ class OAuthRemoteApp:
             self._tokensaver(new)
         return new
 
-    def _fresh(self, token: Any) -> Any:
-        if not isinstance(token, Mapping) or not token.get("refresh_token"):
+    def _fresh(self, token: Any, stored: bool) -> Any:
+        """Return ``token``, refreshed first if it expires within ``REFRESH_LEEWAY`` s.
+
+        :param stored: ``token`` came from the :meth:`tokengetter`.
+        """
+        if not _expiring(token):
             return token
-        expires_at = token.get("expires_at")
-        if expires_at is None or float(expires_at) > time.time() + REFRESH_LEEWAY:
-            return token
-        return self.refresh_token(token)
+        return self._refresh(token, reread=stored)
 
     # -- API requests ----------------------------------------------------------------------
 
@@ -811,6 +906,7 @@ class OAuthRemoteApp:
         """
         method = method.upper()
         headers = dict(headers or {})
+        stored = token is None
         if token is None:
             token = self.get_request_token()
         url = self.expand_url(url)
@@ -832,7 +928,7 @@ class OAuthRemoteApp:
                 client, url, method, body, headers, encoding=self.encoding
             )
         else:
-            headers["Authorization"] = f"Bearer {oauth2_access_token(self._fresh(token))}"
+            headers["Authorization"] = f"Bearer {oauth2_access_token(self._fresh(token, stored))}"
         if self.pre_request is not None:
             url, headers, body = self.pre_request(url, headers, body)
         if isinstance(body, str):
@@ -864,6 +960,23 @@ class OAuthRemoteApp:
         """Send a ``DELETE`` request; see :meth:`request`."""
         kwargs["method"] = "DELETE"
         return self.request(*args, **kwargs)
+
+
+def _expiring(token: Any) -> bool:
+    """Whether ``token`` is an OAuth 2 token with a refresh token that expires within
+    ``REFRESH_LEEWAY`` seconds."""
+    if not isinstance(token, Mapping) or not token.get("refresh_token"):
+        return False
+    expires_at = token.get("expires_at")
+    return expires_at is not None and float(expires_at) <= time.time() + REFRESH_LEEWAY
+
+
+def _replaced(token: Mapping[str, Any], current: Any) -> bool:
+    """Whether ``current``, read again from the tokengetter, is another token than
+    ``token``."""
+    return isinstance(current, Mapping) and any(
+        current.get(key) != token.get(key) for key in ("access_token", "refresh_token")
+    )
 
 
 def _same(given: Any, expected: Any) -> bool:

@@ -13,7 +13,7 @@ from werkzeug.http import parse_options_header
 from . import safexml
 from .transport import header_of, status_of
 
-__all__ = ["OAuthResponse", "get_etree", "parse_response"]
+__all__ = ["OAuthResponse", "decode_text", "get_etree", "parse_response"]
 
 JSON_TYPES = frozenset({"application/json", "text/javascript"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -33,6 +33,21 @@ def get_etree() -> ModuleType:
         Parses safely; uses defusedxml when installed.
     """
     return safexml
+
+
+def decode_text(content: bytes, charset: str | None = None) -> str:
+    """Decode a body as ``charset``, leniently.
+
+    Undecodable bytes become U+FFFD. A charset that names no text encoding (unknown,
+    like ``bogus``, or a bytes codec, like ``base64``) or whose codec cannot replace
+    errors falls back to UTF-8: what a remote server labels its body with never raises.
+
+    .. versionadded:: 1.1
+    """
+    try:
+        return content.decode(charset or "utf-8", "replace")
+    except (LookupError, UnicodeError):
+        return content.decode("utf-8", "replace")
 
 
 def parse_response(
@@ -55,20 +70,21 @@ def parse_response(
     :param content_type: force this content type (for servers that send a wrong one).
     :raises ValueError: if a JSON body is malformed, or an XML body has a DTD
         (:class:`~flask_oauthlib_client.safexml.UnsafeXMLError`).
-    :raises xml.etree.ElementTree.ParseError: if an XML body is malformed.
+    :raises xml.etree.ElementTree.ParseError: if an XML body is malformed or declares
+        an unknown encoding.
 
     .. versionchanged:: 1.1
-        XML with a document type declaration is refused; ``content`` may be text.
+        XML with a document type declaration is refused; ``content`` may be text; text
+        in an unknown ``charset`` is decoded as UTF-8 (see :func:`decode_text`).
     """
     if not content_type:
         content_type = header_of(resp, "Content-Type") or "application/json"
     mimetype, options = parse_options_header(content_type)
-    charset = options.get("charset", "utf-8")
     if mimetype in JSON_TYPES:
         return json.loads(content) if content.strip() else {}
     if mimetype in XML_TYPES:
         return get_etree().fromstring(content)
-    text = content if isinstance(content, str) else content.decode(charset, "replace")
+    text = content if isinstance(content, str) else decode_text(content, options.get("charset"))
     if mimetype != FORM_TYPE and strict:
         return text
     form: dict[str, str] = {}
@@ -91,9 +107,7 @@ class OAuthResponse:
         try:
             self.data: Any = parse_response(resp, content, strict=True, content_type=content_type)
         except (ValueError, SyntaxError):  # SyntaxError: malformed XML (ParseError)
-            self.data = (
-                content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-            )
+            self.data = decode_text(content) if isinstance(content, bytes) else content
 
     @property
     def status(self) -> int:

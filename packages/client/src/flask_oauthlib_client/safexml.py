@@ -97,8 +97,16 @@ def fromstring(text: str | bytes) -> Element:
     """Parse an XML document and return its root element.
 
     :raises UnsafeXMLError: if the document has a document type declaration.
-    :raises ParseError: if it is not well-formed.
+    :raises ParseError: if it is not well-formed or declares an encoding that names no
+        text encoding (``encoding="bogus"``).
     """
+    try:
+        return _fromstring(text)
+    except LookupError as exc:  # expat asks the codecs for the declared encoding
+        raise ParseError(f"unreadable XML encoding ({exc})") from None
+
+
+def _fromstring(text: str | bytes) -> Element:
     defused = _defusedxml()
     if defused is not None:
         module, error = defused

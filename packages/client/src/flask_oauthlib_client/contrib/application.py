@@ -33,7 +33,7 @@ from werkzeug.utils import import_string
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..pkce import create_verifier, s256_challenge
-from ..transport import DEFAULT_TIMEOUT, NoCookieJar
+from ..transport import DEFAULT_TIMEOUT, ClientSession, NoCookieJar
 from .descriptor import OAuthProperty, WebSessionData
 from .exceptions import AccessTokenNotFound, InvalidState
 from .signals import request_token_fetched
@@ -50,19 +50,16 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Hardened(requests.Session):
-    """A session that keeps no cookies between calls and always has a timeout.
+class _Hardened(ClientSession):
+    """A :class:`~flask_oauthlib_client.transport.ClientSession` that always has a timeout.
 
     The contrib client caches one session per token and may serve it to several
-    requests: no cookie a server sets may ride along on later calls.
+    requests: no cookie a server sets may ride along on later calls. No redirect
+    re-sends a request body, and the timeout bounds the whole call.
     """
 
-    #: seconds to wait for the server when a call gives no ``timeout``
+    #: seconds a call may take when it gives no ``timeout``
     timeout: float = DEFAULT_TIMEOUT
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.cookies = NoCookieJar()
 
     def request(  # type: ignore[override]
         self, method: str, url: str, *args: Any, **kwargs: Any
@@ -74,14 +71,16 @@ class _Hardened(requests.Session):
 
 
 class OAuth1Session(_Hardened, requests_oauthlib.OAuth1Session):
-    """requests-oauthlib's ``OAuth1Session`` without cookies, with a timeout.
+    """requests-oauthlib's ``OAuth1Session`` without cookies, with a total timeout,
+    never re-sending a body on a redirect.
 
     .. versionadded:: 1.1
     """
 
 
 class OAuth2Session(_Hardened, requests_oauthlib.OAuth2Session):
-    """requests-oauthlib's ``OAuth2Session`` without cookies, with a timeout.
+    """requests-oauthlib's ``OAuth2Session`` without cookies, with a total timeout,
+    never re-sending a body on a redirect.
 
     .. versionadded:: 1.1
     """

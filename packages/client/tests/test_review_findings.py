@@ -1,0 +1,464 @@
+"""Findings of an outside attacker's review of the client, each pinned over real HTTP.
+
+The remote is a small Flask app served on 127.0.0.1 (the ``serve`` fixture) that answers
+token requests according to the code (or refresh token) it gets, and API calls according
+to the path: with an unknown charset, with a redirect to a second server (the "thief", on
+another port, so another origin, which records everything it receives), or dripping its
+body one byte at a time. Parallel refreshes run against Authlib's server, which rotates
+refresh tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from client_peers import Live, authlib_oauth2_app
+from flask import Flask, Response, current_app, jsonify, request, url_for
+from werkzeug.test import TestResponse
+
+from flask_oauthlib_client import OAuth, OAuthException, OAuthRemoteApp
+from flask_oauthlib_client.contrib.application import OAuth2Session
+
+SECRET = "secret-1"
+CALLBACK = "http://localhost/authorized"
+#: the body of a token (or API) answer, and how it is dripped: a byte every STEP s
+TOKEN_JSON = b'{"access_token": "at-late", "token_type": "Bearer"}'
+STEP = 0.25
+SLOW_BYTES = 12  # 3 s of dripping, far beyond a 1 s timeout, each byte well within it
+
+
+def drip(count: int, length: bool) -> Response:
+    """Send ``count`` spaces ``STEP`` seconds apart, then a JSON token.
+
+    :param length: send a ``Content-Length`` (else werkzeug sends the body chunked).
+    """
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(count):
+            time.sleep(STEP)
+            yield b" "
+        yield TOKEN_JSON
+
+    headers = {"Content-Length": str(count + len(TOKEN_JSON))} if length else {}
+    return Response(chunks(), content_type="application/json", headers=headers)
+
+
+def token_answer(grant: str, thief: str) -> Any:
+    """What the remote's token endpoint answers to the code or refresh token ``grant``."""
+    kind, _, arg = grant.partition("-")
+    if kind == "charset":  # a form body labelled with an unknown or non-text charset
+        body = "access_token=at-x&token_type=Bearer"
+        return Response(body, content_type=f"text/plain; charset={arg}")
+    if kind == "xml":  # an XML body declaring an unknown encoding
+        body = f'<?xml version="1.0" encoding="{arg}"?><r><access_token>x</access_token></r>'
+        return Response(body, content_type="application/xml")
+    if kind == "redirect":
+        return Response("", status=int(arg), headers={"Location": thief + "/steal"})
+    if kind == "drip":
+        return drip(SLOW_BYTES if arg != "short" else 3, length=arg == "length")
+    return jsonify(
+        access_token=f"at-{grant}",
+        refresh_token=f"rt-{grant}",
+        token_type="Bearer",
+        expires_in=3600,
+    )
+
+
+def odd_remote(thief: str) -> Flask:
+    """An OAuth 2 server whose answers are odd on purpose (see :func:`token_answer`)."""
+    app = Flask("odd_remote")
+    app.config["ISS_SUPPORTED"] = None
+
+    @app.route("/token", methods=["GET", "POST"])
+    def token() -> Any:
+        grant = request.values.get("code") or request.values.get("refresh_token", "")
+        return token_answer(grant.removeprefix("rt-"), thief)
+
+    @app.route("/.well-known/oauth-authorization-server")
+    def metadata() -> Any:
+        base = request.host_url.rstrip("/")
+        document = {
+            "issuer": base,
+            "authorization_endpoint": base + "/authorize",
+            "token_endpoint": base + "/token",
+        }
+        supported = current_app.config["ISS_SUPPORTED"]
+        if supported is not None:
+            document["authorization_response_iss_parameter_supported"] = supported
+        return jsonify(document)
+
+    @app.route("/api/charset/<charset>")
+    def charset(charset: str) -> Any:
+        body = "héllo wörld".encode()
+        return Response(body, content_type=f"text/plain; charset={charset}")
+
+    @app.route("/api/form/<charset>")
+    def form(charset: str) -> Any:
+        return Response(
+            "name=alice", content_type=f"application/x-www-form-urlencoded; charset={charset}"
+        )
+
+    @app.route("/api/xml/<encoding>")
+    def xml(encoding: str) -> Any:
+        body = f'<?xml version="1.0" encoding="{encoding}"?><user>alice</user>'
+        return Response(body, content_type="application/xml")
+
+    @app.route("/api/redirect/<int:status>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def redirect_away(status: int) -> Any:
+        return Response("", status=status, headers={"Location": thief + "/steal"})
+
+    @app.route("/api/drip/<mode>")
+    def api_drip(mode: str) -> Any:
+        return drip(SLOW_BYTES if mode != "short" else 3, length=mode == "length")
+
+    return app
+
+
+def thief_app(seen: list[dict[str, Any]]) -> Flask:
+    """Another origin, recording every request it receives."""
+    app = Flask("thief")
+
+    @app.route("/steal", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def steal() -> Any:
+        seen.append(
+            {
+                "method": request.method,
+                "body": request.get_data(as_text=True),
+                "authorization": request.headers.get("Authorization"),
+            }
+        )
+        return jsonify(access_token="stolen", token_type="Bearer", where="thief")
+
+    return app
+
+
+@pytest.fixture
+def stolen() -> list[dict[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def odd(serve: Any, stolen: list[dict[str, Any]]) -> Flask:
+    return odd_remote(serve(thief_app(stolen)))
+
+
+@pytest.fixture
+def remote_url(serve: Any, odd: Flask) -> str:
+    return serve(odd)  # type: ignore[no-any-return]
+
+
+def client_app(remote_url: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
+    """A Flask app logging in with the remote; its callback answers the token, or the
+    error's type and message."""
+    app = Flask("review_client")
+    app.secret_key = "test-secret"
+    settings: dict[str, Any] = {
+        "consumer_key": "client-1",
+        "consumer_secret": SECRET,
+        "base_url": remote_url + "/api/",
+        "access_token_url": remote_url + "/token",
+        "authorize_url": remote_url + "/authorize",
+    }
+    settings.update(kwargs)
+    remote = OAuth(app).remote_app("dev", **settings)
+
+    @app.route("/login")
+    def login() -> Any:
+        return remote.authorize(callback=url_for("authorized", _external=True))
+
+    @app.route("/authorized")
+    def authorized() -> Any:
+        try:
+            return jsonify(remote.authorized_response())
+        except OAuthException as exc:
+            return jsonify(error=exc.type, message=exc.message), 400
+
+    return app, remote
+
+
+def call_back(app: Flask, code: str, extra: str = "") -> TestResponse:
+    """Start a login and come back with ``code`` (and ``extra`` query parameters)."""
+    browser = app.test_client()
+    state = parse_qs(urlsplit(browser.get("/login").headers["Location"]).query)["state"][0]
+    return browser.get(f"/authorized?code={code}&state={state}{extra}")
+
+
+# -- 1. an unknown charset is decoded leniently, never a LookupError ------------------------
+
+
+@pytest.mark.parametrize("charset", ["bogus", "base64", "rot13", "idna"])
+def test_token_response_with_an_unknown_charset_is_decoded_leniently(
+    remote_url: str, charset: str
+) -> None:
+    app, _ = client_app(remote_url)
+    resp = call_back(app, f"charset-{charset}")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"access_token": "at-x", "token_type": "Bearer"}
+
+
+def test_token_response_in_an_unknown_xml_encoding_is_an_oauth_exception(
+    remote_url: str,
+) -> None:
+    app, _ = client_app(remote_url)
+    resp = call_back(app, "xml-bogus")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid_response"
+
+
+@pytest.mark.parametrize("charset", ["bogus", "base64", "idna"])
+def test_api_response_with_an_unknown_charset_is_decoded_leniently(
+    remote_url: str, charset: str
+) -> None:
+    app, remote = client_app(remote_url)
+    with app.test_request_context():
+        text = remote.get(f"charset/{charset}", token="t")
+        assert text.status == 200
+        assert text.data == "héllo wörld"
+        assert remote.get(f"form/{charset}", token="t").data == {"name": "alice"}
+        xml = remote.get("xml/bogus", token="t")
+        assert xml.data.startswith('<?xml version="1.0" encoding="bogus"?>')
+
+
+# -- 2. no request body or credentials ever follow a redirect to another origin -------------
+
+
+@pytest.mark.parametrize("status", [302, 303, 307, 308])
+def test_code_exchange_does_not_follow_redirects(
+    remote_url: str, stolen: list[dict[str, Any]], status: int
+) -> None:
+    app, _ = client_app(remote_url)
+    resp = call_back(app, f"redirect-{status}")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid_response"
+    message = resp.get_json()["message"]
+    assert f"redirect ({status})" in message and SECRET not in message
+    assert stolen == []
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_refresh_does_not_follow_redirects(
+    remote_url: str, stolen: list[dict[str, Any]], status: int
+) -> None:
+    app, remote = client_app(remote_url)
+    expired = {"access_token": "a", "refresh_token": f"rt-redirect-{status}", "expires_at": 1}
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.get("me", token=expired)
+    assert info.value.type == "refresh_failed"
+    assert stolen == []
+
+
+def test_oauth1_token_requests_do_not_follow_redirects(
+    remote_url: str, stolen: list[dict[str, Any]]
+) -> None:
+    app, remote = client_app(
+        remote_url, request_token_url=remote_url + "/api/redirect/302", base_url=None
+    )
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.authorize(callback="/authorized")
+    assert info.value.type == "token_generation_failed"
+    assert stolen == []
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_api_calls_never_resend_a_body_elsewhere(
+    remote_url: str, stolen: list[dict[str, Any]], method: str, status: int
+) -> None:
+    app, remote = client_app(remote_url)
+    with app.test_request_context():
+        resp = getattr(remote, method)(f"redirect/{status}", data={"secret": "s"}, token="t")
+    assert resp.status == status  # answered as is, as 0.9.6's urllib did
+    assert stolen == []
+
+
+def test_api_redirects_without_a_body_are_followed_without_credentials(
+    remote_url: str, stolen: list[dict[str, Any]]
+) -> None:
+    app, remote = client_app(remote_url)
+    with app.test_request_context():
+        for status in (302, 307):
+            assert remote.get(f"redirect/{status}", token="t").data["where"] == "thief"
+        # a POST answered 303 (or 302) becomes a GET without the body, as browsers do
+        assert remote.post("redirect/303", data={"secret": "s"}, token="t").status == 200
+    assert [(seen["method"], seen["body"]) for seen in stolen] == [("GET", "")] * 3
+    assert {seen["authorization"] for seen in stolen} == {None}
+
+
+def test_contrib_sessions_never_resend_a_body_elsewhere(
+    remote_url: str, stolen: list[dict[str, Any]]
+) -> None:
+    url = remote_url + "/api/redirect/307"
+    with OAuth2Session("client-1", token={"access_token": "t", "token_type": "Bearer"}) as oauth:
+        assert oauth.post(url, data={"secret": "s"}).status_code == 307
+        assert oauth.get(url).json()["where"] == "thief"
+    assert [(seen["method"], seen["authorization"]) for seen in stolen] == [("GET", None)]
+
+
+# -- 3. RFC 9207: a server that advertises iss must send it ----------------------------------
+
+
+def metadata_client(url: str) -> Flask:
+    app, _ = client_app(
+        url,
+        access_token_url=None,
+        authorize_url=None,
+        server_metadata_url=url + "/.well-known/oauth-authorization-server",
+    )
+    return app
+
+
+@pytest.mark.parametrize("supported", [False, None])
+def test_callback_without_iss_is_accepted_when_not_advertised(
+    odd: Flask, remote_url: str, supported: bool | None
+) -> None:
+    odd.config["ISS_SUPPORTED"] = supported
+    app = metadata_client(remote_url)
+    assert call_back(app, "alice").get_json()["access_token"] == "at-alice"
+
+
+def test_callback_without_iss_is_rejected_when_advertised(odd: Flask, remote_url: str) -> None:
+    odd.config["ISS_SUPPORTED"] = True
+    app = metadata_client(remote_url)
+    missing = call_back(app, "alice")
+    assert missing.status_code == 400
+    assert missing.get_json()["error"] == "invalid_issuer"
+    wrong = call_back(app, "alice", "&iss=https://evil.example")
+    assert wrong.get_json()["error"] == "invalid_issuer"
+    right = call_back(app, "alice", "&iss=" + remote_url)
+    assert right.get_json()["access_token"] == "at-alice"
+
+
+# -- 4. parallel refreshes of one refresh token: one refresh, both calls succeed -------------
+
+
+@pytest.fixture
+def rotating(serve: Any) -> Live:
+    """Authlib's server, which rotates refresh tokens; refreshes take 0.3 s."""
+    live = authlib_oauth2_app(CALLBACK)
+    live.state["grants"] = []
+
+    @live.app.before_request
+    def slow_refresh() -> None:
+        if request.path == "/token":
+            live.state["grants"].append(request.form.get("grant_type"))
+            if request.form.get("grant_type") == "refresh_token":
+                time.sleep(0.3)
+
+    live.url = serve(live.app)
+    return live
+
+
+def logged_in(live: Live) -> tuple[Flask, OAuthRemoteApp, dict[str, Any]]:
+    """A client app of ``live`` and a real token of it, already expired."""
+    app, remote = client_app(
+        live.url, access_token_method="POST", request_token_params={"scope": "profile"}
+    )
+    browser = app.test_client()
+    login = browser.get("/login")
+    answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    token = browser.get(f"{callback.path}?{callback.query}").get_json()
+    assert "refresh_token" in token
+    return app, remote, dict(token, expires_at=int(time.time()) - 10)
+
+
+def refreshes(live: Live) -> int:
+    return sum(grant == "refresh_token" for grant in live.state["grants"])
+
+
+def test_parallel_calls_refresh_an_expired_token_once(rotating: Live) -> None:
+    app, remote, expired = logged_in(rotating)
+    store = {"token": expired}
+    saved: list[dict[str, Any]] = []
+
+    @remote.tokengetter
+    def get_token() -> Any:
+        return store["token"]
+
+    @remote.tokensaver
+    def save_token(token: dict[str, Any]) -> None:
+        saved.append(token)
+        store["token"] = token
+
+    barrier = threading.Barrier(2, timeout=5)
+    results: list[Any] = []
+
+    def call() -> None:
+        with app.test_request_context():
+            barrier.wait()
+            try:
+                results.append(remote.get("me").data)
+            except OAuthException as exc:
+                results.append(exc.type)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [{"name": "alice", "scope": "profile"}] * 2
+    assert refreshes(rotating) == 1
+    assert {token["access_token"] for token in saved} == {store["token"]["access_token"]}
+    assert store["token"]["refresh_token"] != expired["refresh_token"]
+    assert len(remote._refresh_locks) == 0  # nothing kept once the refreshes are done
+
+
+def test_a_token_refreshed_meanwhile_is_read_again_not_refreshed(rotating: Live) -> None:
+    app, remote, expired = logged_in(rotating)
+    with app.test_request_context():
+        fresh = remote.refresh_token(expired)  # another thread (or worker) got in first
+    first_read = [expired]
+
+    @remote.tokengetter
+    def get_token() -> Any:
+        return first_read.pop() if first_read else fresh
+
+    with app.test_request_context():
+        assert remote.get("me").data == {"name": "alice", "scope": "profile"}
+    assert refreshes(rotating) == 1
+
+
+# -- 5. the timeout is a total deadline, not a per-read one ----------------------------------
+
+
+@pytest.mark.parametrize("mode", ["chunked", "length"])
+def test_token_request_has_a_total_deadline(remote_url: str, mode: str) -> None:
+    app, _ = client_app(remote_url, timeout=1)
+    started = time.monotonic()
+    resp = call_back(app, f"drip-{mode}")
+    assert resp.get_json()["error"] == "timeout"
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("mode", ["chunked", "length"])
+def test_api_call_has_a_total_deadline(remote_url: str, mode: str) -> None:
+    app, remote = client_app(remote_url, timeout=1)
+    started = time.monotonic()
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.get(f"drip/{mode}", token="t")
+    assert info.value.type == "timeout" and "1 s" in info.value.message
+    assert time.monotonic() - started < 2
+
+
+def test_answers_within_the_deadline_are_untouched(remote_url: str) -> None:
+    app, remote = client_app(remote_url, timeout=2)
+    assert call_back(app, "drip-short").get_json()["access_token"] == "at-late"
+    with app.test_request_context():
+        assert remote.get("drip/short", token="t").data["access_token"] == "at-late"
+        time.sleep(2.2)  # the watch over the last call is over: nothing cuts the next
+        assert remote.get("charset/utf-8", token="t").data == "héllo wörld"
+
+
+def test_contrib_sessions_have_a_total_deadline(remote_url: str) -> None:
+    with OAuth2Session("client-1", token={"access_token": "t", "token_type": "Bearer"}) as oauth:
+        oauth.timeout = 1
+        started = time.monotonic()
+        with pytest.raises(requests.Timeout, match="within 1 s"):
+            oauth.get(remote_url + "/api/drip/chunked")
+    assert time.monotonic() - started < 2
