@@ -1,5 +1,6 @@
 """Cache bindings for the flask-oauthlib providers: OAuth 2 grants and OAuth 1 nonces
-in Redis, memcached, files or memory, shared by every worker and never unpickled."""
+in Redis, memcached, files or memory, shared by every worker and never unpickled, and
+0.9.6's ``Cache`` with werkzeug's methods on JSON values."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .backends import (
     SimpleBackend,
 )
 from .cache import CONFIG_KEYS, Cache
-from .grants import CachedGrant, Grant, UserRef, bind_cache_grant
+from .grants import CachedGrant, Grant, OnReplay, UserRef, bind_cache_grant, code_hash
 from .nonces import bind_cache_nonce
 from .users import UserSnapshot, UserStore
 
@@ -23,6 +24,7 @@ __all__ = [
     "Grant",
     "MemcacheBackend",
     "NullBackend",
+    "OnReplay",
     "RedisBackend",
     "SimpleBackend",
     "UserRef",
@@ -30,4 +32,5 @@ __all__ = [
     "UserStore",
     "bind_cache_grant",
     "bind_cache_nonce",
+    "code_hash",
 ]

@@ -1,4 +1,4 @@
-"""The five cache backends, with the three operations the bindings need.
+"""The five cache backends, with the operations the bindings and :class:`~.Cache` need.
 
 Values are JSON text, stored and read back as text: no backend calls pickle, so
 whoever can write to a cache cannot run code in the app. Besides
@@ -7,7 +7,10 @@ whoever can write to a cache cannot run code in the app. Besides
 - ``take(key)``: read and delete in one atomic step (a code is redeemed once, even when
   two workers race for it);
 - ``add(key, value, timeout)``: store only if absent, atomically (a nonce is accepted
-  once).
+  once);
+- ``incr(key, delta)``: add to the integer stored at ``key`` atomically (Redis
+  ``INCRBY``, memcached ``gets`` + ``cas``, the lock for the others);
+- ``clear()``: delete this cache's entries, and nobody else's.
 
 A backend that cannot reach its server (or its directory) raises
 :class:`StorageUnavailable`. An entry that is not UTF-8 text, or a file that is not one
@@ -22,14 +25,17 @@ import functools
 import hashlib
 import json
 import os
+import re
+import socket
 import stat
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from urllib.parse import unquote
 
 from flask_oauthlib_core import StorageUnavailable
 
@@ -43,6 +49,9 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: how Redis refuses ``INCRBY`` on an entry that is not an integer (or would overflow)
+_NOT_INTEGER = re.compile(r"not an integer|overflow|WRONGTYPE")
 
 FILES_UNAVAILABLE = "the filesystem cache is unavailable"
 
@@ -60,6 +69,10 @@ class Backend(Protocol):
 
     def add(self, key: str, value: str, timeout: int | None = None) -> bool: ...
 
+    def incr(self, key: str, delta: int) -> int: ...
+
+    def clear(self) -> bool: ...
+
 
 def _text(value: Any) -> str | None:
     """A value a cache server returned, as text; ``None`` when it is not UTF-8."""
@@ -69,6 +82,22 @@ def _text(value: Any) -> str | None:
         except UnicodeDecodeError:
             return None
     return value if isinstance(value, str) else None
+
+
+def _integer(key: str, text: str | None) -> int:
+    """The integer the entry ``text`` holds (``0`` when missing).
+
+    :raises TypeError: when it holds anything else.
+    """
+    if text is None:
+        return 0
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"the cache entry {key!r} is not an integer")
+    return value
 
 
 def _to_evict(
@@ -92,8 +121,8 @@ def _to_evict(
 
 
 class _LocalBackend:
-    """A store of this machine: ``set``, ``delete``, ``take`` and ``add`` run under
-    :meth:`_lock`, on the three primitives a subclass provides."""
+    """A store of this machine: every write runs under :meth:`_lock`, on the four
+    primitives a subclass provides."""
 
     def __init__(self, default_timeout: int) -> None:
         self.default_timeout = default_timeout
@@ -113,6 +142,9 @@ class _LocalBackend:
         raise NotImplementedError
 
     def _remove(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
         raise NotImplementedError
 
     def get(self, key: str) -> str | None:
@@ -139,6 +171,23 @@ class _LocalBackend:
                 return False
             return self._write(key, value, self._expiry(timeout), keep_live=True)
 
+    def incr(self, key: str, delta: int) -> int:
+        """Add ``delta`` to the integer at ``key`` (``0`` if missing) and keep the sum
+        for ``default_timeout`` seconds.
+
+        :raises TypeError: when the entry is not an integer.
+        """
+        with self._lock():
+            value = _integer(key, self._read(key)) + delta
+            self._write(key, str(value), self._expiry(None))
+            return value
+
+    def clear(self) -> bool:
+        """Delete every entry of this store."""
+        with self._lock():
+            self._clear()
+        return True
+
 
 class NullBackend(_LocalBackend):
     """Stores nothing: every code is unusable. For tests of the failure path only."""
@@ -154,6 +203,9 @@ class NullBackend(_LocalBackend):
 
     def _remove(self, key: str) -> bool:
         return True
+
+    def _clear(self) -> None:
+        pass
 
 
 class SimpleBackend(_LocalBackend):
@@ -179,6 +231,9 @@ class SimpleBackend(_LocalBackend):
 
     def _remove(self, key: str) -> bool:
         return self._entries.pop(key, None) is not None
+
+    def _clear(self) -> None:
+        self._entries.clear()
 
 
 class _FileLock:
@@ -233,9 +288,9 @@ class FileSystemBackend(_LocalBackend):
     Each entry is a file of JSON, ``{"expires": <UNIX time>, "value": <text>}``, named by
     a SHA-256 of its key and written to a temporary file first, then moved into place
     (readers see the old entry or the new one, never half of one). Files that are not
-    such JSON read as missing. ``set``, ``take``, ``add`` and ``delete`` hold an
-    ``flock``; past ``threshold`` files (``0``: no limit) the expired ones, then those
-    expiring soonest, are removed.
+    such JSON read as missing. Every write holds an ``flock``; past ``threshold`` files
+    (``0``: no limit) the expired ones, then those expiring soonest, are removed.
+    :meth:`clear` removes every entry of the directory: give each cache its own.
 
     :param cache_dir: the directory, created with mode ``0o700`` if missing.
     :raises RuntimeError: when the directory belongs to another user or others may
@@ -308,18 +363,28 @@ class FileSystemBackend(_LocalBackend):
                 return False
         return True
 
-    def _prune(self, keep_live: bool) -> None:
-        if not self.threshold:
-            return
+    def _clear(self) -> None:
+        with self._io():
+            self._unlink(self._expiries())
+
+    def _expiries(self) -> dict[str, float]:
+        """The expiry of each entry file, by name (the lock and temporary files start
+        with a dot)."""
         with os.scandir(self.directory) as scan:
-            expiries = {
+            return {
                 entry.name: entry.stat().st_mtime
                 for entry in scan
                 if not entry.name.startswith(".") and entry.is_file()
             }
-        for name in _to_evict(expiries, self.threshold, time.time(), keep_live):
+
+    def _unlink(self, names: Iterable[str]) -> None:
+        for name in names:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.directory / name)
+
+    def _prune(self, keep_live: bool) -> None:
+        if self.threshold:
+            self._unlink(_to_evict(self._expiries(), self.threshold, time.time(), keep_live))
 
 
 def _unavailable(f: F) -> F:
@@ -336,7 +401,12 @@ def _unavailable(f: F) -> F:
 
 
 class RedisBackend:
-    """Redis through redis-py: ``GETDEL`` takes, ``SET NX`` adds."""
+    """Redis through redis-py: ``GETDEL`` takes, ``SET NX`` adds, ``INCRBY`` counts.
+
+    :meth:`clear` deletes the keys under ``key_prefix`` (``SCAN`` + ``DEL``); without a
+    prefix it refuses (:exc:`RuntimeError`) rather than ``FLUSHDB`` a database that
+    other programs may share.
+    """
 
     name = "Redis"
 
@@ -359,6 +429,7 @@ class RedisBackend:
             self.client = redis.Redis(host=host, port=port, password=password, db=db, **options)
         weakref.finalize(self, self.client.close)
         self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._not_integer: type[BaseException] = redis.ResponseError
         self.prefix = key_prefix or ""
         self.default_timeout = default_timeout
 
@@ -384,6 +455,47 @@ class RedisBackend:
             self.client.set(self.prefix + key, value, ex=timeout or self.default_timeout, nx=True)
         )
 
+    @_unavailable
+    def incr(self, key: str, delta: int) -> int:
+        """``INCRBY`` and ``EXPIRE`` in one transaction.
+
+        :raises TypeError: when the entry is not an integer.
+        """
+        name = self.prefix + key
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.incrby(name, delta)
+            pipe.expire(name, self.default_timeout)
+            try:
+                value, _ = pipe.execute()
+            except self._not_integer as exc:
+                if not _NOT_INTEGER.search(str(exc)):
+                    raise  # OOM, READONLY ...: the cache is unavailable
+                raise TypeError(f"the cache entry {key!r} is not an integer") from None
+        return int(value)
+
+    @_unavailable
+    def clear(self) -> bool:
+        """Delete the keys under the prefix.
+
+        :raises RuntimeError: when there is no prefix.
+        """
+        if not self.prefix:
+            raise RuntimeError(
+                "a Redis cache without a key prefix cannot be cleared: clear() deletes the"
+                " keys under the prefix and will not FLUSHDB a database other programs may"
+                " share"
+            )
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.prefix) + "*"
+        batch: list[Any] = []
+        for name in self.client.scan_iter(match=pattern, count=500):
+            batch.append(name)
+            if len(batch) == 500:
+                self.client.delete(*batch)
+                batch.clear()
+        if batch:
+            self.client.delete(*batch)
+        return True
+
 
 class _TextSerde:
     """pymemcache (de)serialization of text only: bytes in, bytes out, never pickle."""
@@ -398,7 +510,13 @@ class _TextSerde:
 
 
 class MemcacheBackend:
-    """memcached through pymemcache: ``gets`` + ``cas`` takes, ``add`` adds."""
+    """memcached through pymemcache: ``gets`` + ``cas`` takes and counts, ``add`` adds.
+
+    Counting uses ``cas`` rather than ``incr``/``decr``, which stop at zero and cannot
+    hold a negative number. :meth:`clear` deletes the keys under ``key_prefix``, listed
+    with ``lru_crawler metadump`` (memcached 1.4.31 or later); without a prefix it empties
+    the servers with ``flush_all``, entries of other programs included.
+    """
 
     name = "memcached"
     _TAKEN = "\x00taken"
@@ -414,7 +532,7 @@ class MemcacheBackend:
 
         if isinstance(servers, str):
             servers = [servers]
-        nodes = []
+        nodes: list[tuple[str, int]] = []
         for server in servers or ["127.0.0.1:11211"]:
             host, _, port = server.rpartition(":")
             nodes.append((host or server, int(port or 11211)))
@@ -430,6 +548,7 @@ class MemcacheBackend:
         )
         weakref.finalize(self, self.client.close)
         self.errors: tuple[type[BaseException], ...] = (MemcacheError, OSError)
+        self.servers = nodes
         self.prefix = key_prefix or ""
         self.default_timeout = default_timeout
 
@@ -468,3 +587,70 @@ class MemcacheBackend:
                 self._key(key), value, expire=timeout or self.default_timeout, noreply=False
             )
         )
+
+    @_unavailable
+    def incr(self, key: str, delta: int) -> int:
+        """Add ``delta`` with ``gets`` + ``cas`` (``add`` when missing), again until no
+        other client wrote in between.
+
+        :raises TypeError: when the entry is not an integer.
+        """
+        name = self._key(key)
+        while True:
+            raw, token = self.client.gets(name)
+            if raw is None:
+                stored = self.client.add(
+                    name, str(delta), expire=self.default_timeout, noreply=False
+                )
+                value = delta
+            else:
+                text = _text(raw)
+                value = _integer(key, None if text == self._TAKEN else text) + delta
+                stored = self.client.cas(
+                    name, str(value), token, expire=self.default_timeout, noreply=False
+                )
+            if stored:
+                return value
+
+    @_unavailable
+    def clear(self) -> bool:
+        """Delete the keys under the prefix, or every key of the servers without one."""
+        if not self.prefix:
+            self.client.flush_all(noreply=False)
+            return True
+        prefix = self._key("")
+        for server in self.servers:
+            ours = [name for name in _memcached_keys(server) if name.startswith(prefix)]
+            if ours:
+                self.client.delete_many(ours, noreply=False)
+        return True
+
+
+def _memcached_keys(server: tuple[str, int], attempts: int = 50) -> list[str]:
+    """Every key the memcached ``server`` holds, from ``lru_crawler metadump all`` (read
+    here: pymemcache's ``raw_command`` drops parts of an answer this long).
+
+    :raises StorageUnavailable: when the server cannot list its keys.
+    """
+    for _ in range(attempts):
+        with socket.create_connection(server, timeout=2) as sock:
+            sock.sendall(b"lru_crawler metadump all\r\n")
+            answer = b""
+            while not answer.endswith(b"END\r\n"):
+                if answer.endswith(b"\r\n") and not answer.startswith(b"key="):
+                    break  # an error line: BUSY while another dump runs, ERROR if too old
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise OSError("memcached closed the connection")
+                answer += chunk
+        if answer.endswith(b"END\r\n"):
+            # one line a key: key=<quoted key> exp=... la=... cas=... ...
+            lines = answer.decode("ascii", "replace").splitlines()
+            return [unquote(line[4:].split(" ", 1)[0]) for line in lines if line[:4] == "key="]
+        if not answer.startswith(b"BUSY"):
+            break
+        time.sleep(0.1)
+    raise StorageUnavailable(
+        "memcached did not list its keys (lru_crawler metadump needs memcached 1.4.31 or"
+        " later), so clear() cannot find the keys under the prefix"
+    )

@@ -1,10 +1,16 @@
-"""``Cache``: a backend chosen by ``<PREFIX>_CACHE_*`` config keys, as in 0.9.6."""
+"""``Cache``: a backend chosen by ``<PREFIX>_CACHE_*`` config keys, with 0.9.6's
+werkzeug-style methods on values stored as JSON."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask
+
+from flask_oauthlib_core import StorageUnavailable
 
 from .backends import (
     Backend,
@@ -15,7 +21,7 @@ from .backends import (
     SimpleBackend,
 )
 
-__all__ = ["CONFIG_KEYS", "Cache"]
+__all__ = ["CONFIG_KEYS", "Cache", "exact_json"]
 
 _REQUIRED: Any = object()
 
@@ -36,6 +42,40 @@ CONFIG_KEYS: dict[str, Any] = {
 }
 
 
+def exact_json(value: Any) -> bool:
+    """Whether JSON holds ``value`` exactly, so that it comes back equal and of the same
+    type: ``str``, ``int``, ``bool``, ``None``, finite ``float``, and lists and dicts with
+    ``str`` keys of them (a subclass comes back as its base type)."""
+    if value is None or isinstance(value, str | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(exact_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and exact_json(v) for k, v in value.items())
+    return False
+
+
+def _encode(key: str, value: Any) -> str:
+    if not exact_json(value):
+        raise TypeError(
+            f"the cache stores JSON, which cannot hold the value for {key!r} exactly"
+            f" (a {type(value).__name__}, or something in it)"
+        )
+    return json.dumps(value)
+
+
+def _decode(text: str | None) -> Any:
+    """The value of an entry; ``None`` when missing or not JSON."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 class Cache:
     """The cache selected by ``<PREFIX>_CACHE_TYPE``, configured from ``app.config``.
 
@@ -43,10 +83,23 @@ class Cache:
     :param config_prefix: ``OAUTH2`` reads ``OAUTH2_CACHE_TYPE`` and so on, falling back
         to the unprefixed ``CACHE_TYPE``.
 
-    The backend is :attr:`cache`; its methods are reachable on this object too.
+    It offers 0.9.6's (werkzeug's) cache methods on every backend: :meth:`get`,
+    :meth:`set`, :meth:`add`, :meth:`delete`, :meth:`has`, :meth:`inc`, :meth:`dec`,
+    :meth:`clear`, :meth:`get_many`, :meth:`set_many`, :meth:`delete_many` and
+    :meth:`get_dict`. Values are stored as JSON, never pickled: whatever JSON holds
+    exactly (see :func:`exact_json`) comes back with its type, anything else raises
+    :exc:`TypeError`. A ``timeout`` of ``None`` or ``0`` means ``DEFAULT_TIMEOUT``: every
+    entry expires. The ``null`` cache stores nothing.
+
+    The backend, which stores text, is :attr:`cache` (the bindings keep their entries
+    there); its other attributes are reachable on this object too.
 
     :raises RuntimeError: for a missing or unknown ``TYPE``, or a ``filesystem`` cache
         whose ``DIR`` belongs to another user or is writable by its group or others.
+
+    .. versionchanged:: 1.1
+        The werkzeug methods are back, on JSON values; 1.0 passed values to the backend
+        as they were, which kept only text.
     """
 
     def __init__(self, app: Flask, config_prefix: str = "OAUTHLIB", **kwargs: Any) -> None:
@@ -71,6 +124,94 @@ class Cache:
 
     def __getattr__(self, key: str) -> Any:
         return getattr(self.__dict__["cache"], key)
+
+    # -- werkzeug's methods, on JSON values -------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        """The value of ``key``; ``None`` when missing, expired or not JSON."""
+        return _decode(self.cache.get(key))
+
+    def take(self, key: str) -> Any:
+        """Get and delete ``key`` in one atomic step."""
+        return _decode(self.cache.take(key))
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` has an entry (one holding ``None`` included)."""
+        return self.cache.get(key) is not None
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        """Store ``value`` for ``timeout`` seconds.
+
+        :raises TypeError: when JSON cannot hold ``value`` exactly.
+        """
+        return self.cache.set(key, _encode(key, value), timeout)
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        """Store ``value`` only if ``key`` has no entry, atomically: ``False`` if it has.
+
+        :raises TypeError: when JSON cannot hold ``value`` exactly.
+        """
+        return self.cache.add(key, _encode(key, value), timeout)
+
+    def delete(self, key: str) -> bool:
+        """Delete ``key``: ``False`` if it had no entry."""
+        return self.cache.delete(key)
+
+    def inc(self, key: str, delta: int = 1) -> int:
+        """Add ``delta`` to the integer at ``key`` (``0`` if missing), atomically; keep
+        the result for ``DEFAULT_TIMEOUT`` seconds and return it.
+
+        :raises TypeError: when the entry holds something other than an integer.
+        """
+        return self.cache.incr(key, delta)
+
+    def dec(self, key: str, delta: int = 1) -> int:
+        """Subtract ``delta``, as :meth:`inc` adds it (the result may be negative)."""
+        return self.cache.incr(key, -delta)
+
+    def get_many(self, *keys: str) -> list[Any]:
+        """The values of ``keys``, in order."""
+        return [self.get(key) for key in keys]
+
+    def get_dict(self, *keys: str) -> dict[str, Any]:
+        """The values of ``keys``, by key."""
+        return dict(zip(keys, self.get_many(*keys), strict=True))
+
+    def set_many(
+        self, mapping: Mapping[str, Any] | Iterable[tuple[str, Any]], timeout: int | None = None
+    ) -> bool:
+        """Store each value of ``mapping`` (a dict or ``(key, value)`` pairs); nothing is
+        stored if one cannot be: ``True`` when all were.
+
+        :raises TypeError: when JSON cannot hold one of the values exactly.
+        """
+        items = mapping.items() if isinstance(mapping, Mapping) else mapping
+        encoded = [(key, _encode(key, value)) for key, value in items]
+        return all([self.cache.set(key, text, timeout) for key, text in encoded])
+
+    def delete_many(self, *keys: str) -> bool:
+        """Delete each key: ``True`` when every one had an entry."""
+        return all([self.cache.delete(key) for key in keys])
+
+    def clear(self) -> bool:
+        """Delete this cache's entries, and nobody else's: on Redis and memcached the keys
+        under ``KEY_PREFIX``; ``filesystem`` empties ``DIR``.
+
+        Redis without a prefix refuses rather than ``FLUSHDB`` a database that other
+        programs may share; memcached without one runs ``flush_all``, which empties the
+        whole server. Clearing an OAuth 1 nonce cache forgets which requests were seen:
+        one still inside its timestamp window could then be replayed.
+
+        :raises RuntimeError: on Redis without ``KEY_PREFIX``.
+        """
+        try:
+            return self.cache.clear()
+        except StorageUnavailable:
+            raise
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; set {self.config_prefix}_CACHE_KEY_PREFIX") from None
+
+    # -- configuration ----------------------------------------------------------------------
 
     def _config(self, key: str) -> Any:
         prefixed = f"{self.config_prefix}_CACHE_{key}"

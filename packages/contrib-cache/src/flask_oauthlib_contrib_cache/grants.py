@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,9 +19,12 @@ from .backends import Backend
 from .cache import Cache
 from .users import UserStore
 
-__all__ = ["CachedGrant", "Grant", "UserRef", "bind_cache_grant"]
+__all__ = ["CachedGrant", "Grant", "OnReplay", "UserRef", "bind_cache_grant", "code_hash"]
 
 log = logging.getLogger(__name__)
+
+#: ``on_replay(client_id, code_hash)``, called when a used code comes back
+OnReplay = Callable[[str, str], object]
 
 
 class UserRef:
@@ -38,9 +43,15 @@ class UserRef:
         return hash(self.id)
 
 
+def code_hash(client_id: str, code: str) -> str:
+    """A SHA-256 (hex) of a client's code: what the cache key holds instead of the code,
+    and what ``on_replay`` receives (see :func:`bind_cache_grant`)."""
+    return hashlib.sha256(f"{client_id}\x00{code}".encode()).hexdigest()
+
+
 def grant_key(client_id: str, code: str) -> str:
     """The cache key of a code: a hash, so the cache never holds a usable code."""
-    return "grant:" + hashlib.sha256(f"{client_id}\x00{code}".encode()).hexdigest()
+    return "grant:" + code_hash(client_id, code)
 
 
 class Grant:
@@ -79,6 +90,12 @@ class Grant:
         self._user = user
 
     @property
+    def code_hash(self) -> str:
+        """The hash of client id and code (:func:`code_hash`): a tokensetter can keep it
+        with the tokens it saves (``request.grant.code_hash``), to find them again."""
+        return code_hash(self.client_id or "", self.code or "")
+
+    @property
     def key(self) -> str:
         """The cache key of the code (a hash: the cache never holds a usable code)."""
         return grant_key(self.client_id or "", self.code or "")
@@ -101,11 +118,20 @@ class CachedGrant(Grant):
 
     Stored as JSON: ``client_id``, ``redirect_uri``, ``scopes``, ``user`` (a signed
     reference, see :mod:`.users`), ``expires`` (a UNIX time), ``code_challenge`` and
-    ``code_challenge_method``; the code itself only as part of the hashed key.
+    ``code_challenge_method``; the code itself only as part of the hashed key. With
+    ``on_replay``, a redeemed code is replaced by a marker, ``{"used": true,
+    "client_id": ..., "expires": ...}``, until it expires: read back, it is a grant whose
+    :meth:`redeem` fails and whose :meth:`revoke_issued_tokens` calls ``on_replay``.
     """
 
     def __init__(
-        self, backend: Backend, key: str, code: str, data: dict[str, Any], users: UserStore
+        self,
+        backend: Backend,
+        key: str,
+        code: str,
+        data: dict[str, Any],
+        users: UserStore,
+        on_replay: OnReplay | None = None,
     ) -> None:
         super().__init__(
             backend,
@@ -121,6 +147,8 @@ class CachedGrant(Grant):
         self._user_ref = data.get("user")
         self._users = users
         self._loaded = False
+        self.used = data.get("used") is True
+        self._on_replay = on_replay
 
     @property
     def user(self) -> Any:
@@ -139,13 +167,50 @@ class CachedGrant(Grant):
         self._user, self._loaded = user, True
 
     def redeem(self) -> bool:
-        """Take the code out of the cache, atomically: ``False`` if another request did."""
-        return self._backend.take(self.key) is not None
+        """Take the code out of the cache, atomically: ``False`` if another request did
+        or it is marked used. With ``on_replay`` the used-code marker takes its place."""
+        if self.used:
+            return False
+        taken = self._backend.take(self.key)
+        if taken is None:
+            return False
+        if _is_marker(taken):  # redeemed between our read and our take: put it back
+            self._mark(taken)
+            return False
+        if self._on_replay is not None:
+            marker = {"used": True, "client_id": self.client_id, "expires": self._expires_at}
+            self._mark(json.dumps(marker))
+        return True
+
+    def revoke_issued_tokens(self) -> None:
+        """Called by the provider when the code is replayed: passes client id and
+        :attr:`code_hash` to ``on_replay``, if :func:`bind_cache_grant` was given one."""
+        if self._on_replay is not None:
+            self._on_replay(self.client_id or "", self.code_hash)
+
+    @property
+    def _expires_at(self) -> float:
+        return self.expires.timestamp()
+
+    def _mark(self, marker: str) -> None:
+        """Store the used-code marker until the code would have expired."""
+        lifetime = math.ceil(self._expires_at - time.time())
+        if lifetime > 0:
+            self._backend.set(self.key, marker, timeout=lifetime)
 
     @property
     def _backend(self) -> Backend:
         backend: Backend = self._cache
         return backend
+
+
+def _is_marker(raw: str) -> bool:
+    """Whether the entry ``raw`` marks a used code."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("used") is True
 
 
 def bind_cache_grant(
@@ -154,6 +219,7 @@ def bind_cache_grant(
     current_user: Any,
     config_prefix: str = "OAUTH2",
     user_loader: Callable[[Any], Any] | None = None,
+    on_replay: OnReplay | None = None,
 ) -> Cache:
     """Keep the provider's authorization codes in the cache ``<PREFIX>_CACHE_TYPE`` names.
 
@@ -171,12 +237,38 @@ def bind_cache_grant(
     :param user_loader: ``f(user_id)`` returning the user; only the id (``user.id``) is
         stored. Without it the user comes back through the app's Flask-Login user
         loader, its SQLAlchemy class and primary key, or a snapshot of its public
-        attributes, in that order (see :mod:`flask_oauthlib_contrib_cache.users`).
+        attributes, in that order (see :mod:`flask_oauthlib_contrib_cache.users`; a
+        snapshot never holds attributes whose names look secret).
+    :param on_replay: ``f(client_id, code_hash)``, called when a used code is presented
+        again, to revoke the tokens issued from it (see below).
 
     Codes are single use even when several workers race for one (Redis ``GETDEL``,
     memcached ``cas``, a lock for the others) and expire after
     ``<PREFIX>_CACHE_DEFAULT_TIMEOUT`` seconds (100). The ``null`` cache stores nothing,
     so its codes can never be redeemed.
+
+    A replayed code gets ``invalid_grant``, but the cache does not know the tokens issued
+    from it, so by itself this binding revokes nothing. Revoking them on replay (RFC 9700
+    4.12) takes the ready SQLAlchemy models (``bind_sqlalchemy``), or ``on_replay``
+    together with the app's tokensetter: the tokensetter keeps
+    ``request.grant.code_hash`` (:func:`code_hash`) with each token it saves from a code
+    (and carries it over when it rotates a refresh token), and ``on_replay`` revokes the
+    tokens saved with the hash it receives::
+
+        @oauth.tokensetter
+        def save_token(token, request, *args, **kwargs):
+            grant = getattr(request, "grant", None)  # None for the other grant types
+            Token.create(token, request, code_hash=grant.code_hash if grant else None)
+
+        def revoke_issued(client_id, code_hash):
+            Token.revoke_where(client_id=client_id, code_hash=code_hash)
+
+        bind_cache_grant(app, oauth, current_user, on_replay=revoke_issued)
+
+    With ``on_replay`` a redeemed code is not deleted but replaced, until it would have
+    expired, by a marker holding only ``client_id`` and ``expires``: a replay within the
+    code's lifetime calls ``on_replay``, a later one only gets ``invalid_grant``. A
+    request that races the first redemption may call it before that token is saved.
 
     With the ``filesystem`` cache, ``<PREFIX>_CACHE_DIR`` must belong to the app's user
     and be writable by nobody else (a missing one is created with mode ``0o700``);
@@ -184,7 +276,8 @@ def bind_cache_grant(
 
     .. versionchanged:: 1.1
         Without ``user_loader`` the whole user comes back (Flask-Login loader, SQLAlchemy
-        primary key, or a signed snapshot) instead of a stand-in with only ``id``.
+        primary key, or a signed snapshot without secret-looking attributes) instead of
+        a stand-in with only ``id``; ``on_replay`` added.
 
     .. versionchanged:: 1.0
         Grants are stored as JSON with the user's id instead of a pickled user, and no
@@ -220,7 +313,7 @@ def bind_cache_grant(
             data = json.loads(raw)
             if not isinstance(data, dict):
                 raise TypeError("a grant is a JSON object")
-            grant = CachedGrant(backend, key, code, data, users)
+            grant = CachedGrant(backend, key, code, data, users, on_replay)
         except (ValueError, TypeError, KeyError):
             log.warning("ignored a malformed grant in the cache")
             return None

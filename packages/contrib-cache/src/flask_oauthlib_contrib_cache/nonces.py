@@ -21,6 +21,8 @@ SKEW = "OAUTH1_PROVIDER_TIMESTAMP_SKEW"
 def nonce_key(
     client_key: str, timestamp: Any, nonce: str, request_token: Any, access_token: Any
 ) -> str:
+    """The cache key of a nonce: a SHA-256 of the request's credentials, so no nonce or
+    token is ever readable in the cache."""
     parts = "\x00".join(
         str(p or "") for p in (client_key, timestamp, nonce, request_token, access_token)
     )
@@ -57,8 +59,11 @@ def _window_and_skew(config: Mapping[str, Any]) -> tuple[int, int]:
 def bind_cache_nonce(app: Flask, provider: Any, config_prefix: str = "OAUTH1") -> Cache:
     """Keep an OAuth 1 provider's nonces in the cache ``<PREFIX>_CACHE_TYPE`` names.
 
-    Registers the noncegetter and noncesetter. A nonce is stored with an atomic add, so
-    a replay is rejected even when it reaches another worker at the same moment, and
+    Registers the noncegetter (a read, for every request) and the noncesetter, which the
+    provider calls only once a request passed every check, signature included: requests
+    with made-up client keys or bad signatures store nothing, so they can neither fill a
+    ``simple``/``filesystem`` store nor grow Redis. A nonce is stored with an atomic add,
+    so a replay is rejected even when it reaches another worker at the same moment, and
     kept until its request's timestamp has left the window
     (``OAUTH1_PROVIDER_TIMESTAMP_WINDOW``, 600 s) on every worker: see
     :func:`nonce_lifetime`. ``<PREFIX>_CACHE_DEFAULT_TIMEOUT`` only makes that longer::
@@ -67,6 +72,8 @@ def bind_cache_nonce(app: Flask, provider: Any, config_prefix: str = "OAUTH1") -
         bind_cache_nonce(app, oauth1)
 
     .. versionadded:: 1.0
+    .. versionchanged:: 1.1
+        Only nonces of valid requests are stored (the provider's endpoints).
     """
     cache = Cache(app, config_prefix)
     backend = cache.cache
@@ -74,6 +81,7 @@ def bind_cache_nonce(app: Flask, provider: Any, config_prefix: str = "OAUTH1") -
     def seen(
         client_key: str, timestamp: Any, nonce: str, request_token: Any, access_token: Any
     ) -> bool:
+        """Whether the nonce was stored already (read only)."""
         return (
             backend.get(nonce_key(client_key, timestamp, nonce, request_token, access_token))
             is not None
@@ -82,6 +90,7 @@ def bind_cache_nonce(app: Flask, provider: Any, config_prefix: str = "OAUTH1") -
     def remember(
         client_key: str, timestamp: Any, nonce: str, request_token: Any, access_token: Any
     ) -> bool:
+        """Store the nonce of a valid request; ``False`` when another stored it first."""
         key = nonce_key(client_key, timestamp, nonce, request_token, access_token)
         window, skew = _window_and_skew(app.config)
         return backend.add(

@@ -9,9 +9,23 @@ stored as a reference and loaded again when the code is redeemed, in this order:
    ``user.get_id()``;
 3. for a SQLAlchemy mapped user, its class and primary key, loaded with Flask-SQLAlchemy's
    session (or the class's ``query`` session);
-4. else a snapshot of the user's public attributes (``str``, numbers, ``bool``,
-   ``None``, and lists and dicts of them), restored as a :class:`UserSnapshot`; a
+4. else a snapshot of the user's attributes, restored as a :class:`UserSnapshot`; a
    warning is logged once, since methods and relationships are lost.
+
+A snapshot keeps, in this order of precedence:
+
+- ``id`` always (when the user has one);
+- the names in the user's ``__oauth_snapshot__`` (a class or instance attribute: a
+  sequence of attribute names, properties allowed) if it has one, else every public
+  attribute of its ``__dict__`` (names not starting with ``_``);
+- of those, only values JSON holds exactly (``str``, numbers, ``bool``, ``None``, and
+  lists and dicts of them), and never an attribute, or a key of a dict inside one, whose
+  name looks secret: it contains, in any case, one of :data:`SECRET_NAME_PARTS`
+  (``password``, ``passwd``, ``secret``, ``token``, ``hash``, ``salt``, ``key``,
+  ``otp``, ``totp``, ``pin``, ``credential``, ``ssn``). Listing such a name in
+  ``__oauth_snapshot__`` does not change that (a warning names it): the cache is
+  shared, so password hashes, TOTP seeds and tokens stay out of it. A user whose code
+  needs more than the snapshot gives should come back through a loader (1 or 2).
 
 Every reference is signed with an HMAC of the app's ``SECRET_KEY``, so a cache that
 someone else can write to cannot name another user or another class.
@@ -30,13 +44,49 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["UserSnapshot", "UserStore"]
+from .cache import exact_json
+
+__all__ = ["SECRET_NAME_PARTS", "SNAPSHOT_ATTRIBUTE", "UserSnapshot", "UserStore", "looks_secret"]
 
 log = logging.getLogger(__name__)
 
 #: the key used when the app has no ``SECRET_KEY`` (good for one process only)
 _PROCESS_KEY = secrets.token_bytes(32)
-_JSON_SCALARS = (str, int, float, bool, type(None))
+_MISSING = object()
+
+#: an attribute whose name contains one of these (in any case) is never snapshotted
+SECRET_NAME_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "hash",
+    "salt",
+    "key",
+    "otp",
+    "totp",
+    "pin",
+    "credential",
+    "ssn",
+)
+#: the user attribute listing the names a snapshot keeps (besides ``id``)
+SNAPSHOT_ATTRIBUTE = "__oauth_snapshot__"
+
+
+def looks_secret(name: str) -> bool:
+    """Whether the attribute ``name`` looks like it holds a secret (see the module docs)."""
+    lowered = name.lower()
+    return any(part in lowered for part in SECRET_NAME_PARTS)
+
+
+def _without_secrets(value: Any) -> Any:
+    """``value`` with the entries of its dicts (nested ones too) whose keys look secret
+    left out."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if not looks_secret(k)}
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    return value
 
 
 class UserSnapshot:
@@ -53,17 +103,6 @@ class UserSnapshot:
 
     def __hash__(self) -> int:
         return hash(getattr(self, "id", None))
-
-
-def _plain(value: Any) -> bool:
-    """Whether ``value`` survives JSON unchanged."""
-    if isinstance(value, _JSON_SCALARS):
-        return True
-    if isinstance(value, list):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return False
 
 
 def _mapped(user: Any) -> Any:
@@ -93,6 +132,8 @@ class UserStore:
         self.app = app
         self.user_loader = user_loader
         self._warned = False
+        #: user classes whose ``__oauth_snapshot__`` named a secret-looking attribute
+        self._warned_lists: set[type] = set()
         #: mapped user classes seen by this process, by ``module:qualname``
         self._models: dict[str, type] = {}
 
@@ -135,12 +176,32 @@ class UserStore:
                 " user_loader= to bind_cache_grant (or use Flask-Login's user_loader) to"
                 " get the user object back"
             )
-        attributes = {
-            name: value
-            for name, value in vars(user).items()
-            if not name.startswith("_") and _plain(value)
-        }
-        return {"kind": "snapshot", "attributes": attributes}
+        return {"kind": "snapshot", "attributes": self._snapshot(user)}
+
+    def _snapshot(self, user: Any) -> dict[str, Any]:
+        """The attributes a snapshot keeps of ``user`` (see the module docs)."""
+        listed = getattr(user, SNAPSHOT_ATTRIBUTE, None)
+        if listed is None:
+            names = [name for name in vars(user) if not name.startswith("_")]
+        else:
+            names = [listed] if isinstance(listed, str) else [str(name) for name in listed]
+            refused = [name for name in names if looks_secret(name)]
+            if refused and type(user) not in self._warned_lists:
+                self._warned_lists.add(type(user))
+                log.warning(
+                    "%s.%s names attributes that look secret; they are not snapshotted: %s",
+                    type(user).__name__,
+                    SNAPSHOT_ATTRIBUTE,
+                    ", ".join(refused),
+                )
+        attributes: dict[str, Any] = {}
+        for name in ["id", *names]:
+            if name in attributes or looks_secret(name):
+                continue
+            value = getattr(user, name, _MISSING)
+            if value is not _MISSING and exact_json(value):
+                attributes[name] = _without_secrets(value)
+        return attributes
 
     # -- load ------------------------------------------------------------------------------
 

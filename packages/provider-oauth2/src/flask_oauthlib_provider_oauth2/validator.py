@@ -381,7 +381,7 @@ class OAuth2RequestValidator(RequestValidator):
             return False
         redeem = getattr(grant, "redeem", None)
         if redeem is not None and not redeem():
-            log.warning("an authorization code was replayed; revoking what it issued")
+            log.warning("an authorization code was replayed")
             call_optional(grant, "revoke_issued_tokens")
             return False
         request.user = grant.user

@@ -1,0 +1,168 @@
+"""A replayed code with ``bind_cache_grant``: ``invalid_grant`` always, and with
+``on_replay`` the app is told which code it was, so it can revoke what that code issued."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from oauth2_app import REDIRECT, Store, create_app
+from test_cache import backend_config, redeem
+
+from flask_oauthlib_contrib_cache import Cache, bind_cache_grant, code_hash
+from flask_oauthlib_contrib_cache.grants import grant_key
+
+STORING = ["simple", "filesystem", "redis", "memcache"]
+
+
+class Revoker:
+    """What an app adds: its tokensetter notes the code each token came from, and
+    ``on_replay`` revokes those tokens."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.issued: dict[str, list[str]] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def bind(self, app: Flask, oauth: Any, **options: Any) -> Cache:
+        save = oauth._getters["tokensetter"]
+
+        @oauth.tokensetter
+        def save_token(token: dict[str, Any], req: Any, *args: Any, **kwargs: Any) -> Any:
+            saved = save(token, req, *args, **kwargs)
+            grant = getattr(req, "grant", None)
+            if grant is not None:
+                self.issued.setdefault(grant.code_hash, []).append(token["access_token"])
+            return saved
+
+        return bind_cache_grant(
+            app, oauth, lambda: self.store.alice, on_replay=self.revoke, **options
+        )
+
+    def revoke(self, client_id: str, hashed: str) -> None:
+        self.calls.append((client_id, hashed))
+        for access in self.issued.get(hashed, []):
+            self.store.tokens[access].revoked = True
+
+
+def issue_code(client: FlaskClient) -> str:
+    answer = client.post(
+        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
+        "&scope=email",
+        data={"confirm": "yes"},
+    )
+    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+
+def exchange(client: FlaskClient, code: str) -> Any:
+    return client.post(
+        "/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=("confidential", "s3cret"),
+    )
+
+
+def me(client: FlaskClient, access_token: str) -> int:
+    return client.get("/api/me", headers={"Authorization": "Bearer " + access_token}).status_code
+
+
+@pytest.mark.parametrize("kind", STORING)
+def test_replay_calls_on_replay_which_revokes_the_tokens(kind: str, tmp_path: Path) -> None:
+    app, oauth, store = create_app(**backend_config(kind, tmp_path))
+    revoker = Revoker(store)
+    revoker.bind(app, oauth)
+    client = app.test_client()
+    code = issue_code(client)
+    first = exchange(client, code)
+    assert first.status_code == 200 and revoker.calls == []
+    access = first.json["access_token"]
+    assert me(client, access) == 200
+    replay = exchange(client, code)
+    assert replay.status_code == 400 and replay.json["error"] == "invalid_grant"
+    assert revoker.calls == [("confidential", code_hash("confidential", code))]
+    assert me(client, access) == 401
+    # a code never issued, and an unused one of another request, call nothing
+    assert exchange(client, "never-issued").json["error"] == "invalid_grant"
+    assert exchange(client, issue_code(client)).status_code == 200
+    assert len(revoker.calls) == 1
+
+
+@pytest.mark.parametrize("kind", STORING)
+def test_used_code_is_a_marker_without_the_grant(kind: str, tmp_path: Path) -> None:
+    app, oauth, store = create_app(**backend_config(kind, tmp_path))
+    cache = Revoker(store).bind(app, oauth)
+    client = app.test_client()
+    code = issue_code(client)
+    assert exchange(client, code).status_code == 200
+    raw = cache.cache.get(grant_key("confidential", code))
+    assert raw is not None and '"used": true' in raw
+    assert "alice" not in raw and REDIRECT not in raw and code not in raw
+
+
+def test_without_on_replay_a_used_code_is_deleted(tmp_path: Path) -> None:
+    app, oauth, store = create_app(**backend_config("simple", tmp_path))
+    cache = bind_cache_grant(app, oauth, lambda: store.alice)
+    client = app.test_client()
+    code = issue_code(client)
+    access = exchange(client, code).json["access_token"]
+    assert cache.cache.get(grant_key("confidential", code)) is None
+    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert me(client, access) == 200  # nothing told the app: its tokens stay
+
+
+def test_used_marker_lives_as_long_as_the_code(tmp_path: Path) -> None:
+    app, oauth, store = create_app(
+        **backend_config("simple", tmp_path), OAUTH2_CACHE_DEFAULT_TIMEOUT=1
+    )
+    revoker = Revoker(store)
+    revoker.bind(app, oauth)
+    client = app.test_client()
+    code = issue_code(client)
+    assert exchange(client, code).status_code == 200
+    time.sleep(1.2)
+    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert revoker.calls == []  # the code had expired: not a replay any more
+
+
+def test_null_cache_never_calls_on_replay(tmp_path: Path) -> None:
+    app, oauth, store = create_app(OAUTH2_CACHE_TYPE="null")
+    revoker = Revoker(store)
+    revoker.bind(app, oauth)
+    client = app.test_client()
+    code = issue_code(client)
+    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert revoker.calls == []
+
+
+@pytest.mark.parametrize("kind", ["filesystem", "redis", "memcache"])
+def test_concurrent_redemptions_with_on_replay_have_one_winner(
+    kind: str, serve: Callable[[Flask], str], tmp_path: Path
+) -> None:
+    app, oauth, store = create_app(**backend_config(kind, tmp_path))
+    revoker = Revoker(store)
+    revoker.bind(app, oauth)
+    url = serve(app)
+    code = issue_code(app.test_client())
+    barrier = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        statuses.append(redeem(url, code).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(200) == 1 and statuses.count(400) == 11, statuses
+    assert len(store.tokens) == 1
+    assert set(revoker.calls) == {("confidential", code_hash("confidential", code))}
