@@ -65,7 +65,9 @@ class Backend(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
-    def take(self, key: str) -> str | None: ...
+    def take(
+        self, key: str, replacement: str | None = None, timeout: int | None = None
+    ) -> str | None: ...
 
     def add(self, key: str, value: str, timeout: int | None = None) -> bool: ...
 
@@ -158,10 +160,16 @@ class _LocalBackend:
         with self._lock():
             return self._remove(key)
 
-    def take(self, key: str) -> str | None:
+    def take(
+        self, key: str, replacement: str | None = None, timeout: int | None = None
+    ) -> str | None:
+        """Read and delete ``key`` in one step; with ``replacement``, put that in its
+        place (for ``timeout`` seconds) instead of deleting it."""
         with self._lock():
             value = self._read(key)
-            if value is not None:
+            if value is not None and replacement is not None:
+                self._write(key, replacement, self._expiry(timeout))
+            elif value is not None:
                 self._remove(key)
             return value
 
@@ -446,8 +454,21 @@ class RedisBackend:
         return bool(self.client.delete(self.prefix + key))
 
     @_unavailable
-    def take(self, key: str) -> str | None:
-        return _text(self.client.getdel(self.prefix + key))
+    def take(
+        self, key: str, replacement: str | None = None, timeout: int | None = None
+    ) -> str | None:
+        """``GETDEL``; with ``replacement`` a ``SET ... XX GET`` (one atomic step)."""
+        if replacement is None:
+            return _text(self.client.getdel(self.prefix + key))
+        return _text(
+            self.client.set(
+                self.prefix + key,
+                replacement,
+                ex=timeout or self.default_timeout,
+                xx=True,
+                get=True,
+            )
+        )
 
     @_unavailable
     def add(self, key: str, value: str, timeout: int | None = None) -> bool:
@@ -569,15 +590,25 @@ class MemcacheBackend:
         return bool(self.client.delete(self._key(key), noreply=False))
 
     @_unavailable
-    def take(self, key: str) -> str | None:
+    def take(
+        self, key: str, replacement: str | None = None, timeout: int | None = None
+    ) -> str | None:
+        """``gets`` + ``cas``: only one of the racers replaces the value it read (with
+        ``replacement``, or a short-lived "taken" mark then deleted), and that one owns
+        it."""
         raw, token = self.client.gets(self._key(key))
         value = _text(raw)
         if value is None or value == self._TAKEN:
             return None
-        # only one of the racers replaces the value it read: that one owns the code
-        if not self.client.cas(self._key(key), self._TAKEN, token, expire=30, noreply=False):
+        new, expire = (
+            (self._TAKEN, 30)
+            if replacement is None
+            else (replacement, timeout or self.default_timeout)
+        )
+        if not self.client.cas(self._key(key), new, token, expire=expire, noreply=False):
             return None
-        self.client.delete(self._key(key), noreply=False)
+        if replacement is None:
+            self.client.delete(self._key(key), noreply=False)
         return value
 
     @_unavailable

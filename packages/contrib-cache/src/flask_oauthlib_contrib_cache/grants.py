@@ -171,16 +171,13 @@ class CachedGrant(Grant):
         or it is marked used. With ``on_replay`` the used-code marker takes its place."""
         if self.used:
             return False
-        taken = self._backend.take(self.key)
-        if taken is None:
-            return False
-        if _is_marker(taken):  # redeemed between our read and our take: put it back
-            self._mark(taken)
-            return False
-        if self._on_replay is not None:
+        lifetime = math.ceil(self._expires_at - time.time())
+        if self._on_replay is None or lifetime <= 0:
+            taken = self._backend.take(self.key)
+        else:  # the marker takes the code's place in the same atomic step
             marker = {"used": True, "client_id": self.client_id, "expires": self._expires_at}
-            self._mark(json.dumps(marker))
-        return True
+            taken = self._backend.take(self.key, replacement=json.dumps(marker), timeout=lifetime)
+        return taken is not None and not _is_marker(taken)
 
     def revoke_issued_tokens(self) -> None:
         """Called by the provider when the code is replayed: passes client id and
@@ -191,12 +188,6 @@ class CachedGrant(Grant):
     @property
     def _expires_at(self) -> float:
         return self.expires.timestamp()
-
-    def _mark(self, marker: str) -> None:
-        """Store the used-code marker until the code would have expired."""
-        lifetime = math.ceil(self._expires_at - time.time())
-        if lifetime > 0:
-            self._backend.set(self.key, marker, timeout=lifetime)
 
     @property
     def _backend(self) -> Backend:
