@@ -139,3 +139,43 @@ def s256(verifier: str) -> str:
 
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_0_9_6_module_names_and_outside_context_access() -> None:
+    from flask import Flask
+    from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_RSA
+
+    from flask_oauthlib.provider.oauth1 import SIGNATURE_METHODS, OAuth1Provider
+    from flask_oauthlib.provider.oauth2 import OAuth2Provider
+
+    assert SIGNATURE_METHODS == (SIGNATURE_HMAC, SIGNATURE_RSA)
+    app, oauth, _ = create_app()
+    assert oauth.app is app
+    assert oauth.error_uri == "/oauth/errors"  # no app context pushed
+    assert oauth.server.request_validator is not None
+    assert OAuth2Provider().app is None
+    app1 = Flask("oauth1")
+    oauth1 = OAuth1Provider(app1)
+    assert oauth1.app is app1 and oauth1.error_uri == "/oauth/errors"
+
+
+def test_confirm_redirect_uri_with_the_0_9_6_arguments() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from oauth2_app import REDIRECT, Grant
+
+    app, oauth, store = create_app()
+    store.grants["c0de"] = Grant(
+        store,
+        "confidential",
+        "c0de",
+        store.alice,
+        ["email"],
+        REDIRECT,
+        datetime.now(timezone.utc) + timedelta(seconds=60),
+    )
+    with app.app_context():
+        validator = oauth.server.request_validator
+        client = store.clients["confidential"]
+        assert validator.confirm_redirect_uri("confidential", "c0de", REDIRECT, client)
+        assert not validator.confirm_redirect_uri("confidential", "c0de", REDIRECT + "/x", client)

@@ -145,3 +145,87 @@ def test_duplicate_token_parameters_are_refused(provider: Provider, param: str) 
         timeout=10,
     )
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
+
+
+# second review ------------------------------------------------------------------------
+
+
+def test_repeated_token_parameter_is_refused_at_revocation_and_introspection(
+    provider: Provider,
+) -> None:
+    for path in ("/oauth/revoke", "/oauth/introspect"):
+        resp = requests.post(
+            provider.url + path,
+            data="token=a&token=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=("confidential", "s3cret"),
+            timeout=10,
+        )
+        assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", path
+
+
+def test_two_client_authentication_methods_are_refused(provider: Provider) -> None:
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"},
+        auth=("machine", "m-secret"),
+        timeout=10,
+    )
+    assert resp.status_code in (400, 401) and resp.json()["error"] in (
+        "invalid_request",
+        "invalid_client",
+    )
+
+
+def test_a_refresh_token_outlives_its_access_token_in_introspection(provider: Provider) -> None:
+    store = provider.store
+    past = datetime.now(timezone.utc) - timedelta(seconds=5)
+    store.tokens["old-access"] = Token(
+        store,
+        "old-access",
+        "live-refresh",
+        "confidential",
+        ["email"],
+        past,
+        store.alice,
+        store.clients["confidential"],
+    )
+    resp = requests.post(
+        provider.url + "/oauth/introspect",
+        data={"token": "live-refresh", "token_type_hint": "refresh_token"},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    )
+    assert resp.json()["active"] is True
+    access = requests.post(
+        provider.url + "/oauth/introspect",
+        data={"token": "old-access"},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    )
+    assert access.json() == {"active": False}
+
+
+def test_error_page_does_not_headline_what_the_link_says(provider: Provider) -> None:
+    from flask_oauthlib_provider_oauth2 import OAuth2Provider
+
+    app = Flask("spoof")
+    OAuth2Provider(app)
+    page = app.test_client().get(
+        "/oauth/errors?error=invalid_request&error_description=Your+account+is+locked"
+    )
+    main = page.text.split("<details", 1)[0]
+    assert "Your account is locked" not in main
+
+
+def test_memcached_takes_any_key_without_collisions() -> None:
+    from services import MEMCACHED_SERVERS, require_service
+
+    from flask_oauthlib_contrib_cache import MemcacheBackend
+
+    require_service("memcached")
+    backend = MemcacheBackend(MEMCACHED_SERVERS, key_prefix="review:")
+    keys = ["x y", "x_y", "k" * 300, "line\nbreak", "ключ"]
+    for index, key in enumerate(keys):
+        assert backend.set(key, str(index))
+    assert [backend.get(key) for key in keys] == [str(i) for i in range(len(keys))]

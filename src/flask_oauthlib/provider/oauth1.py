@@ -8,6 +8,5 @@ import_distribution(
     "flask_oauthlib_provider_oauth1", "flask-oauthlib[oauth1]", "The OAuth 1 provider"
 )
 
-from flask_oauthlib_provider_oauth1 import OAuth1Provider, OAuth1RequestValidator  # noqa: E402
-
-__all__ = ["OAuth1Provider", "OAuth1RequestValidator"]
+from flask_oauthlib_provider_oauth1 import *  # noqa: E402, F403
+from flask_oauthlib_provider_oauth1 import __all__  # noqa: E402, F401

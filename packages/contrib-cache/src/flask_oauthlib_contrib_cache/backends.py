@@ -530,6 +530,10 @@ class _TextSerde:
         return value
 
 
+#: what memcached takes as a key as it is (its protocol forbids spaces and control bytes)
+_MEMCACHED_KEY = re.compile(r"[!-~]{1,250}")
+
+
 class MemcacheBackend:
     """memcached through pymemcache: ``gets`` + ``cas`` takes and counts, ``add`` adds.
 
@@ -574,7 +578,13 @@ class MemcacheBackend:
         self.default_timeout = default_timeout
 
     def _key(self, key: str) -> str:
-        return (self.prefix + key).replace(" ", "_")
+        """The memcached key of ``key``: as it is when memcached can hold it (printable
+        ASCII, no spaces, at most 250 bytes), else the prefix and a hash of it, so any
+        text is a valid key and no two keys collide."""
+        full = self.prefix + key
+        if _MEMCACHED_KEY.fullmatch(full):
+            return full
+        return self.prefix + "h:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     @_unavailable
     def get(self, key: str) -> str | None:

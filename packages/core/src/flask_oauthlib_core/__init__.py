@@ -16,6 +16,7 @@ from .consent import (
     refuse_forged_consent,
     takes_keyword,
 )
+from .context import app_context_for
 from .encoding import decode_base64, to_bytes, to_unicode
 from .errorpage import DEFAULT_ERROR_PATH, register_error_page
 from .errors import StorageUnavailable, log_unavailable
@@ -25,6 +26,7 @@ from .transport import warn_if_insecure_transport
 from .users import granting_user, resolve_user
 
 __all__ = [
+    "app_context_for",
     "CSRF_FIELD",
     "DEFAULT_ERROR_PATH",
     "BadRequestBody",

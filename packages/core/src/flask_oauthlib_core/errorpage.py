@@ -49,14 +49,14 @@ body {{ font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f7f9; co
 main {{ max-width: 32rem; margin: 12vh auto; padding: 2rem; background: #fff;
         border-radius: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }}
 h1 {{ font-size: 1.4rem; margin: 0 0 .75rem; color: #b42318; }}
-p.code {{ color: #656d76; font-size: .875rem; margin-bottom: 0; }}
+details {{ color: #656d76; font-size: .875rem; }}
 </style>
 </head>
 <body>
 <main role="alert">
 <h1>Authorization failed</h1>
 <p>{message}</p>
-<p class="code">Error code: <code>{error}</code></p>
+{details}
 </main>
 </body>
 </html>
@@ -66,12 +66,21 @@ p.code {{ color: #656d76; font-size: .875rem; margin-bottom: 0; }}
 def error_page(_page: str = "errors") -> Response:
     """Show the ``error`` and ``error_description`` of the query string (400)."""
     error = request.args.get("error") or "invalid_request"
-    message = request.args.get("error_description") or MESSAGES.get(error, DEFAULT_MESSAGE)
+    description = request.args.get("error_description")
+    message = MESSAGES.get(error, DEFAULT_MESSAGE)
     wants = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if wants == "application/json":
-        body = json.dumps({"error": error, "error_description": message})
+        body = json.dumps({"error": error, "error_description": description or message})
         return Response(body, 400, HEADERS, mimetype="application/json")
-    page = PAGE.format(message=html.escape(message), error=html.escape(error))
+    # the headline is ours: the query's free text (anyone can link to this page) is only
+    # shown, labelled, under the technical details
+    details = f"Error code: <code>{html.escape(error)}</code>"
+    if description:
+        details += f"<br>{html.escape(description)}"
+    page = PAGE.format(
+        message=html.escape(message),
+        details=f"<details><summary>Technical details</summary>{details}</details>",
+    )
     return Response(page, 400, HEADERS, mimetype="text/html")
 
 

@@ -6,8 +6,14 @@ nonce and timestamp replay protection, single-use request tokens and verifiers.
 
 from __future__ import annotations
 
+from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_RSA
+
 from .config import DEFAULTS
 from .provider import OAuth1Provider
 from .validator import OAuth1RequestValidator
 
-__all__ = ["DEFAULTS", "OAuth1Provider", "OAuth1RequestValidator"]
+__all__ = ["DEFAULTS", "SIGNATURE_METHODS", "OAuth1Provider", "OAuth1RequestValidator"]
+
+#: 0.9.6's module constant: HMAC-SHA1 and RSA-SHA1. What a provider accepts is
+#: ``OAUTH1_PROVIDER_SIGNATURE_METHODS``.
+SIGNATURE_METHODS = (SIGNATURE_HMAC, SIGNATURE_RSA)

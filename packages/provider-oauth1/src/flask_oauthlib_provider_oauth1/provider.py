@@ -17,6 +17,7 @@ from flask_oauthlib_core import (
     DEFAULT_ERROR_PATH,
     BadRequestBody,
     StorageUnavailable,
+    app_context_for,
     consent_csrf_token,
     create_response,
     extract_params,
@@ -103,6 +104,8 @@ class OAuth1Provider:
         self._getters: dict[str, Callable[..., Any]] = {}
         self._custom_validator: OAuth1RequestValidator | None = None
         self._version = 0
+        #: the app last initialised, as in 0.9.6 (used outside an app context only)
+        self.app: Flask | None = None
         if app is not None:
             self.init_app(app)
 
@@ -117,6 +120,7 @@ class OAuth1Provider:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         app.extensions[EXTENSION_KEY] = self
+        self.app = app
         app.extensions[STATE_KEY] = _AppState()
         register_error_page(app)
         warn_if_insecure_transport(log)
@@ -216,6 +220,12 @@ class OAuth1Provider:
 
     @property
     def server(self) -> OAuth1Server:
+        """The oauthlib server of the current app (or, outside an app context, of the app
+        last initialised), built on first use."""
+        with app_context_for(self.app):
+            return self._server()
+
+    def _server(self) -> OAuth1Server:
         """The oauthlib server for the current app, built once from the registered
         functions (rebuilt when one changes).
 
@@ -248,6 +258,11 @@ class OAuth1Provider:
 
     @property
     def error_uri(self) -> str:
+        """Where fatal authorization errors are shown (see :meth:`_error_uri`)."""
+        with app_context_for(self.app):
+            return self._error_uri()
+
+    def _error_uri(self) -> str:
         """Where authorization errors are shown: ``OAUTH1_PROVIDER_ERROR_URI``, the URL
         of ``OAUTH1_PROVIDER_ERROR_ENDPOINT``, or ``/oauth/errors``."""
         config = current_app.config

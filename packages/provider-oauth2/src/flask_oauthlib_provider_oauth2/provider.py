@@ -18,6 +18,7 @@ from flask_oauthlib_core import (
     DEFAULT_ERROR_PATH,
     BadRequestBody,
     StorageUnavailable,
+    app_context_for,
     consent_csrf_token,
     create_response,
     extract_params,
@@ -122,6 +123,8 @@ class OAuth2Provider:
         self._getters: dict[str, Callable[..., Any]] = {}
         self._custom_validator: OAuth2RequestValidator | None = None
         self._version = 0
+        #: the app last initialised, as in 0.9.6 (used outside an app context only)
+        self.app: Flask | None = None
         if app is not None:
             self.init_app(app)
 
@@ -136,6 +139,7 @@ class OAuth2Provider:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         app.extensions[EXTENSION_KEY] = self
+        self.app = app
         app.extensions[STATE_KEY] = _AppState()
         # registered first, so it runs after the app's own after_request functions
         app.after_request(_harden_authorization_response)
@@ -280,6 +284,12 @@ class OAuth2Provider:
 
     @property
     def server(self) -> Server:
+        """The oauthlib server of the current app (or, outside an app context, of the app
+        last initialised), built on first use."""
+        with app_context_for(self.app):
+            return self._server()
+
+    def _server(self) -> Server:
         """The oauthlib server for the current app, built on first use from the app's
         config and the registered getters (rebuilt when a getter or ``_validator``
         changes)."""
@@ -292,6 +302,11 @@ class OAuth2Provider:
 
     @property
     def error_uri(self) -> str:
+        """Where fatal authorization errors are shown (see :meth:`_error_uri`)."""
+        with app_context_for(self.app):
+            return self._error_uri()
+
+    def _error_uri(self) -> str:
         """Where fatal authorization errors are shown: ``OAUTH2_PROVIDER_ERROR_URI``, the
         URL of ``OAUTH2_PROVIDER_ERROR_ENDPOINT``, or ``/oauth/errors``."""
         config = current_app.config

@@ -12,6 +12,7 @@ from ipaddress import ip_address
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2 import RequestValidator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -69,6 +70,12 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     if "\x00" in client_id or "\x00" in secret:
         return None, None
     return client_id, secret
+
+
+def refuse_repeated_token(request: Any) -> None:
+    """Refuse a revocation or introspection request that names ``token`` twice."""
+    if "token" in request.duplicate_params:
+        raise errors.InvalidRequestError(request=request, description="Duplicate token parameter.")
 
 
 def secret_matches(client: Any, secret: str | None) -> bool:
@@ -213,6 +220,10 @@ class OAuth2RequestValidator(RequestValidator):
     def _client_credentials(self, request: Any) -> tuple[str | None, str | None]:
         client_id, secret = basic_credentials(request.headers)
         if client_id is not None:
+            if request.client_secret is not None:
+                # two authentication methods in one request (RFC 6749 2.3): neither counts
+                log.debug("client authentication by Basic and by the body at once refused")
+                return client_id, None
             return client_id, secret
         return request.client_id, request.client_secret
 
@@ -395,12 +406,15 @@ class OAuth2RequestValidator(RequestValidator):
         code: str,
         redirect_uri: str,
         client: Any,
-        request: Any,
+        request: Any = None,
         *args: Any,
         **kwargs: Any,
     ) -> bool:
         """The token request's ``redirect_uri`` must be the one the code was issued for;
-        a grant may provide ``validate_redirect_uri``."""
+        a grant may provide ``validate_redirect_uri``. (``request`` may be left out, as
+        0.9.6's signature did.)"""
+        if request is None:
+            request = OAuthlibRequest(redirect_uri or "http://localhost")
         client = client or self._client(client_id, request)
         grant = self._grant(client.client_id, code, request)
         if not grant:
@@ -604,6 +618,7 @@ class OAuth2RequestValidator(RequestValidator):
         """Revoke an access or refresh token of the requesting client (RFC 7009); a
         refresh token takes the access tokens issued from the same authorization with it
         (RFC 7009 2.1) when the storage offers ``revoke_family()``."""
+        refuse_repeated_token(request)
         tok, kind = self._find_token(token, token_type_hint)
         client = getattr(request, "client", None)
         if not tok or (client is not None and tok.client_id != client.client_id):
@@ -635,8 +650,11 @@ class OAuth2RequestValidator(RequestValidator):
     ) -> dict[str, Any] | None:
         """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
         authenticated client may not see it (:meth:`may_introspect`)."""
-        tok, _ = self._find_token(token, token_type_hint)
-        if not tok or getattr(tok, "revoked", False) or is_expired(getattr(tok, "expires", None)):
+        refuse_repeated_token(request)
+        tok, kind = self._find_token(token, token_type_hint)
+        # ``expires`` is the access token's: a refresh token lives until it is revoked
+        expires = getattr(tok, "expires", None) if kind == "access_token" else None
+        if not tok or getattr(tok, "revoked", False) or is_expired(expires):
             return None
         if not self.may_introspect(request.client, tok):
             return None
@@ -645,7 +663,6 @@ class OAuth2RequestValidator(RequestValidator):
             "scope": " ".join(tok.scopes or ()),
             "token_type": "Bearer",
         }
-        expires = getattr(tok, "expires", None)
         if expires is not None:
             claims["exp"] = int(as_utc(expires).timestamp())
         user = getattr(tok, "user", None)
