@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._install import import_distribution
 
 import_distribution(
-    "flask_oauthlib_contrib_apps", "flask-oauthlib[apps]", "The remote app factories"
+    "flask_oauthlib_contrib_apps", "flask-oauthlib[apps]", "The ready-made remote apps package"
 )
 
 from flask_oauthlib_contrib_apps import *  # noqa: E402, F403

@@ -357,8 +357,8 @@ class OAuth1Provider:
             return create_response(*create(uri, method, body, headers, credentials or {}))
         except errors.OAuth1Error as exc:
             return oauth_error_response(exc)
-        except BadRequestBody:
-            return error_response("invalid_request", "The body is not valid UTF-8.", 400)
+        except BadRequestBody as exc:
+            return error_response("invalid_request", f"The request is malformed: {exc}.", 400)
         except ValueError:
             return error_response("invalid_request", "Malformed OAuth parameters.", 400)
         except StorageUnavailable as exc:

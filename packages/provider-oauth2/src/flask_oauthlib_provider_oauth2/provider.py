@@ -329,9 +329,11 @@ class OAuth2Provider:
             return self._exception_handler(error, redirect_uri)
         return redirect(redirect_uri)
 
-    def _error_page(self, error: errors.OAuth2Error | None = None, code: str = "") -> Any:
+    def _error_page(
+        self, error: errors.OAuth2Error | None = None, code: str = "", description: str = ""
+    ) -> Any:
         if error is None:
-            error = errors.OAuth2Error(description=code)
+            error = errors.OAuth2Error(description=description or code)
             error.error = code
         return self._on_exception(error, add_params_to_uri(self.error_uri, error.twotuples))
 
@@ -355,8 +357,8 @@ class OAuth2Provider:
             uri, method, body, headers = extract_params()
             body = rfc7636.restore_challenge(body)
             validated = self.server.validate_authorization_request(uri, method, body, headers)
-        except BadRequestBody:
-            return self._error_page(code="invalid_request"), None
+        except BadRequestBody as exc:
+            return self._error_page(code="invalid_request", description=str(exc)), None
         except errors.FatalClientError as exc:
             log.debug("fatal authorization error: %s", exc.error)
             return self._error_page(exc), None
@@ -447,8 +449,8 @@ class OAuth2Provider:
             headers_out, body_out, status = self.server.create_authorization_response(
                 uri, method, body, headers, scope.split(), credentials
             )
-        except BadRequestBody:
-            return self._error_page(code="invalid_request")
+        except BadRequestBody as exc:
+            return self._error_page(code="invalid_request", description=str(exc))
         except errors.FatalClientError as exc:
             return self._error_page(exc)
         except errors.OAuth2Error as exc:
