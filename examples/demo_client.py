@@ -112,6 +112,8 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
 
     @app.route("/authorized")
     def authorized() -> Any:
+        if "demo_token" in session:  # already signed in (a reload, the back button)
+            return redirect(url_for("index"))
         try:
             token = demo.authorized_response()
         except OAuthException as exc:
@@ -119,11 +121,14 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             log.warning("login failed: %s: %s", exc.type, exc.message)
             return failed("Login failed", FAILED, 400)
         if token is None:
-            error = request.args.get("error", "access_denied")
-            if error != "access_denied":
+            error = request.args.get("error")
+            if error == "access_denied":
+                return failed("Login cancelled", DENIED, 403)
+            if error is None:
+                log.warning("login failed: the callback carried neither a code nor an error")
+            else:
                 log.warning("login failed: the provider answered %r", error[:100])
-                return failed("Login failed", FAILED, 400)
-            return failed("Login cancelled", DENIED, 403)
+            return failed("Login failed", FAILED, 400)
         session["demo_token"] = token
         return redirect(url_for("index"))
 

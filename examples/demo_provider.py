@@ -218,12 +218,16 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     def login() -> Any:
         error = None
         username = request.form.get("username", "")
+        password = request.form.get("password", "")
         if request.method == "POST":
+            if has_control_characters(username) or has_control_characters(password):
+                # no user has one; PostgreSQL refuses a NUL byte with an error (a 500)
+                return page(LOGIN, 400, title="Sign in", error=WRONG_LOGIN, username="")
             user = db.execute(select(User).filter_by(username=username)).scalar()
-            if user and user.check_password(request.form.get("password", "")):
+            if user and user.check_password(password):
                 session["user_id"] = user.id
                 return redirect(local_path(request.args.get("next")), code=303)
-            error = "Wrong username or password."
+            error = WRONG_LOGIN
         return page(LOGIN, title="Sign in", error=error, username=username)
 
     @app.route("/logout", methods=["POST"])
@@ -313,6 +317,14 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         return page(HOME, title="Home", user=current_user(), client_home=client_home)
 
     return app
+
+
+WRONG_LOGIN = "Wrong username or password."
+
+
+def has_control_characters(text: str) -> bool:
+    """``text`` holds a control character (NUL, newline, DEL, ...): never a login."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
 
 
 def local_path(target: str | None) -> str:

@@ -169,6 +169,31 @@ def test_provider_pages_for_people(demo_provider: Flask) -> None:
     assert "Wrong username or password." in wrong.text and 'value="alice"' in wrong.text
 
 
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("a\x00b", "x"), ("alice", "wonder\x00land"), ("alice\n", "wonderland"), ("a\x7f", "x")],
+)
+def test_login_refuses_control_characters(
+    demo_provider: Flask, monkeypatch: pytest.MonkeyPatch, username: str, password: str
+) -> None:
+    """A NUL byte in the login form made PostgreSQL raise (a 500 with the SQL parameters
+    in the console): a control character gets the usual wrong-login page (400) before any
+    query is built."""
+    import demo_provider as module
+
+    def no_query(*args: Any) -> Any:
+        raise AssertionError("the login queried the database")
+
+    monkeypatch.setattr(module, "select", no_query)
+    browser = demo_provider.test_client()
+    wrong = browser.post("/login", data={"username": username, "password": password})
+    assert wrong.status_code == 400
+    assert_page_for_people(wrong)
+    assert "Wrong username or password." in wrong.text and "\x00" not in wrong.text
+    with browser.session_transaction() as session:
+        assert "user_id" not in session
+
+
 def test_demo_consent_lists_scopes_in_words(demo_provider: Flask) -> None:
     browser = demo_provider.test_client()
     browser.post("/login", data={"username": "alice", "password": "wonderland"})
@@ -236,7 +261,8 @@ def test_client_login_failure_is_a_sentence(
     ("query", "status", "sentence"),
     [
         ("error=access_denied&state=s", 403, "You did not allow access."),
-        ("state=s", 403, "You did not allow access."),
+        ("state=s", 400, "Signing in did not work. Please try again."),
+        ("", 400, "Signing in did not work. Please try again."),
         ("error=server_error&state=s", 400, "Signing in did not work. Please try again."),
     ],
 )
@@ -248,8 +274,20 @@ def test_client_callback_without_a_code(
     assert page.status_code == status
     assert_page_for_people(page, "access_denied", "server_error")
     assert sentence in page.text
-    if status == 400:
+    if "server_error" in query:
         assert "server_error" in caplog.text
+    elif status == 400:
+        assert "neither a code nor an error" in caplog.text
+
+
+def test_client_callback_again_after_login(demo_client: Flask) -> None:
+    """Opening the callback URL again (a reload, the back button) once signed in goes to
+    the profile, not to "Login failed"."""
+    browser = demo_client.test_client()
+    with browser.session_transaction() as session:
+        session["demo_token"] = {"access_token": "t", "token_type": "Bearer"}
+    again = browser.get("/authorized?code=used-code&state=used-state", headers=BROWSER)
+    assert again.status_code == 302 and again.headers["Location"] == "/"
 
 
 def test_client_pages_for_people(demo_client: Flask) -> None:

@@ -55,10 +55,45 @@ DRIVERS: dict[str, str] = {
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         done = browser.post(page.url, data={"confirm": "yes", "csrf_token": csrf})
         assert done.json() == {"client_id": "my-client", "username": "alice"}, done.text
+        # routine failures are a sentence, not a 500: a reload of the callback (its state
+        # is used up), a forged state, and OAUTHLIB_INSECURE_TRANSPORT unset
+        again = browser.get(done.url)
+        assert again.status_code == 400 and "did not work" in again.text, again.text
+        forged = requests.get(CLIENT + "/authorized?code=x&state=forged")
+        assert forged.status_code == 400 and "did not work" in forged.text, forged.text
+        del os.environ["OAUTHLIB_INSECURE_TRANSPORT"]
+        insecure = client_app.test_client().get("/login")
+        assert insecure.status_code == 500 and "not possible" in insecure.text, insecure.text
+    """,
+    "README.md": """
+        # the client quickstart answers a forged or stale state with a sentence, not a 500
+        answer = app.test_client().get("/login/authorized?code=x&state=forged")
+        assert answer.status_code == 400 and "did not work" in answer.text, answer.text
     """,
     "docs/flask-login.md": """
         assert signed_in == {"username": "alice"}, signed_in
         assert anonymous_location.startswith("/login?next="), anonymous_location
+        # the redirect works in a browser: /login has a form for GET, not a 405
+        with app.test_client() as browser:
+            form = browser.get(anonymous_location)
+            assert form.status_code == 200 and "<form" in form.text, form.text
+            signed = browser.post(anonymous_location, data={"username": "alice"})
+            assert signed.status_code == 302, signed.text
+            assert signed.headers["Location"].startswith("/oauth/authorize?"), signed.headers
+    """,
+    "docs/oauth1.md": """
+        # the nonce store holds the page's traffic: OAUTH1_CACHE_THRESHOLD is not the 500
+        # default that answers 503 after ~500 signed requests in 11 minutes
+        assert app.config["OAUTH1_CACHE_THRESHOLD"] >= 100_000
+        # a request token is redeemed once, under a lock, however many exchanges race
+        from concurrent.futures import ThreadPoolExecutor
+
+        used = RequestToken(token="t")
+        with ThreadPoolExecutor(8) as pool:
+            wins = list(pool.map(lambda _: used.redeem(), range(64)))
+        assert wins.count(True) == 1, wins
+        # and the provider calls it: an exchanged request token cannot be exchanged again
+        assert all(t.redeemed for t in request_tokens.values()), request_tokens
     """,
 }
 
