@@ -99,7 +99,7 @@ def test_pkce_verifier_is_checked_by_the_server(provider: Live) -> None:
     with app.test_client() as tc:
         path = go_to_provider(tc)
         with tc.session_transaction() as sess:
-            sess["dev_oauthpkce"] = "x" * 64
+            sess["dev_oauthpending"] = [dict(sess["dev_oauthpending"][-1], pkce="x" * 64)]
         resp = tc.get(path)
     assert resp.status_code == 400
     assert resp.get_json()["data"]["error"] == "invalid_grant"

@@ -462,3 +462,251 @@ def test_contrib_sessions_have_a_total_deadline(remote_url: str) -> None:
         with pytest.raises(requests.Timeout, match="within 1 s"):
             oauth.get(remote_url + "/api/drip/chunked")
     assert time.monotonic() - started < 2
+
+
+# == second review: bad answers, oversized answers, parallel logins, dripped headers =========
+
+DEEP = "[" * 100000 + "]" * 100000
+#: token endpoint answers by code, API answers by path, of :func:`bad_remote`
+BAD_TOKENS: dict[str, Any] = {
+    "deep": DEEP,
+    "junk-at": {"access_token": "at", "refresh_token": "rt", "expires_at": "soon"},
+    "list-at": {"access_token": "at", "refresh_token": "rt", "expires_at": [1]},
+    "huge-in": '{"access_token": "at", "refresh_token": "rt", "expires_in": 1' + "0" * 400 + "}",
+    "nan-in": '{"access_token": "at", "refresh_token": "rt", "expires_in": NaN}',
+    "bool-in": {"access_token": "at", "refresh_token": "rt", "expires_in": True},
+    "none": {"foo": 1},
+    "null": {"access_token": None},
+    "empty": {"access_token": ""},
+    "crlf": {"access_token": "a\r\nX-Evil: 1"},
+    "type": {"access_token": "at", "token_type": 5},
+}
+GOOD_TOKENS: dict[str, Any] = {
+    "str-in": {"access_token": "at", "token_type": "Bearer", "expires_in": "3600"},
+    "float-in": {"access_token": "at", "token_type": "Bearer", "expires_in": 3600.5},
+}
+BOMB_SIZE = 32 * 1024 * 1024
+
+
+def bad_remote() -> Flask:
+    """An OAuth 2 server with the answers of :data:`BAD_TOKENS` and some API oddities."""
+    import gzip
+    import json as _json
+
+    app = Flask("bad_remote")
+    bomb = gzip.compress(b" " * BOMB_SIZE, compresslevel=9)
+
+    @app.route("/token", methods=["POST"])
+    def token() -> Any:
+        body = {**BAD_TOKENS, **GOOD_TOKENS}.get(request.form["code"], {"access_token": "at"})
+        text = body if isinstance(body, str) else _json.dumps(body)
+        return Response(text, content_type="application/json")
+
+    @app.route("/api/deep")
+    def deep() -> Any:
+        return Response(DEEP, content_type="application/json")
+
+    @app.route("/api/ok")
+    def ok() -> Any:
+        return jsonify(name="alice")
+
+    @app.route("/api/bomb")
+    def gzip_bomb() -> Any:
+        return Response(bomb, content_type="application/json", headers={"Content-Encoding": "gzip"})
+
+    @app.route("/api/big/<int:size>")
+    def big(size: int) -> Any:
+        return Response(b"x" * size, content_type="text/plain")
+
+    return app
+
+
+@pytest.fixture
+def bad_url(serve: Any) -> str:
+    return serve(bad_remote())  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("code", sorted(BAD_TOKENS))
+def test_bad_token_responses_are_invalid_response(bad_url: str, code: str) -> None:
+    app, _ = client_app(bad_url)
+    resp = call_back(app, code)
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid_response"
+    assert "at" not in resp.get_json()["message"].split()  # no token in the message
+
+
+@pytest.mark.parametrize("code", sorted(GOOD_TOKENS))
+def test_numeric_expires_in_is_accepted(bad_url: str, code: str) -> None:
+    app, _ = client_app(bad_url)
+    token = call_back(app, code).get_json()
+    assert token["access_token"] == "at"
+    assert 3500 < token["expires_at"] - time.time() < 3700
+
+
+def test_bad_refresh_responses_are_refresh_failed(bad_url: str) -> None:
+    app, remote = client_app(bad_url)
+    expired = {"access_token": "a", "refresh_token": "deep", "expires_at": 1}
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.refresh_token(expired)
+    assert info.value.type == "refresh_failed"
+
+
+@pytest.mark.parametrize("expires_at", ["soon", [1], 10**400, float("nan"), None, True, "1e999"])
+def test_a_stored_token_with_a_bad_expiry_does_not_crash(bad_url: str, expires_at: Any) -> None:
+    app, remote = client_app(bad_url)
+    token = {"access_token": "at", "refresh_token": "rt", "expires_at": expires_at}
+    with app.test_request_context():
+        assert remote.get("ok", token=token).data == {"name": "alice"}
+
+
+def test_deeply_nested_api_json_is_text(bad_url: str) -> None:
+    app, remote = client_app(bad_url)
+    with app.test_request_context():
+        resp = remote.get("deep", token="t")
+    assert resp.status == 200
+    assert resp.data == DEEP
+
+
+def test_a_gzip_bomb_is_response_too_large(bad_url: str) -> None:
+    app, remote = client_app(bad_url)
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.get("bomb", token="t")
+    assert info.value.type == "response_too_large"
+
+
+def test_max_response_size_is_a_setting(bad_url: str) -> None:
+    app, remote = client_app(bad_url, max_response_size=1000)
+    assert remote.max_response_size == 1000
+    with app.test_request_context():
+        assert remote.get("big/1000", token="t").data == "x" * 1000
+        with pytest.raises(OAuthException) as info:
+            remote.get("big/1001", token="t")
+        assert info.value.type == "response_too_large"
+        remote.max_response_size = 10 * BOMB_SIZE
+        assert len(remote.get("bomb", token="t").raw_data) == BOMB_SIZE
+    # the default
+    assert client_app(bad_url)[1].max_response_size == 10 * 1024 * 1024
+
+
+def test_an_oversized_token_response_is_response_too_large(bad_url: str) -> None:
+    app, _ = client_app(bad_url, max_response_size=100)
+    resp = call_back(app, "deep")
+    assert resp.get_json()["error"] == "response_too_large"
+
+
+# -- several logins pending in one session -------------------------------------------------
+
+
+def start(browser: Any) -> str:
+    """Start a login in ``browser``; return its state."""
+    return parse_qs(urlsplit(browser.get("/login").headers["Location"]).query)["state"][0]
+
+
+def test_two_tabs_both_log_in(bad_url: str) -> None:
+    app, _ = client_app(bad_url)
+    browser = app.test_client()
+    first, second = start(browser), start(browser)
+    assert first != second
+    assert browser.get(f"/authorized?code=a&state={second}").get_json()["access_token"] == "at"
+    assert browser.get(f"/authorized?code=a&state={first}").get_json()["access_token"] == "at"
+    # single use
+    replay = browser.get(f"/authorized?code=a&state={first}")
+    assert replay.get_json()["error"] == "invalid_state"
+
+
+def test_a_foreign_callback_does_not_abort_a_login(bad_url: str) -> None:
+    app, _ = client_app(bad_url)
+    browser = app.test_client()
+    state = start(browser)
+    assert browser.get("/authorized?code=x&state=y").get_json()["error"] == "invalid_state"
+    assert browser.get("/authorized?code=x").get_json()["error"] == "invalid_state"
+    assert browser.get("/authorized?error=access_denied&state=y").get_json() is None
+    assert browser.get(f"/authorized?code=a&state={state}").get_json()["access_token"] == "at"
+
+
+def test_each_pending_login_keeps_its_own_verifier_and_redirect_uri(bad_url: str) -> None:
+    app, remote = client_app(bad_url)
+    sent: list[str] = []
+    real = remote.http_request
+
+    def spy(uri: str, headers: Any = None, data: Any = None, method: Any = None) -> Any:
+        sent.append(data.decode() if isinstance(data, bytes) else "")
+        return real(uri, headers, data, method)
+
+    remote.http_request = spy  # type: ignore[method-assign]
+    browser = app.test_client()
+    locations = [browser.get("/login").headers["Location"] for _ in range(2)]
+    queries = [parse_qs(urlsplit(location).query) for location in locations]
+    for query in reversed(queries):
+        browser.get(f"/authorized?code=a&state={query['state'][0]}")
+    import base64
+    import hashlib
+
+    for query, body in zip(reversed(queries), sent, strict=True):
+        verifier = parse_qs(body)["code_verifier"][0]
+        digest = hashlib.sha256(verifier.encode()).digest()
+        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        assert challenge == query["code_challenge"][0]
+        assert parse_qs(body)["redirect_uri"] == query["redirect_uri"]
+
+
+def test_pending_logins_are_bounded(bad_url: str) -> None:
+    app, _ = client_app(bad_url)
+    browser = app.test_client()
+    states = [start(browser) for _ in range(7)]
+    oldest = browser.get(f"/authorized?code=a&state={states[0]}")
+    assert oldest.get_json()["error"] == "invalid_state"
+    assert browser.get(f"/authorized?code=a&state={states[-1]}").get_json()["access_token"] == "at"
+    assert browser.get(f"/authorized?code=a&state={states[2]}").get_json()["access_token"] == "at"
+
+
+# -- the deadline covers the status line and the headers ----------------------------------
+
+
+@pytest.fixture
+def header_dripper() -> Iterator[str]:
+    """A raw HTTP server sending its status line, then a header line every 0.4 s."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for i in range(15):
+                    if done.wait(0.4):
+                        return
+                    conn.sendall(b"X-Drip: %d\r\n" % i)
+                conn.sendall(b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            except OSError:
+                pass
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    done.set()
+    listener.close()
+
+
+def test_dripped_headers_are_cut_at_the_deadline(header_dripper: str) -> None:
+    app, remote = client_app(header_dripper, timeout=1)
+    with app.test_request_context():
+        started = time.monotonic()
+        with pytest.raises(OAuthException) as info:
+            remote.get("me", token="t")
+        assert info.value.type == "timeout"
+        assert time.monotonic() - started < 2
+    started = time.monotonic()
+    resp = call_back(app, "a")
+    assert resp.get_json()["error"] == "timeout"
+    assert time.monotonic() - started < 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import secrets
 import time
 import warnings
@@ -27,7 +28,14 @@ from .refresh import RefreshLocks
 from .registry import OAuth
 from .response import OAuthResponse, parse_response
 from .settings import SettingsSource, config_app, setting
-from .transport import DEFAULT_TIMEOUT, RemoteResponse, remote_call, send, status_of
+from .transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT,
+    RemoteResponse,
+    remote_call,
+    send,
+    status_of,
+)
 
 __all__ = ["OAuthRemoteApp", "UnknownFormat", "encode_request_data"]
 
@@ -48,7 +56,13 @@ PreRequest = Callable[[str, dict[str, str], Any], tuple[str, dict[str, str], Any
 OAUTH1_SIGNER_KEYS = ("signature_method", "signature_type", "rsa_key", "realm")
 #: a token that expires within this many seconds is refreshed before use
 REFRESH_LEEWAY = 10
+#: the longest lifetime, in seconds, a token response may announce (ten years)
+MAX_LIFETIME = 10 * 365 * 24 * 3600
 FORM_TYPE = "application/x-www-form-urlencoded"
+#: OAuth 2 authorizations kept pending per remote app and session (several tabs)
+MAX_PENDING = 5
+#: the session keys of the single pending authorization before 1.1
+LEGACY_KEYS = ("state", "pkce", "redir")
 
 
 class OAuthRemoteApp:
@@ -96,15 +110,21 @@ class OAuthRemoteApp:
     :param encoding: the encoding of request bodies.
     :param pkce: send a PKCE S256 challenge on OAuth 2 authorization (default ``True``).
     :param enforce_state: bind a one-time ``state`` to the session and check it on the
-        callback (default ``True``).
+        callback (default ``True``). Up to :data:`MAX_PENDING` logins may be pending
+        in one session (several tabs), each with its own ``state``, PKCE verifier and
+        redirect URI; a callback consumes only the one whose ``state`` it carries.
     :param issuer: the server's issuer identifier; when set, an ``iss`` parameter on the
         callback must match it (RFC 9207).
     :param server_metadata_url: an OAuth 2 / OpenID Connect metadata document; endpoints
         and issuer not given are read from it. When it says
         ``authorization_response_iss_parameter_supported``, a callback without ``iss``
         is refused (RFC 9207 section 2.4).
-    :param timeout: the most seconds a call to the remote server may take, reading the
-        answer included (default 10).
+    :param timeout: the most seconds a call to the remote server may take, as a whole:
+        connecting, the status line and headers, redirects and reading the answer
+        (default 10). Past it the call fails with ``OAuthException(type="timeout")``.
+    :param max_response_size: the most bytes an answer may have, counted decoded
+        (after gzip) while it is read (default 10 MiB); past it the call fails with
+        ``OAuthException(type="response_too_large")``.
     :raises TypeError: without ``consumer_key`` and ``app_key``, as in 0.9.6.
 
     .. versionchanged:: 1.0
@@ -118,6 +138,8 @@ class OAuthRemoteApp:
         all HTTP goes through :meth:`http_request` again. A callback without ``iss`` is
         refused when the server's metadata advertises it; token requests follow no
         redirects; refreshes of one refresh token are serialized within the process.
+        Added ``max_response_size``; the ``timeout`` covers the status line and
+        headers; token responses are validated; several logins may be pending.
     """
 
     #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
@@ -152,6 +174,7 @@ class OAuthRemoteApp:
         issuer: str | None = None,
         server_metadata_url: str | None = None,
         timeout: float | None = None,
+        max_response_size: int | None = None,
     ) -> None:
         if not consumer_key and not app_key:
             raise TypeError(
@@ -185,6 +208,7 @@ class OAuthRemoteApp:
                 "issuer": issuer,
                 "server_metadata_url": server_metadata_url,
                 "timeout": timeout,
+                "max_response_size": max_response_size,
             },
             app=lambda: config_app(self.oauth),
         )
@@ -298,6 +322,12 @@ class OAuthRemoteApp:
     def timeout(self) -> float:
         """The most seconds a call to the remote server may take, all of it."""
         return float(self._settings.get("timeout", DEFAULT_TIMEOUT))
+
+    @setting
+    def max_response_size(self) -> int:
+        """The most bytes an answer of the remote server may have, counted decoded
+        (after gzip) while it is read; 10 MiB unless configured."""
+        return int(self._settings.get("max_response_size", DEFAULT_MAX_RESPONSE_SIZE))
 
     @property
     def server_metadata(self) -> dict[str, Any]:
@@ -430,7 +460,7 @@ class OAuthRemoteApp:
         follow_redirects: bool = True,
     ) -> tuple[Any, bytes]:
         """Call :meth:`http_request` (as looked up now) with this remote app's timeout."""
-        with remote_call(self.name, self.timeout, follow_redirects):
+        with remote_call(self.name, self.timeout, follow_redirects, self.max_response_size):
             return self.http_request(uri, headers, data=data, method=method)
 
     def _token_http(
@@ -541,14 +571,15 @@ class OAuthRemoteApp:
             state = state()
         if state is None:
             state = secrets.token_urlsafe(24) if self.enforce_state else None
+        pending: dict[str, str] = {"redir": callback}
         if self.enforce_state:
-            session[self._session_key("state")] = str(state)
+            pending["state"] = str(state)
         if self.pkce:
             verifier = create_verifier()
-            session[self._session_key("pkce")] = verifier
+            pending["pkce"] = verifier
             params.setdefault("code_challenge", s256_challenge(verifier))
             params.setdefault("code_challenge_method", "S256")
-        session[self._session_key("redir")] = callback
+        self._remember_pending(pending)
         try:
             url = client.prepare_request_uri(
                 authorize_url, redirect_uri=callback, scope=scope, state=state, **params
@@ -621,11 +652,13 @@ class OAuthRemoteApp:
                 return self.handle_oauth1_response(args)
             if not speaks_oauth1 and "code" in args:
                 return self.handle_oauth2_response(args)
+            if not speaks_oauth1 and self.enforce_state:
+                self._take_pending(args)  # an error answer ends its own login only
             callback.remember(self.name, args)
             return self.handle_unknown_response()
         finally:
-            for what in ("tok", "redir", "state", "pkce"):
-                session.pop(self._session_key(what), None)
+            if speaks_oauth1:
+                session.pop(self._session_key("tok"), None)
 
     def authorized_handler(self, f: F) -> F:
         """Decorate a callback view; it receives the token data as its first argument.
@@ -675,14 +708,14 @@ class OAuthRemoteApp:
 
     def handle_oauth2_response(self, args: Mapping[str, str]) -> Any:
         """OAuth 2: check ``state`` and ``iss``, then exchange the code for a token."""
-        self._check_state(args)
+        pending = self._check_state(args)
         self._check_issuer(args)
         params: dict[str, Any] = {
             "code": args.get("code"),
             "client_secret": self.consumer_secret,
-            "redirect_uri": session.get(self._session_key("redir")),
+            "redirect_uri": pending.get("redir"),
         }
-        verifier = session.get(self._session_key("pkce"))
+        verifier = pending.get("pkce")
         if verifier:
             params["code_verifier"] = verifier
         params.update(self.access_token_params)
@@ -707,17 +740,63 @@ class OAuthRemoteApp:
         """
         return callback.recall(self.name)
 
-    def _check_state(self, args: Mapping[str, str]) -> None:
-        if not self.enforce_state:
-            return
-        expected = session.get(self._session_key("state"))
+    def _pending(self) -> list[dict[str, str]]:
+        """The OAuth 2 authorizations started in this session and not yet called back,
+        oldest first: each a dict of ``state`` (unless ``enforce_state`` is off),
+        ``pkce`` (the verifier, if PKCE is on) and ``redir`` (the redirect URI).
+
+        A login started before 1.1 (single ``state``, ``pkce`` and ``redir`` keys) is
+        taken over.
+        """
+        stored = session.get(self._session_key("pending"))
+        pending = (
+            [item for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
+        )
+        legacy = {what: session.pop(self._session_key(what), None) for what in LEGACY_KEYS}
+        if any(isinstance(value, str) for value in legacy.values()):
+            pending.append({k: v for k, v in legacy.items() if isinstance(v, str)})
+        return pending[-MAX_PENDING:]
+
+    def _remember_pending(self, entry: dict[str, str]) -> None:
+        """Add an authorization to :meth:`_pending`, forgetting the oldest beyond
+        :data:`MAX_PENDING`."""
+        pending = [*self._pending(), entry][-MAX_PENDING:]
+        session[self._session_key("pending")] = pending
+
+    def _take_pending(self, args: Mapping[str, str]) -> dict[str, str] | None:
+        """Remove and return the pending authorization ``args`` answers: the one whose
+        ``state`` matches (the latest one when ``enforce_state`` is off). Others stay,
+        so a stray or forged callback aborts no login in progress."""
+        pending = self._pending()
         returned = args.get("state")
-        if not expected or returned is None or not _same(returned, expected):
-            log.warning("rejected a callback from %s: state mismatch", self.name)
-            raise OAuthException(
-                "The state parameter does not match this session (possible CSRF)",
-                type="invalid_state",
-            )
+        found: dict[str, str] | None = None
+        if not self.enforce_state:
+            found = pending[-1] if pending else None
+        elif returned is not None:
+            for entry in pending:
+                expected = entry.get("state")
+                if expected and _same(returned, expected):
+                    found = entry
+        if found is not None:
+            pending.remove(found)
+            session[self._session_key("pending")] = pending
+        return found
+
+    def _check_state(self, args: Mapping[str, str]) -> dict[str, str]:
+        """Take the pending authorization of this callback (see :meth:`_take_pending`).
+
+        :raises OAuthException: ``invalid_state`` if ``state`` matches none.
+        """
+        found = self._take_pending(args)
+        if found is not None:
+            return found
+        if not self.enforce_state:
+            return {}
+        log.warning("rejected a callback from %s: state mismatch", self.name)
+        raise OAuthException(
+            "The state parameter does not match this session (possible CSRF)",
+            type="invalid_state",
+        )
 
     def _check_issuer(self, args: Mapping[str, str]) -> None:
         """RFC 9207: an ``iss`` must match :attr:`issuer`; it must be there when the
@@ -758,11 +837,12 @@ class OAuthRemoteApp:
         data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201) or not isinstance(data, dict):
             raise OAuthException(failure, type="invalid_response", data=data)
-        if "expires_in" in data and "expires_at" not in data:
-            try:
-                data["expires_at"] = int(time.time()) + int(data["expires_in"])
-            except (TypeError, ValueError):
-                pass
+        problem = _token_problem(data)
+        if problem is not None:
+            log.warning("%s: refused a token response: %s", self.name, problem)
+            raise OAuthException(f"{failure}: {problem}", type="invalid_response")
+        if data.get("expires_in") is not None and data.get("expires_at") is None:
+            data["expires_at"] = int(time.time() + float(data["expires_in"]))
         return data
 
     def _send_token_request(self, method: str, body: str, failure: str) -> tuple[Any, bytes]:
@@ -798,7 +878,7 @@ class OAuthRemoteApp:
     def _parse_token_response(self, resp: Any, content: bytes, failure: str) -> Any:
         try:
             return parse_response(resp, content, content_type=self.content_type)
-        except (ValueError, SyntaxError):  # SyntaxError: malformed XML (ParseError)
+        except (ValueError, SyntaxError, RecursionError):  # SyntaxError: malformed XML
             raise OAuthException(
                 f"{failure}: the body cannot be parsed", type="invalid_response"
             ) from None
@@ -964,11 +1044,53 @@ class OAuthRemoteApp:
 
 def _expiring(token: Any) -> bool:
     """Whether ``token`` is an OAuth 2 token with a refresh token that expires within
-    ``REFRESH_LEEWAY`` seconds."""
+    ``REFRESH_LEEWAY`` seconds.
+
+    An ``expires_at`` that is no finite number (a token stored by an older version, or
+    by the application) counts as unknown: the token is used as is, and the server
+    says whether it is still good.
+    """
     if not isinstance(token, Mapping) or not token.get("refresh_token"):
         return False
-    expires_at = token.get("expires_at")
-    return expires_at is not None and float(expires_at) <= time.time() + REFRESH_LEEWAY
+    expires_at = _finite(token.get("expires_at"))
+    return expires_at is not None and expires_at <= time.time() + REFRESH_LEEWAY
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float if it is a number or a numeric string, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _token_problem(data: Mapping[str, Any]) -> str | None:
+    """What is wrong with an OAuth 2 token response, or ``None`` if nothing is.
+
+    ``access_token`` must be a non-empty string without control characters,
+    ``token_type`` a string if present, ``expires_in`` a number of seconds between 0
+    and :data:`MAX_LIFETIME` and ``expires_at`` a time before now plus that (numbers or
+    numeric strings). The message never holds a value of the response.
+    """
+    access_token = data.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        return "no access_token"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in access_token):
+        return "the access_token holds control characters"
+    if "token_type" in data and not isinstance(data["token_type"], str):
+        return "the token_type is not a string"
+    if data.get("expires_in") is not None:
+        expires_in = _finite(data["expires_in"])
+        if expires_in is None or not 0 <= expires_in <= MAX_LIFETIME:
+            return "expires_in is not a sane number of seconds"
+    if data.get("expires_at") is not None:
+        expires_at = _finite(data["expires_at"])
+        if expires_at is None or not 0 <= expires_at <= time.time() + MAX_LIFETIME:
+            return "expires_at is not a sane time"
+    return None
 
 
 def _replaced(token: Mapping[str, Any], current: Any) -> bool:

@@ -97,7 +97,7 @@ class OAuthResponse:
     """What a remote application answered to :meth:`OAuthRemoteApp.request`.
 
     :ivar data: the body, parsed by its content type (see :func:`parse_response`);
-        the text itself if the body cannot be parsed.
+        the text itself if the body cannot be parsed (JSON nested too deep included).
     :ivar raw_data: the body as bytes (also available as :attr:`raw`).
     """
 
@@ -106,7 +106,7 @@ class OAuthResponse:
         self.raw_data = content
         try:
             self.data: Any = parse_response(resp, content, strict=True, content_type=content_type)
-        except (ValueError, SyntaxError):  # SyntaxError: malformed XML (ParseError)
+        except (ValueError, SyntaxError, RecursionError):  # SyntaxError: malformed XML
             self.data = decode_text(content) if isinstance(content, bytes) else content
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
 from flask import current_app, has_app_context
 from oauthlib.common import add_params_to_uri
 from requests.cookies import RequestsCookieJar
@@ -32,10 +36,12 @@ from requests.structures import CaseInsensitiveDict
 from .exceptions import OAuthException
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
     "HTTP_KEY",
     "ClientSession",
     "RemoteResponse",
+    "ResponseTooLarge",
     "header_of",
     "pooled_session",
     "prepare_request",
@@ -48,6 +54,10 @@ __all__ = [
 HTTP_KEY = "oauthlib.client.http"
 #: seconds to wait for a remote server when no remote app says otherwise
 DEFAULT_TIMEOUT = 10.0
+#: the most bytes of an answer's body, decoded, when no remote app says otherwise
+DEFAULT_MAX_RESPONSE_SIZE = 10 * 1024 * 1024
+#: how many bytes of a body are read (and decoded) at a time
+READ_CHUNK = 64 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -65,58 +75,168 @@ class NoCookieJar(RequestsCookieJar):
         """Drop ``cookie``."""
 
 
+class ResponseTooLarge(requests.RequestException):
+    """An answer's body, decoded, exceeded the size limit of the call.
+
+    .. versionadded:: 1.1
+    """
+
+
+_current_deadline: ContextVar[_Deadline | None] = ContextVar(
+    "flask_oauthlib_client_deadline", default=None
+)
+
+
+def _cut_socket(sock: Any) -> None:
+    """Shut ``sock`` down for reading and writing, which ends any read blocked on it.
+
+    ``socket.socket.shutdown`` is called directly: ``SSLSocket.shutdown`` would also
+    drop the TLS state under the feet of the thread reading it.
+    """
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, TypeError, ValueError):  # already closed, or not a socket
+        pass
+
+
+class _Watched:
+    """Mixin of a urllib3 connection the deadline of the call using it may cut.
+
+    :meth:`request` ties the connection to the current call's :class:`_Deadline`, so
+    the deadline's timer can shut its socket down however far the exchange is: while
+    connecting, sending, waiting for the status line, reading headers or the body.
+    """
+
+    _deadline: _Deadline | None = None
+    #: the socket, kept when ``http.client`` hands it to a response and forgets it
+    _watched_sock: Any = None
+    sock: Any
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        """Tie the connection to the current deadline, then send the request."""
+        deadline = _current_deadline.get()
+        self._deadline = deadline
+        self._watched_sock = self.sock
+        if deadline is not None:
+            deadline.own(self)
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def connect(self) -> None:
+        """Connect; shut the new socket down at once if the deadline passed meanwhile."""
+        super().connect()  # type: ignore[misc]
+        self._watched_sock = self.sock
+        deadline = self._deadline
+        if deadline is not None and deadline.missed and deadline.owns(self):
+            _cut_socket(self.sock)
+
+
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    """An HTTP connection a deadline may cut."""
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    """An HTTPS connection a deadline may cut."""
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """An adapter whose direct connections a :class:`_Deadline` can cut (connections
+    through a proxy are bound by the per-read timeout only)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Create the pool manager with watched connection pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
 class _Deadline:
-    """A total time budget for one request: its redirects and the reading of the answers.
+    """A total time budget for one request: connecting, sending, the status line and
+    headers, redirects and the reading of the answers.
 
     ``requests`` bounds each socket operation by its timeout, so a server that sends a
-    byte now and then holds a call as long as it likes. :meth:`watch`, a ``requests``
-    response hook, arms a timer on each answer; at the deadline the timer shuts the
-    answer's connection down (urllib3's ``HTTPResponse.shutdown()``, 2.3 and later),
-    which ends any read blocked on it. The status line and headers are bound by the
-    per-read timeout only: the connection is known once they are in. With an older
-    urllib3 nothing is cut, but an answer completed after the deadline is still refused.
+    byte (or a header line) now and then holds a call as long as it likes. A timer
+    armed when the call starts shuts down, at the deadline, the socket of every
+    connection the call uses (see :class:`_Watched`), which ends any read or write
+    blocked on it; the call then fails and is reported as a timeout. A connection
+    already handed to another call is left alone.
     """
 
     def __init__(self, seconds: float) -> None:
         self.at = time.monotonic() + seconds
         self._cut = False
         self._lock = threading.Lock()
-        self._timers: list[threading.Timer] | None = []
+        self._connections: list[_Watched] = []
+        self._over = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
 
     @property
     def missed(self) -> bool:
         """Whether the deadline cut a connection or has passed."""
         return self._cut or time.monotonic() > self.at
 
-    def watch(self, resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        """Cut the connection of ``resp`` at the deadline unless its body is read by then."""
-        if not callable(getattr(resp.raw, "shutdown", None)):
-            return resp
-        timer = threading.Timer(max(self.at - time.monotonic(), 0.0), self._expire, (resp,))
-        timer.daemon = True
-        with self._lock:
-            if self._timers is not None:
-                self._timers.append(timer)
-                timer.start()
-        return resp
+    def start(self) -> None:
+        """Arm the timer."""
+        self._timer.start()
 
-    def _expire(self, resp: requests.Response) -> None:
-        """Shut down the connection of ``resp``, unless the request is over."""
+    def own(self, conn: _Watched) -> None:
+        """Cut ``conn`` at the deadline, unless another call takes it over before."""
         with self._lock:
-            if self._timers is None:
-                return
-            try:
-                resp.raw.shutdown()
-            except (RuntimeError, ValueError, OSError):  # read and back in the pool
+            if not self._over:
+                self._connections.append(conn)
+
+    def owns(self, conn: _Watched) -> bool:
+        """Whether ``conn`` still serves this call."""
+        return conn._deadline is self
+
+    def _expire(self) -> None:
+        """Shut down the sockets of the call's connections, unless the call is over."""
+        with self._lock:
+            if self._over:
                 return
             self._cut = True
+            for conn in self._connections:
+                sock = conn._watched_sock
+                if self.owns(conn) and sock is not None:
+                    _cut_socket(sock)
 
     def stop(self) -> None:
-        """Disarm every timer: the request is over."""
+        """Disarm the timer: the request is over."""
         with self._lock:
-            timers, self._timers = self._timers or [], None
-        for timer in timers:
-            timer.cancel()
+            self._over = True
+            self._connections.clear()
+        self._timer.cancel()
+
+
+def _limit_body(limit: int) -> Any:
+    """A ``requests`` response hook reading the body, decoded, up to ``limit`` bytes.
+
+    :raises ResponseTooLarge: past ``limit``; the connection is closed.
+    """
+
+    def read(resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                resp.close()
+                raise ResponseTooLarge(f"the answer is larger than {limit} bytes")
+            chunks.append(chunk)
+        resp._content = b"".join(chunks)
+        return resp
+
+    return read
 
 
 class ClientSession(requests.Session):
@@ -130,16 +250,26 @@ class ClientSession(requests.Session):
       without its body, and the ``Authorization`` header is dropped on the way to
       another host.
     * Timeout: a number given as ``timeout`` bounds each socket operation, as in
-      ``requests``, and also the whole call, redirects and reading the body included;
-      past it ``requests.exceptions.ReadTimeout`` is raised. A call with
-      ``stream=True`` leaves the reading of the body, and its duration, to the caller.
+      ``requests``, and also the whole call: connecting, the status line and headers,
+      redirects and reading the body (see :class:`_Deadline`); past it
+      ``requests.exceptions.ReadTimeout`` is raised. A call with ``stream=True`` leaves
+      the reading of the body, and its duration, to the caller. Through a proxy only
+      the per-operation bound holds until the answer's headers are in.
+    * Size: :attr:`max_response_size` (or a call's ``max_size``) bounds each answer's
+      body, counted decoded (after gzip) while it is read; past it
+      :class:`ResponseTooLarge` is raised. ``stream=True`` leaves that to the caller.
 
     .. versionadded:: 1.1
     """
 
+    #: the most bytes of an answer's body, decoded; ``None`` for no limit
+    max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cookies = NoCookieJar()
+        self.mount("https://", _WatchedAdapter())
+        self.mount("http://", _WatchedAdapter())
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         """Return where ``resp`` redirects to; ``None`` if following would re-send a body."""
@@ -151,18 +281,27 @@ class ClientSession(requests.Session):
     def request(  # type: ignore[override]
         self, method: str, url: str, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        """Send a request; a number as ``timeout`` is also a total deadline."""
+        """Send a request; a number as ``timeout`` is also a total deadline.
+
+        :param max_size: the most bytes of each answer's body, decoded;
+            :attr:`max_response_size` by default, ``None`` for no limit.
+        :raises ResponseTooLarge: if a body is larger.
+        """
+        limit = kwargs.pop("max_size", self.max_response_size)
+        if limit is not None and not kwargs.get("stream"):
+            hooks = dict(kwargs.get("hooks") or {})
+            given = hooks.get("response", [])
+            hooks["response"] = [_limit_body(int(limit)), *([given] if callable(given) else given)]
+            kwargs["hooks"] = hooks
         seconds = kwargs.get("timeout")
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
             return super().request(method, url, *args, **kwargs)
         deadline = _Deadline(seconds)
-        hooks = dict(kwargs.get("hooks") or {})
-        given = hooks.get("response", [])
-        hooks["response"] = [deadline.watch, *([given] if callable(given) else given)]
-        kwargs["hooks"] = hooks
+        reset = _current_deadline.set(deadline)
+        deadline.start()
         try:
             resp = super().request(method, url, *args, **kwargs)
-        except requests.Timeout:
+        except (requests.Timeout, ResponseTooLarge):
             raise
         except Exception as exc:  # a connection cut at the deadline fails in many ways
             if deadline.missed:
@@ -170,6 +309,7 @@ class ClientSession(requests.Session):
             raise
         finally:
             deadline.stop()
+            _current_deadline.reset(reset)
         if deadline.missed:  # complete too late, or cut short at the deadline
             resp.close()
             raise _too_late(seconds)
@@ -189,27 +329,34 @@ def pooled_session() -> ClientSession:
 
 @dataclass(frozen=True)
 class _Call:
-    """Who is calling :func:`send`: a remote app's name (for messages), its timeout, and
-    whether redirects are followed."""
+    """Who is calling :func:`send`: a remote app's name (for messages), its timeout,
+    whether redirects are followed, and the most bytes of an answer."""
 
     name: str
     timeout: float
     follow_redirects: bool = True
+    max_size: int | None = DEFAULT_MAX_RESPONSE_SIZE
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("flask_oauthlib_client_call", default=None)
 
 
 @contextlib.contextmanager
-def remote_call(name: str, timeout: float, follow_redirects: bool = True) -> Iterator[None]:
+def remote_call(
+    name: str,
+    timeout: float,
+    follow_redirects: bool = True,
+    max_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+) -> Iterator[None]:
     """Let :func:`send` know which remote app calls it, and how.
 
     :param name: the remote app's name, used in error messages.
     :param timeout: seconds the whole call may take.
     :param follow_redirects: follow redirects (those that re-send no body); token
         requests follow none.
+    :param max_size: the most bytes of the answer's body, decoded (``None``: no limit).
     """
-    token = _current_call.set(_Call(name, timeout, follow_redirects))
+    token = _current_call.set(_Call(name, timeout, follow_redirects, max_size))
     try:
         yield
     finally:
@@ -290,8 +437,10 @@ def send(
     call. A response with an error status, or a redirect not followed, is returned like
     any other.
 
-    :raises OAuthException: ``timeout`` or ``network_error``; the message never holds
-        the URL, which may carry credentials.
+    :raises OAuthException: ``timeout``, ``network_error``, or ``response_too_large``
+        when the body, decoded, is larger than the calling remote app's
+        ``max_response_size`` (10 MiB otherwise); the message never holds the URL,
+        which may carry credentials.
     :raises RuntimeError: inside an app whose ``OAuth`` was never initialised.
     """
     uri, headers, data, method = prepare_request(uri, headers, data, method)
@@ -299,11 +448,23 @@ def send(
     timeout = call.timeout if call else DEFAULT_TIMEOUT
     name = call.name if call else (urlsplit(uri).hostname or "the remote server")
     follow = call.follow_redirects if call else True
+    limit = call.max_size if call else DEFAULT_MAX_RESPONSE_SIZE
     with _session() as http:
+        extra: dict[str, Any] = {"max_size": limit} if isinstance(http, ClientSession) else {}
         try:
             resp = http.request(
-                method, uri, headers=headers, data=data, timeout=timeout, allow_redirects=follow
+                method,
+                uri,
+                headers=headers,
+                data=data,
+                timeout=timeout,
+                allow_redirects=follow,
+                **extra,
             )
+        except ResponseTooLarge:
+            raise OAuthException(
+                f"The answer of {name} is larger than {limit} bytes", type="response_too_large"
+            ) from None
         except requests.Timeout:
             raise OAuthException(
                 f"{name} did not answer within {timeout:g} s", type="timeout"
