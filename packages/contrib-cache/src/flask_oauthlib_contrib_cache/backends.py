@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import stat
 import tempfile
 import threading
@@ -35,7 +34,6 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import unquote
 
 from flask_oauthlib_core import StorageUnavailable
 
@@ -538,9 +536,8 @@ class MemcacheBackend:
     """memcached through pymemcache: ``gets`` + ``cas`` takes and counts, ``add`` adds.
 
     Counting uses ``cas`` rather than ``incr``/``decr``, which stop at zero and cannot
-    hold a negative number. :meth:`clear` deletes the keys under ``key_prefix``, listed
-    with ``lru_crawler metadump`` (memcached 1.4.31 or later); without a prefix it empties
-    the servers with ``flush_all``, entries of other programs included.
+    hold a negative number. :meth:`clear` empties the servers with ``flush_all``, entries
+    of other programs included.
     """
 
     name = "memcached"
@@ -655,43 +652,8 @@ class MemcacheBackend:
 
     @_unavailable
     def clear(self) -> bool:
-        """Delete the keys under the prefix, or every key of the servers without one."""
-        if not self.prefix:
-            self.client.flush_all(noreply=False)
-            return True
-        prefix = self._key("")
-        for server in self.servers:
-            ours = [name for name in _memcached_keys(server) if name.startswith(prefix)]
-            if ours:
-                self.client.delete_many(ours, noreply=False)
+        """Empty the servers with ``flush_all``, as 0.9.6 did (memcached cannot list its
+        keys reliably, so a key prefix cannot be cleared alone): other programs' entries
+        on the same servers go too."""
+        self.client.flush_all(noreply=False)
         return True
-
-
-def _memcached_keys(server: tuple[str, int], attempts: int = 50) -> list[str]:
-    """Every key the memcached ``server`` holds, from ``lru_crawler metadump all`` (read
-    here: pymemcache's ``raw_command`` drops parts of an answer this long).
-
-    :raises StorageUnavailable: when the server cannot list its keys.
-    """
-    for _ in range(attempts):
-        with socket.create_connection(server, timeout=2) as sock:
-            sock.sendall(b"lru_crawler metadump all\r\n")
-            answer = b""
-            while not answer.endswith(b"END\r\n"):
-                if answer.endswith(b"\r\n") and not answer.startswith(b"key="):
-                    break  # an error line: BUSY while another dump runs, ERROR if too old
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise OSError("memcached closed the connection")
-                answer += chunk
-        if answer.endswith(b"END\r\n"):
-            # one line a key: key=<quoted key> exp=... la=... cas=... ...
-            lines = answer.decode("ascii", "replace").splitlines()
-            return [unquote(line[4:].split(" ", 1)[0]) for line in lines if line[:4] == "key="]
-        if not answer.startswith(b"BUSY"):
-            break
-        time.sleep(0.1)
-    raise StorageUnavailable(
-        "memcached did not list its keys (lru_crawler metadump needs memcached 1.4.31 or"
-        " later), so clear() cannot find the keys under the prefix"
-    )

@@ -194,12 +194,12 @@ class Cache:
         return all([self.cache.delete(key) for key in keys])
 
     def clear(self) -> bool:
-        """Delete this cache's entries, and nobody else's: on Redis and memcached the keys
-        under ``KEY_PREFIX``; ``filesystem`` empties ``DIR``.
+        """Delete this cache's entries: on Redis the keys under ``KEY_PREFIX``;
+        ``filesystem`` empties ``DIR``; memcached runs ``flush_all`` (as 0.9.6 did: it
+        cannot list its keys reliably), which empties the whole server.
 
         Redis without a prefix refuses rather than ``FLUSHDB`` a database that other
-        programs may share; memcached without one runs ``flush_all``, which empties the
-        whole server. Clearing an OAuth 1 nonce cache forgets which requests were seen:
+        programs may share. Clearing an OAuth 1 nonce cache forgets which requests were seen:
         one still inside its timestamp window could then be replayed.
 
         :raises RuntimeError: on Redis without ``KEY_PREFIX``.
