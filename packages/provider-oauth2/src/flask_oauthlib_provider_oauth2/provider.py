@@ -316,6 +316,12 @@ class OAuth2Provider:
             return url_for(config["OAUTH2_PROVIDER_ERROR_ENDPOINT"])
         return DEFAULT_ERROR_PATH
 
+    @staticmethod
+    def _realm() -> str:
+        """The ``realm`` of RFC 6750 challenges: the issuer if configured, else the host
+        (cheaper than the issuer's full host URL, on every refused request)."""
+        return str(current_app.config.get("OAUTH2_PROVIDER_ISSUER") or request.host)
+
     @property
     def issuer(self) -> str:
         """``OAUTH2_PROVIDER_ISSUER``, or the request's host URL."""
@@ -697,7 +703,7 @@ class OAuth2Provider:
                 if not valid:
                     if self._invalid_response is not None:
                         return self._invalid_response(req)
-                    return rfc6750.refusal(req, self.issuer, list(scopes))
+                    return rfc6750.refusal(req, self._realm(), list(scopes))
                 flask_request.oauth = req
                 return f(*args, **kwargs)
 
@@ -715,7 +721,7 @@ class OAuth2Provider:
         checked.insufficient_scope = True
         if self._invalid_response is not None:
             return self._invalid_response(checked)
-        return rfc6750.refusal(checked, self.issuer, scopes)
+        return rfc6750.refusal(checked, self._realm(), scopes)
 
 
 def _harden_authorization_response(response: Response) -> Response:
