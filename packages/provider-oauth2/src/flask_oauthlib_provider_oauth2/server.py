@@ -18,40 +18,14 @@ from oauthlib.oauth2 import (
     RevocationEndpoint,
     TokenEndpoint,
 )
-from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import import_callable
 
 from . import rfc7636, rfc8628
 from .rfc7662 import IntrospectionEndpoint
-from .validator import OAuth2RequestValidator
+from .validator import OAuth2RequestValidator, refuse_duplicates
 
 __all__ = ["Server", "build_server", "random_token"]
-
-
-#: parameters a request may not repeat (oauthlib checks client_id, grant_type,
-#: redirect_uri, response_type, scope and state itself)
-SINGLE_PARAMS = (
-    "code",
-    "code_verifier",
-    "code_challenge",
-    "code_challenge_method",
-    "refresh_token",
-    "client_secret",
-    "username",
-    "password",
-)
-
-
-def refuse_duplicates(request: Any) -> dict[str, Any]:
-    """Refuse a request that repeats a parameter whose value decides something: which
-    of two values counts would be the server's guess. An oauthlib custom validator."""
-    repeated = sorted(set(request.duplicate_params).intersection(SINGLE_PARAMS))
-    if repeated:
-        raise errors.InvalidRequestError(
-            request=request, description=f"Duplicate {', '.join(repeated)} parameter."
-        )
-    return {}
 
 
 def random_token(request: Any) -> str:

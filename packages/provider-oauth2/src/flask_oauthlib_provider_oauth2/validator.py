@@ -72,10 +72,30 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str | None, str | Non
     return client_id, secret
 
 
-def refuse_repeated_token(request: Any) -> None:
-    """Refuse a revocation or introspection request that names ``token`` twice."""
-    if "token" in request.duplicate_params:
-        raise errors.InvalidRequestError(request=request, description="Duplicate token parameter.")
+#: parameters a request may not repeat (oauthlib checks client_id, grant_type,
+#: redirect_uri, response_type, scope and state itself)
+SINGLE_PARAMS = (
+    "code",
+    "code_verifier",
+    "code_challenge",
+    "code_challenge_method",
+    "refresh_token",
+    "client_secret",
+    "username",
+    "password",
+    "token",
+)
+
+
+def refuse_duplicates(request: Any) -> dict[str, Any]:
+    """Refuse a request that repeats a parameter whose value decides something: which
+    of two values counts would be the server's guess. An oauthlib custom validator."""
+    repeated = sorted(set(request.duplicate_params).intersection(SINGLE_PARAMS))
+    if repeated:
+        raise errors.InvalidRequestError(
+            request=request, description=f"Duplicate {', '.join(repeated)} parameter."
+        )
+    return {}
 
 
 def secret_matches(client: Any, secret: str | None) -> bool:
@@ -618,7 +638,7 @@ class OAuth2RequestValidator(RequestValidator):
         """Revoke an access or refresh token of the requesting client (RFC 7009); a
         refresh token takes the access tokens issued from the same authorization with it
         (RFC 7009 2.1) when the storage offers ``revoke_family()``."""
-        refuse_repeated_token(request)
+        refuse_duplicates(request)
         tok, kind = self._find_token(token, token_type_hint)
         client = getattr(request, "client", None)
         if not tok or (client is not None and tok.client_id != client.client_id):
@@ -650,7 +670,7 @@ class OAuth2RequestValidator(RequestValidator):
     ) -> dict[str, Any] | None:
         """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
         authenticated client may not see it (:meth:`may_introspect`)."""
-        refuse_repeated_token(request)
+        refuse_duplicates(request)
         tok, kind = self._find_token(token, token_type_hint)
         # ``expires`` is the access token's: a refresh token lives until it is revoked
         expires = getattr(tok, "expires", None) if kind == "access_token" else None
