@@ -46,7 +46,7 @@ def test_control_bytes_in_a_bearer_token_are_refused_before_storage(
     provider: Provider, token: bytes
 ) -> None:
     looked_up: list[Any] = []
-    getter = provider.oauth._getters["tokengetter"]
+    getter = provider.store.functions["tokengetter"]
 
     @provider.oauth.tokengetter
     def spy(access_token: str | None = None, refresh_token: str | None = None) -> Any:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, jsonify, request
 
-from flask_oauthlib_provider_oauth1 import OAuth1Provider
+from flask_oauthlib_provider_oauth1 import OAuth1Provider, OAuth1RequestValidator
 
 CALLBACK = "http://127.0.0.1:8000/authorized"
 CLIENT_KEY = "clientkey0123456789ab"
@@ -83,6 +84,84 @@ class Store:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def storage_functions(store: Store) -> dict[str, Callable[..., Any]]:
+    """The nine storage functions on ``store``, by the name of the provider's decorator
+    that registers each (``clientgetter`` ...)."""
+
+    def get_client(client_key: str) -> Client | None:
+        return store.clients.get(client_key)
+
+    def get_request_token(token: str) -> RequestToken | None:
+        return store.grants.get(token)
+
+    def save_request_token(token: dict[str, Any], req: Any) -> RequestToken:
+        grant = RedeemableRequestToken(
+            store,
+            req.client,
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            req.realms,
+            req.redirect_uri,
+        )
+        store.grants[grant.token] = grant
+        return grant
+
+    def load_verifier(verifier: str, token: str) -> RequestToken | None:
+        grant = store.grants.get(token)
+        return grant if grant and grant.verifier == verifier else None
+
+    def save_verifier(token: str, verifier: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        grant = store.grants[token]
+        grant.verifier = verifier["oauth_verifier"]
+        grant.user = store.alice
+
+    def get_access_token(client_key: str, token: str) -> AccessToken | None:
+        tok = store.tokens.get(token)
+        return tok if tok and tok.client.client_key == client_key else None
+
+    def save_access_token(token: dict[str, Any], req: Any) -> None:
+        store.tokens[token["oauth_token"]] = AccessToken(
+            req.client,
+            req.user,
+            token["oauth_token"],
+            token["oauth_token_secret"],
+            token["oauth_authorized_realms"].split(" "),
+        )
+
+    def get_nonce(
+        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
+    ) -> bool:
+        return (client_key, timestamp, nonce, request_token, access_token) in store.nonces
+
+    def save_nonce(
+        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
+    ) -> None:
+        store.nonces.add((client_key, timestamp, nonce, request_token, access_token))
+
+    return {
+        "clientgetter": get_client,
+        "grantgetter": get_request_token,
+        "grantsetter": save_request_token,
+        "verifiergetter": load_verifier,
+        "verifiersetter": save_verifier,
+        "tokengetter": get_access_token,
+        "tokensetter": save_access_token,
+        "noncegetter": get_nonce,
+        "noncesetter": save_nonce,
+    }
+
+
+def validator_for(
+    store: Store,
+    cls: type[OAuth1RequestValidator] = OAuth1RequestValidator,
+    config: Any = None,
+    **functions: Callable[..., Any],
+) -> Any:
+    """A validator on ``store``'s storage functions (``functions`` replace some), as an
+    app assigns to ``oauth._validator``."""
+    return cls(**{**storage_functions(store), **functions}, config=config)
+
+
 def create_app(
     store: Store | None = None, rsa_public_key: str | None = None, **config: Any
 ) -> tuple[Flask, OAuth1Provider, Store]:
@@ -99,64 +178,15 @@ def create_app(
     app.config.update(config)
     oauth = OAuth1Provider(app)
 
-    @oauth.clientgetter
-    def get_client(client_key: str) -> Client | None:
-        return store.clients.get(client_key)
+    for name, function in storage_functions(store).items():
+        getattr(oauth, name)(function)  # as @oauth.clientgetter ... do
 
-    @oauth.grantgetter
-    def get_request_token(token: str) -> RequestToken | None:
-        return store.grants.get(token)
+    add_views(app, oauth)
+    return app, oauth, store
 
-    @oauth.grantsetter
-    def save_request_token(token: dict[str, Any], req: Any) -> RequestToken:
-        grant = RedeemableRequestToken(
-            store,
-            req.client,
-            token["oauth_token"],
-            token["oauth_token_secret"],
-            req.realms,
-            req.redirect_uri,
-        )
-        store.grants[grant.token] = grant
-        return grant
 
-    @oauth.verifiergetter
-    def load_verifier(verifier: str, token: str) -> RequestToken | None:
-        grant = store.grants.get(token)
-        return grant if grant and grant.verifier == verifier else None
-
-    @oauth.verifiersetter
-    def save_verifier(token: str, verifier: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        grant = store.grants[token]
-        grant.verifier = verifier["oauth_verifier"]
-        grant.user = store.alice
-
-    @oauth.tokengetter
-    def get_access_token(client_key: str, token: str) -> AccessToken | None:
-        tok = store.tokens.get(token)
-        return tok if tok and tok.client.client_key == client_key else None
-
-    @oauth.tokensetter
-    def save_access_token(token: dict[str, Any], req: Any) -> None:
-        store.tokens[token["oauth_token"]] = AccessToken(
-            req.client,
-            req.user,
-            token["oauth_token"],
-            token["oauth_token_secret"],
-            token["oauth_authorized_realms"].split(" "),
-        )
-
-    @oauth.noncegetter
-    def get_nonce(
-        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
-    ) -> bool:
-        return (client_key, timestamp, nonce, request_token, access_token) in store.nonces
-
-    @oauth.noncesetter
-    def save_nonce(
-        client_key: str, timestamp: str, nonce: str, request_token: Any, access_token: Any
-    ) -> None:
-        store.nonces.add((client_key, timestamp, nonce, request_token, access_token))
+def add_views(app: Flask, oauth: OAuth1Provider) -> None:
+    """The provider's endpoints, an error page and two protected resources on ``app``."""
 
     @app.route("/oauth/request_token", methods=["GET", "POST"])
     @oauth.request_token_handler
@@ -193,5 +223,3 @@ def create_app(
     @oauth.require_oauth("profile")
     def profile() -> Any:
         return jsonify(user=request.oauth.user.username)
-
-    return app, oauth, store

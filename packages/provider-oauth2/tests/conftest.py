@@ -10,8 +10,8 @@ from oauth2_app import Provider, Store, create_app
 
 @pytest.fixture
 def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
-    def make(store: Store | None = None, **config: Any) -> Provider:
-        app, oauth, store = create_app(store, **config)
+    def make(store: Store | None = None, **options: Any) -> Provider:
+        app, oauth, store = create_app(store, **options)
         return Provider(app, oauth, store, serve(app))
 
     return make

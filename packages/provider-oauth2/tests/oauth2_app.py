@@ -128,6 +128,8 @@ class Store:
         )
         self.add_client(Client("machine", "m-secret", [REDIRECT], ["email"], user=self.alice))
         self.fail_storage = False
+        #: the storage functions create_app registered, by decorator name
+        self.functions: dict[str, Any] = {}
 
     def add_client(self, client: Client) -> Client:
         self.clients[client.client_id] = client
@@ -137,7 +139,9 @@ class Store:
         return self.tokens[access_token]
 
 
-def create_app(store: Store | None = None, **config: Any) -> tuple[Flask, OAuth2Provider, Store]:
+def create_app(
+    store: Store | None = None, *, with_usergetter: bool = True, **config: Any
+) -> tuple[Flask, OAuth2Provider, Store]:
     from flask_oauthlib_core import StorageUnavailable
 
     store = store or Store()
@@ -220,13 +224,22 @@ def create_app(store: Store | None = None, **config: Any) -> tuple[Flask, OAuth2
             grant.issued.append(tok.access_token)
         return tok
 
-    @oauth.usergetter
     def load_user(
         username: str, password: str, client: Client, req: Any, *args: Any, **kwargs: Any
     ) -> User | None:
         if username == "alice" and password == "wonderland":
             return store.alice
         return None
+
+    if with_usergetter:
+        oauth.usergetter(load_user)
+    store.functions = {
+        "clientgetter": load_client,
+        "grantgetter": load_grant,
+        "grantsetter": save_grant,
+        "tokengetter": load_token,
+        "tokensetter": save_token,
+    }
 
     @app.route("/oauth/authorize", methods=["GET", "POST"])
     @oauth.authorize_handler

@@ -130,9 +130,7 @@ def test_password_grant_can_be_switched_off(make_provider: Any) -> None:
 
 
 def test_password_grant_needs_a_usergetter(make_provider: Any) -> None:
-    provider = make_provider()
-    provider.oauth._getters.pop("usergetter")
-    provider.oauth._version += 1
+    provider = make_provider(with_usergetter=False)
     resp = requests.post(
         provider.url + "/oauth/token",
         data={"grant_type": "password", "username": "alice", "password": "wonderland"},
@@ -314,7 +312,7 @@ def test_token_generator_from_config(make_provider: Any) -> None:
 def test_custom_validator_assignment(provider: Provider) -> None:
     from flask_oauthlib_provider_oauth2 import OAuth2RequestValidator
 
-    getters = provider.oauth._getters
+    getters = provider.store.functions
 
     class NoMachines(OAuth2RequestValidator):
         def validate_client_id(

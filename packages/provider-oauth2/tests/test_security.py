@@ -299,7 +299,7 @@ def test_secret_is_compared_with_compare_digest(
 ) -> None:
     import hmac
 
-    from flask_oauthlib_provider_oauth2 import validator
+    from flask_oauthlib_core import compare
 
     calls: list[bytes] = []
     real = hmac.compare_digest
@@ -308,7 +308,7 @@ def test_secret_is_compared_with_compare_digest(
         calls.append(a)
         return real(a, b)
 
-    monkeypatch.setattr(validator.hmac, "compare_digest", spy)
+    monkeypatch.setattr(compare.hmac, "compare_digest", spy)
     resp = requests.post(
         provider.url + "/oauth/token",
         data={"grant_type": "client_credentials"},

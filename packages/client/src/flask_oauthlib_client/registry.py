@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask
 
 from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
 
+from .metadata import METADATA_KEY, MetadataCache
+from .remote import OAuthRemoteApp
+from .settings import EXTENSION_KEY
 from .transport import HTTP_KEY, pooled_session
 
-if TYPE_CHECKING:
-    from .remote import OAuthRemoteApp
-
 __all__ = ["EXTENSION_KEY", "OAuth"]
-
-#: ``app.extensions[EXTENSION_KEY]`` is the app's :class:`OAuth` object, as in 0.9.6
-EXTENSION_KEY = "oauthlib.client"
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +43,8 @@ class OAuth:
     .. versionchanged:: 1.1
         ``app.extensions["oauthlib.client"]`` is this object again, as in 0.9.6, and
         :attr:`app` is back; the pooled HTTP session is
-        ``app.extensions["oauthlib.client.http"]``.
+        ``app.extensions["oauthlib.client.http"]``, the server metadata documents are
+        cached in ``app.extensions["oauthlib.client.metadata"]``.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -59,9 +57,21 @@ class OAuth:
         """Register the extension on ``app``.
 
         It becomes ``app.extensions["oauthlib.client"]``; the app gets one pooled HTTP
-        session for all remote calls, which keeps no cookies.
+        session for all remote calls, which keeps no cookies
+        (``app.extensions["oauthlib.client.http"]``), and its own cache of server
+        metadata documents (``app.extensions["oauthlib.client.metadata"]``, a
+        :class:`~flask_oauthlib_client.metadata.MetadataCache`).
 
+        The loggers of oauthlib, requests-oauthlib and urllib3 get a filter that masks
+        credentials in their records, here and nowhere else; set
+        ``OAUTHLIB_REDACT_LOGS = False`` in the app's config first to leave them alone
+        (and add :class:`flask_oauthlib_core.RedactingFilter` to your handlers instead).
+
+        :param app: the Flask application.
         :raises RuntimeError: if another ``OAuth`` instance is already registered on it.
+
+        .. versionchanged:: 1.1
+            Creates the app's metadata cache; honours ``OAUTHLIB_REDACT_LOGS``.
         """
         existing = app.extensions.get(EXTENSION_KEY)
         if existing is not None and existing is not self:
@@ -72,9 +82,11 @@ class OAuth:
         app.extensions[EXTENSION_KEY] = self
         if HTTP_KEY not in app.extensions:
             app.extensions[HTTP_KEY] = pooled_session()
+        if METADATA_KEY not in app.extensions:
+            app.extensions[METADATA_KEY] = MetadataCache()
         self.app = app
         warn_if_insecure_transport(log)
-        install_redaction()
+        install_redaction(app)
 
     def remote_app(self, name: str, register: bool = True, **kwargs: Any) -> OAuthRemoteApp:
         """Create a remote application.
@@ -84,8 +96,6 @@ class OAuth:
         :param register: keep it in this registry (``oauth.<name>``).
         :param kwargs: see :class:`OAuthRemoteApp`.
         """
-        from .remote import OAuthRemoteApp
-
         remote = OAuthRemoteApp(self, name, **kwargs)
         if register:
             self.remote_apps[name] = remote

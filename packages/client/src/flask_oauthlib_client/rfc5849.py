@@ -10,10 +10,9 @@ from oauthlib.common import extract_params
 from oauthlib.oauth1 import SIGNATURE_TYPE_BODY, Client
 
 from .exceptions import OAuthException
+from .transport import FORM_TYPE
 
 __all__ = ["FORM_TYPE", "sign", "token_params"]
-
-FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def sign(

@@ -1,13 +1,34 @@
-"""How a remote app finds its settings: given directly, or lazily in ``app.config``."""
+"""A remote app's settings: given directly, or read lazily from ``app.config``.
+
+:class:`SettingsSource` resolves one setting, :class:`setting` makes it an attribute
+that can be assigned and deleted like 0.9.6's ``cached_property``, :func:`config_app`
+finds the app whose config is read, and :class:`RemoteSettings` declares the settings
+every :class:`~flask_oauthlib_client.OAuthRemoteApp` has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from flask import Flask, current_app, has_app_context
 
-__all__ = ["MissingSetting", "SettingsSource", "config_app", "setting"]
+from .metadata import MetadataCache, fetch_metadata, metadata_cache
+from .transport import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT
+
+__all__ = [
+    "EXTENSION_KEY",
+    "MissingSetting",
+    "Registry",
+    "RemoteSettings",
+    "SettingsSource",
+    "config_app",
+    "setting",
+]
+
+#: ``app.extensions[EXTENSION_KEY]`` is the app's :class:`~flask_oauthlib_client.OAuth`,
+#: as in 0.9.6 (also importable from :mod:`flask_oauthlib_client.registry`)
+EXTENSION_KEY = "oauthlib.client"
 
 _UNSET: Any = object()
 T = TypeVar("T")
@@ -20,6 +41,21 @@ class MissingSetting(KeyError):
         return str(self.args[0])
 
 
+class Registry(Protocol):
+    """What a remote app knows of the :class:`~flask_oauthlib_client.OAuth` that made it.
+
+    .. versionadded:: 1.1
+    """
+
+    @property
+    def app(self) -> Flask | None:
+        """The app the registry was last bound to, if any."""
+
+    @property
+    def remote_apps(self) -> Mapping[str, Any]:
+        """The registered remote apps, by name."""
+
+
 def config_app(oauth: object) -> Flask:
     """Return the app whose config a remote app of ``oauth`` reads its settings from.
 
@@ -30,8 +66,6 @@ def config_app(oauth: object) -> Flask:
 
     :raises RuntimeError: outside an app context when ``oauth`` is bound to no app.
     """
-    from .registry import EXTENSION_KEY
-
     if has_app_context():
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         if app.extensions.get(EXTENSION_KEY) is oauth:
@@ -130,3 +164,173 @@ class setting(Generic[T]):  # noqa: N801 - used like ``property``
 
     def __delete__(self, obj: Any) -> None:
         obj._settings.assigned.pop(self.key, None)
+
+
+class RemoteSettings:
+    """The settings of a remote app, each an attribute read on every access.
+
+    A mixin of :class:`~flask_oauthlib_client.OAuthRemoteApp`, which documents each
+    setting as a constructor parameter. The endpoints and the issuer not configured are
+    read from the server's metadata document (``server_metadata_url``), fetched once
+    per Flask app (see :mod:`~flask_oauthlib_client.metadata`).
+
+    .. versionadded:: 1.1
+        Split out of ``remote.py``; the settings are those of 1.0.
+    """
+
+    if TYPE_CHECKING:  # provided by OAuthRemoteApp
+        name: str
+        oauth: Registry
+        _settings: SettingsSource
+
+        def _http(
+            self,
+            uri: str,
+            headers: Mapping[str, str] | None = None,
+            data: Any = None,
+            method: str | None = None,
+            follow_redirects: bool = True,
+        ) -> tuple[Any, bytes]: ...
+
+    @setting
+    def base_url(self) -> str | None:
+        """The URL that relative request URLs are joined to."""
+        return self._settings.get("base_url")  # type: ignore[no-any-return]
+
+    @setting
+    def request_token_url(self) -> str | None:
+        """OAuth 1.0a request token URL; ``None`` for OAuth 2."""
+        return self._settings.get("request_token_url")  # type: ignore[no-any-return]
+
+    @setting
+    def access_token_url(self) -> str:
+        """The access token URL."""
+        return self._endpoint("access_token_url", "token_endpoint")
+
+    @setting
+    def authorize_url(self) -> str:
+        """The authorization URL."""
+        return self._endpoint("authorize_url", "authorization_endpoint")
+
+    @setting
+    def consumer_key(self) -> str:
+        """The client key (OAuth 1) or client id (OAuth 2)."""
+        return self._settings.get("consumer_key", required=True)  # type: ignore[no-any-return]
+
+    @setting
+    def consumer_secret(self) -> str | None:
+        """The client secret; required for OAuth 1, optional for public OAuth 2 clients."""
+        required = self.request_token_url is not None
+        return self._settings.get("consumer_secret", required=required)  # type: ignore[no-any-return]
+
+    @setting
+    def rsa_key(self) -> str | None:
+        """OAuth 1.0a: the RSA private key for ``RSA-SHA1`` signatures."""
+        return self._settings.get("rsa_key")  # type: ignore[no-any-return]
+
+    @setting
+    def signature_method(self) -> str | None:
+        """OAuth 1.0a: the signature method; ``None`` means oauthlib's ``HMAC-SHA1``."""
+        return self._settings.get("signature_method")  # type: ignore[no-any-return]
+
+    @setting
+    def request_token_params(self) -> dict[str, Any]:
+        """Extra parameters for the request token (OAuth 1) or authorize (OAuth 2) URL.
+
+        The configured dict itself, so changing it in place lasts, as in 0.9.6.
+        """
+        value = self._settings.get("request_token_params")
+        return value if value is not None else {}
+
+    @setting
+    def request_token_method(self) -> str:
+        """HTTP method for the request token URL."""
+        return str(self._settings.get("request_token_method", "GET")).upper()
+
+    @setting
+    def access_token_params(self) -> dict[str, Any]:
+        """Extra parameters for the access token URL (the configured dict itself)."""
+        value = self._settings.get("access_token_params")
+        return value if value is not None else {}
+
+    @setting
+    def access_token_method(self) -> str:
+        """HTTP method for the access token URL, ``POST`` unless configured."""
+        return str(self._settings.get("access_token_method", "POST")).upper()
+
+    @setting
+    def access_token_headers(self) -> dict[str, str]:
+        """Extra headers for the access token URL (the configured dict itself)."""
+        value = self._settings.get("access_token_headers")
+        return value if value is not None else {}
+
+    @setting
+    def content_type(self) -> str | None:
+        """The content type forced on the server's answers, if any."""
+        return self._settings.get("content_type")  # type: ignore[no-any-return]
+
+    @setting
+    def pkce(self) -> bool:
+        """Whether OAuth 2 authorization sends a PKCE S256 challenge."""
+        return bool(self._settings.get("pkce", True))
+
+    @setting
+    def enforce_state(self) -> bool:
+        """Whether a one-time ``state`` is bound to the session and checked."""
+        return bool(self._settings.get("enforce_state", True))
+
+    @setting
+    def issuer(self) -> str | None:
+        """The server's issuer identifier (RFC 9207), if known."""
+        issuer = self._settings.get("issuer")
+        if issuer is None and self._settings.get("server_metadata_url"):
+            issuer = self.server_metadata.get("issuer")
+        return issuer  # type: ignore[no-any-return]
+
+    @setting
+    def timeout(self) -> float:
+        """The most seconds a call to the remote server may take, all of it."""
+        return float(self._settings.get("timeout", DEFAULT_TIMEOUT))
+
+    @setting
+    def max_response_size(self) -> int:
+        """The most bytes an answer of the remote server may have, counted decoded
+        (after gzip) while it is read; 10 MiB unless configured."""
+        return int(self._settings.get("max_response_size", DEFAULT_MAX_RESPONSE_SIZE))
+
+    @property
+    def server_metadata(self) -> dict[str, Any]:
+        """The server's metadata document from ``server_metadata_url``.
+
+        Fetched once per Flask app (the app whose config the settings come from) and
+        URL, and kept in that app's ``app.extensions["oauthlib.client.metadata"]``; with
+        no app at all, fetched on each use.
+
+        :raises MissingSetting: without a ``server_metadata_url``.
+        :raises OAuthException: ``invalid_metadata`` if the server answers no JSON object.
+
+        .. versionchanged:: 1.1
+            Cached per Flask app, not on the remote app.
+        """
+        url = self._settings.get("server_metadata_url", required=True)
+        return self._metadata_cache().get(url, self._fetch_metadata)
+
+    def _metadata_cache(self) -> MetadataCache:
+        """The metadata cache of the app this remote app reads its settings from."""
+        try:
+            return metadata_cache(config_app(self.oauth))
+        except RuntimeError:  # no app at all: settings given directly, OAuth() unbound
+            return MetadataCache()
+
+    def _fetch_metadata(self, url: str) -> dict[str, Any]:
+        """Fetch the document at ``url`` through :meth:`http_request`."""
+        return fetch_metadata(self.name, url, self._http)
+
+    def _endpoint(self, key: str, metadata_key: str) -> str:
+        """The setting ``key``; if not configured, ``metadata_key`` of the metadata."""
+        value = self._settings.get(key)
+        if value is None and self._settings.get("server_metadata_url"):
+            value = self.server_metadata.get(metadata_key)
+        if value is None:
+            value = self._settings.get(key, required=True)
+        return value  # type: ignore[no-any-return]

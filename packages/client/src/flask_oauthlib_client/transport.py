@@ -5,43 +5,44 @@ Every request of :class:`~flask_oauthlib_client.OAuthRemoteApp` goes through
 <flask_oauthlib_client.OAuthRemoteApp.http_request>`, as in 0.9.6, so a test can patch
 that one static method. Its real implementation is :func:`send`: ``requests`` over the
 current app's pooled :class:`ClientSession`, with the calling remote app's timeout as a
-total deadline. The remote app hands its name, timeout and redirect policy to
-:func:`send` through a context variable (:func:`remote_call`), which keeps the 0.9.6
-signature callable with four arguments.
+total deadline (see :mod:`~flask_oauthlib_client.deadline`). The remote app hands its
+name, timeout and redirect policy to :func:`send` through a context variable
+(:func:`remote_call`), which keeps the 0.9.6 signature callable with four arguments.
+The helpers 0.9.6 exported with it, :func:`prepare_request` and
+:func:`encode_request_data`, live here too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookiejar import Cookie
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
-import requests.adapters
-import urllib3
-import urllib3.connection
 from flask import current_app, has_app_context
 from oauthlib.common import add_params_to_uri
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 
+from .deadline import WatchedAdapter, bounded, too_late
 from .exceptions import OAuthException
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
+    "FORM_TYPE",
     "HTTP_KEY",
     "ClientSession",
     "RemoteResponse",
     "ResponseTooLarge",
+    "UnknownFormat",
+    "encode_request_data",
     "header_of",
     "pooled_session",
     "prepare_request",
@@ -58,6 +59,8 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_RESPONSE_SIZE = 10 * 1024 * 1024
 #: how many bytes of a body are read (and decoded) at a time
 READ_CHUNK = 64 * 1024
+#: the content type of form-encoded bodies
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 log = logging.getLogger(__name__)
 
@@ -80,142 +83,6 @@ class ResponseTooLarge(requests.RequestException):
 
     .. versionadded:: 1.1
     """
-
-
-_current_deadline: ContextVar[_Deadline | None] = ContextVar(
-    "flask_oauthlib_client_deadline", default=None
-)
-
-
-def _cut_socket(sock: Any) -> None:
-    """Shut ``sock`` down for reading and writing, which ends any read blocked on it.
-
-    ``socket.socket.shutdown`` is called directly: ``SSLSocket.shutdown`` would also
-    drop the TLS state under the feet of the thread reading it.
-    """
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except (OSError, TypeError, ValueError):  # already closed, or not a socket
-        pass
-
-
-class _Watched:
-    """Mixin of a urllib3 connection the deadline of the call using it may cut.
-
-    :meth:`request` ties the connection to the current call's :class:`_Deadline`, so
-    the deadline's timer can shut its socket down however far the exchange is: while
-    connecting, sending, waiting for the status line, reading headers or the body.
-    """
-
-    _deadline: _Deadline | None = None
-    #: the socket, kept when ``http.client`` hands it to a response and forgets it
-    _watched_sock: Any = None
-    sock: Any
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        """Tie the connection to the current deadline, then send the request."""
-        deadline = _current_deadline.get()
-        self._deadline = deadline
-        self._watched_sock = self.sock
-        if deadline is not None:
-            deadline.own(self)
-        return super().request(*args, **kwargs)  # type: ignore[misc]
-
-    def connect(self) -> None:
-        """Connect; shut the new socket down at once if the deadline passed meanwhile."""
-        super().connect()  # type: ignore[misc]
-        self._watched_sock = self.sock
-        deadline = self._deadline
-        if deadline is not None and deadline.missed and deadline.owns(self):
-            _cut_socket(self.sock)
-
-
-class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
-    """An HTTP connection a deadline may cut."""
-
-
-class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
-    """An HTTPS connection a deadline may cut."""
-
-
-class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(requests.adapters.HTTPAdapter):
-    """An adapter whose direct connections a :class:`_Deadline` can cut (connections
-    through a proxy are bound by the per-read timeout only)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """Create the pool manager with watched connection pools."""
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-
-class _Deadline:
-    """A total time budget for one request: connecting, sending, the status line and
-    headers, redirects and the reading of the answers.
-
-    ``requests`` bounds each socket operation by its timeout, so a server that sends a
-    byte (or a header line) now and then holds a call as long as it likes. A timer
-    armed when the call starts shuts down, at the deadline, the socket of every
-    connection the call uses (see :class:`_Watched`), which ends any read or write
-    blocked on it; the call then fails and is reported as a timeout. A connection
-    already handed to another call is left alone.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-        self._cut = False
-        self._lock = threading.Lock()
-        self._connections: list[_Watched] = []
-        self._over = False
-        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
-        self._timer.daemon = True
-
-    @property
-    def missed(self) -> bool:
-        """Whether the deadline cut a connection or has passed."""
-        return self._cut or time.monotonic() > self.at
-
-    def start(self) -> None:
-        """Arm the timer."""
-        self._timer.start()
-
-    def own(self, conn: _Watched) -> None:
-        """Cut ``conn`` at the deadline, unless another call takes it over before."""
-        with self._lock:
-            if not self._over:
-                self._connections.append(conn)
-
-    def owns(self, conn: _Watched) -> bool:
-        """Whether ``conn`` still serves this call."""
-        return conn._deadline is self
-
-    def _expire(self) -> None:
-        """Shut down the sockets of the call's connections, unless the call is over."""
-        with self._lock:
-            if self._over:
-                return
-            self._cut = True
-            for conn in self._connections:
-                sock = conn._watched_sock
-                if self.owns(conn) and sock is not None:
-                    _cut_socket(sock)
-
-    def stop(self) -> None:
-        """Disarm the timer: the request is over."""
-        with self._lock:
-            self._over = True
-            self._connections.clear()
-        self._timer.cancel()
 
 
 def _limit_body(limit: int) -> Any:
@@ -251,7 +118,7 @@ class ClientSession(requests.Session):
       another host.
     * Timeout: a number given as ``timeout`` bounds each socket operation, as in
       ``requests``, and also the whole call: connecting, the status line and headers,
-      redirects and reading the body (see :class:`_Deadline`); past it
+      redirects and reading the body (see :mod:`~flask_oauthlib_client.deadline`); past it
       ``requests.exceptions.ReadTimeout`` is raised. A call with ``stream=True`` leaves
       the reading of the body, and its duration, to the caller. Through a proxy only
       the per-operation bound holds until the answer's headers are in.
@@ -268,8 +135,8 @@ class ClientSession(requests.Session):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cookies = NoCookieJar()
-        self.mount("https://", _WatchedAdapter())
-        self.mount("http://", _WatchedAdapter())
+        self.mount("https://", WatchedAdapter())
+        self.mount("http://", WatchedAdapter())
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         """Return where ``resp`` redirects to; ``None`` if following would re-send a body."""
@@ -296,29 +163,19 @@ class ClientSession(requests.Session):
         seconds = kwargs.get("timeout")
         if not isinstance(seconds, int | float) or isinstance(seconds, bool):
             return super().request(method, url, *args, **kwargs)
-        deadline = _Deadline(seconds)
-        reset = _current_deadline.set(deadline)
-        deadline.start()
-        try:
-            resp = super().request(method, url, *args, **kwargs)
-        except (requests.Timeout, ResponseTooLarge):
-            raise
-        except Exception as exc:  # a connection cut at the deadline fails in many ways
-            if deadline.missed:
-                raise _too_late(seconds) from exc
-            raise
-        finally:
-            deadline.stop()
-            _current_deadline.reset(reset)
+        with bounded(seconds) as deadline:
+            try:
+                resp = super().request(method, url, *args, **kwargs)
+            except (requests.Timeout, ResponseTooLarge):
+                raise
+            except Exception as exc:  # a connection cut at the deadline fails in many ways
+                if deadline.missed:
+                    raise too_late(seconds) from exc
+                raise
         if deadline.missed:  # complete too late, or cut short at the deadline
             resp.close()
-            raise _too_late(seconds)
+            raise too_late(seconds)
         return resp
-
-
-def _too_late(seconds: float) -> requests.exceptions.ReadTimeout:
-    """The error of a call that missed its deadline of ``seconds``."""
-    return requests.exceptions.ReadTimeout(f"Timed out: no complete answer within {seconds:g} s")
 
 
 def pooled_session() -> ClientSession:
@@ -420,6 +277,32 @@ def prepare_request(
         uri = add_params_to_uri(uri, list(items))
         data = None
     return uri, headers, data, method
+
+
+class UnknownFormat(ValueError, TypeError):
+    """:func:`encode_request_data` got a format it does not know.
+
+    A ``ValueError``, and a ``TypeError`` as 0.9.6 raised.
+    """
+
+
+def encode_request_data(data: Any, format: str | None) -> tuple[Any, str | None]:
+    """Encode a request body as ``format``; return ``(body, content type)``.
+
+    :param data: the data; ``None`` encodes as an empty object or form.
+    :param format: ``"urlencoded"``, ``"json"``, or ``None`` to pass ``data`` through
+        with no content type.
+    :raises UnknownFormat: for any other format.
+    """
+    if format is None:
+        return data, None
+    if format == "json":
+        return json.dumps(data if data is not None else {}), "application/json"
+    if format == "urlencoded":
+        if isinstance(data, str | bytes):
+            return data, FORM_TYPE
+        return urlencode(data or {}, doseq=True), FORM_TYPE
+    raise UnknownFormat(f"unknown format {format!r}; use 'urlencoded', 'json' or None")
 
 
 def send(

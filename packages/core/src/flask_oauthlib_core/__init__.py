@@ -9,6 +9,8 @@ refuses consent forged from another site.
 from __future__ import annotations
 
 from .adapters import BadRequestBody, create_response, extract_params
+from .clock import as_utc, is_expired, utcnow
+from .compare import equal_secrets
 from .consent import (
     CSRF_FIELD,
     consent_csrf_token,
@@ -21,12 +23,19 @@ from .encoding import decode_base64, to_bytes, to_unicode
 from .errorpage import DEFAULT_ERROR_PATH, register_error_page
 from .errors import StorageUnavailable, log_unavailable
 from .imports import import_callable
+from .provider import AppState, ProviderBase
 from .redaction import RedactingFilter, install_redaction, redact
 from .transport import warn_if_insecure_transport
 from .users import granting_user, resolve_user
 
 __all__ = [
+    "AppState",
+    "ProviderBase",
     "app_context_for",
+    "as_utc",
+    "equal_secrets",
+    "is_expired",
+    "utcnow",
     "CSRF_FIELD",
     "DEFAULT_ERROR_PATH",
     "BadRequestBody",

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["RedactingFilter", "install_redaction", "redact"]
 
@@ -55,16 +59,31 @@ THIRD_PARTY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3")
 _FILTER = RedactingFilter()
 
 
-def install_redaction() -> None:
+#: the config key that switches the filter off (``False``) for an app's extensions
+CONFIG_KEY = "OAUTHLIB_REDACT_LOGS"
+
+
+def install_redaction(app: Flask | None = None) -> bool:
     """Attach the filter to the loggers of oauthlib, requests-oauthlib and urllib3.
 
-    A logger filter only sees records logged on that very logger, so it is attached to
-    each of their module loggers that exist now (they are created at import). Safe to
-    call more than once.
+    Each extension calls it once, from ``init_app`` (never per request): a logger filter
+    only sees records logged on that very logger, so it is attached to each of their
+    module loggers that exist then (they are created at import). Safe to call more than
+    once. Set ``OAUTHLIB_REDACT_LOGS = False`` in ``app``'s config before ``init_app`` to
+    leave those loggers alone (to add :class:`RedactingFilter` to your handlers instead).
+
+    :param app: the app being initialised; its config may switch redaction off.
+    :returns: whether the filter is installed.
+
+    .. versionchanged:: 1.1
+        Takes the app, whose ``OAUTHLIB_REDACT_LOGS`` switches it off.
     """
+    if app is not None and not app.config.get(CONFIG_KEY, True):
+        return False
     manager = logging.Logger.manager
     for name in list(manager.loggerDict):
         if name.split(".")[0] in THIRD_PARTY_LOGGERS:
             logger = logging.getLogger(name)
             if _FILTER not in logger.filters:
                 logger.addFilter(_FILTER)
+    return True

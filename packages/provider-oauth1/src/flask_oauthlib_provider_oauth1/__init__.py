@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_RSA
 
-from .config import DEFAULTS
+from .config import DEFAULTS, OAuth1Settings
 from .provider import OAuth1Provider
 from .validator import OAuth1RequestValidator
 
-__all__ = ["DEFAULTS", "SIGNATURE_METHODS", "OAuth1Provider", "OAuth1RequestValidator"]
+__all__ = [
+    "DEFAULTS",
+    "SIGNATURE_METHODS",
+    "OAuth1Provider",
+    "OAuth1RequestValidator",
+    "OAuth1Settings",
+]
 
 #: 0.9.6's module constant: HMAC-SHA1 and RSA-SHA1. What a provider accepts is
 #: ``OAUTH1_PROVIDER_SIGNATURE_METHODS``.

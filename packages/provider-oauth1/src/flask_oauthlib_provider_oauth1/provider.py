@@ -8,28 +8,24 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, redirect, request, url_for
+from flask import Flask, Response, redirect, request
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth1.rfc5849 import errors
 
 from flask_oauthlib_core import (
     CSRF_FIELD,
-    DEFAULT_ERROR_PATH,
     BadRequestBody,
+    ProviderBase,
     StorageUnavailable,
-    app_context_for,
     consent_csrf_token,
     create_response,
     extract_params,
-    install_redaction,
     log_unavailable,
     refuse_forged_consent,
-    register_error_page,
     takes_keyword,
-    warn_if_insecure_transport,
 )
 
-from .config import DEFAULTS
+from .config import DEFAULTS, OAuth1Settings
 from .server import OAuth1Server
 from .validator import OAuth1RequestValidator
 
@@ -39,6 +35,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: ``app.extensions`` keys: the provider, and what it built for the app
 EXTENSION_KEY = "oauthlib.provider.oauth1"
 STATE_KEY = "flask_oauthlib.provider.oauth1"
 GETTERS = (
@@ -68,13 +65,7 @@ def oauth_error_response(exc: errors.OAuth1Error) -> Response:
     return error_response(exc.error, exc.description or exc.error, exc.status_code)
 
 
-class _AppState:
-    def __init__(self) -> None:
-        self.server: OAuth1Server | None = None
-        self.version = -1
-
-
-class OAuth1Provider:
+class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestValidator]):
     """Turn a Flask app into an OAuth 1.0a provider (RFC 5849).
 
     Bind it to an app now, or later in an application factory::
@@ -98,40 +89,23 @@ class OAuth1Provider:
     :param app: the Flask app, or ``None`` to call :meth:`init_app` later.
     """
 
-    def __init__(self, app: Flask | None = None) -> None:
-        self._before_request_funcs: list[Callable[[], Any]] = []
-        self._after_request_funcs: list[Callable[[bool, Any], tuple[bool, Any]]] = []
-        self._getters: dict[str, Callable[..., Any]] = {}
-        self._custom_validator: OAuth1RequestValidator | None = None
-        self._version = 0
-        #: the app last initialised, as in 0.9.6 (used outside an app context only)
-        self.app: Flask | None = None
-        if app is not None:
-            self.init_app(app)
+    extension_key = EXTENSION_KEY
+    state_key = STATE_KEY
+    config_prefix = "OAUTH1_PROVIDER_"
+    defaults = DEFAULTS
 
     def init_app(self, app: Flask) -> None:
-        """Register the provider on ``app`` and default its ``OAUTH1_PROVIDER_*`` config."""
-        existing = app.extensions.get(EXTENSION_KEY)
-        if existing is not None and existing is not self:
-            raise RuntimeError(
-                f"Another OAuth1Provider is already registered on {app.name!r};"
-                " use one provider per app."
-            )
-        for key, value in DEFAULTS.items():
-            app.config.setdefault(key, value)
-        app.extensions[EXTENSION_KEY] = self
-        self.app = app
-        app.extensions[STATE_KEY] = _AppState()
-        register_error_page(app)
-        warn_if_insecure_transport(log)
-        install_redaction()
+        """Register the provider on ``app`` and default its ``OAUTH1_PROVIDER_*`` config.
+
+        The settings are read from ``app.config`` once, when the app first uses the
+        provider (:attr:`settings`); set them before the first request.
+
+        .. versionchanged:: 1.1
+            Settings are resolved once per app, on first use.
+        """
+        super().init_app(app)
 
     # -- registration ------------------------------------------------------------------------
-
-    def _register(self, name: str, f: F) -> F:
-        self._getters[name] = f
-        self._version += 1
-        return f
 
     def clientgetter(self, f: F) -> F:
         """Register ``f(client_key)`` returning a client with ``client_key``,
@@ -197,80 +171,32 @@ class OAuth1Provider:
         current user."""
         return self._register("verifiersetter", f)
 
-    def before_request(self, f: F) -> F:
-        """Register ``f()`` to run before a protected resource is checked."""
-        self._before_request_funcs.append(f)
-        return f
-
-    def after_request(self, f: F) -> F:
-        """Register ``f(valid, oauth_request)`` returning ``(valid, oauth_request)``."""
-        self._after_request_funcs.append(f)
-        return f
-
     # -- the server --------------------------------------------------------------------------
 
-    @property
-    def _validator(self) -> OAuth1RequestValidator | None:
-        return self._custom_validator
+    def _resolve_settings(self, app: Flask) -> OAuth1Settings:
+        """The settings of ``app``, from its ``OAUTH1_PROVIDER_*`` config."""
+        return OAuth1Settings.from_config(app.config)
 
-    @_validator.setter
-    def _validator(self, validator: OAuth1RequestValidator | None) -> None:
-        self._custom_validator = validator
-        self._version += 1
-
-    @property
-    def server(self) -> OAuth1Server:
-        """The oauthlib server of the current app (or, outside an app context, of the app
-        last initialised), built on first use."""
-        with app_context_for(self.app):
-            return self._server()
-
-    def _server(self) -> OAuth1Server:
-        """The oauthlib server for the current app, built once from the registered
-        functions (rebuilt when one changes).
+    def _build_server(self, app: Flask, settings: OAuth1Settings) -> OAuth1Server:
+        """The server of ``app``, around the assigned ``_validator`` or one built from
+        the registered functions.
 
         .. versionchanged:: 1.1
-            An :class:`~.server.OAuth1Server` (a subclass of oauthlib's
+            The server is an :class:`~.server.OAuth1Server` (a subclass of oauthlib's
             ``WebApplicationServer``) that stores a nonce only for a valid request.
         """
-        try:
-            state: _AppState = current_app.extensions[STATE_KEY]
-        except KeyError:
-            raise RuntimeError(
-                "OAuth1Provider is not initialised on this app; pass the app to"
-                " OAuth1Provider(app) or call init_app(app)."
-            ) from None
-        if state.server is None or state.version != self._version:
-            validator = self._custom_validator
-            if validator is None:
-                missing = [name for name in GETTERS if name not in self._getters]
-                if missing:
-                    raise RuntimeError(
-                        "OAuth1Provider needs these registered before it can handle"
-                        " requests: " + ", ".join(missing)
-                    )
-                validator = OAuth1RequestValidator(
-                    **{name: self._getters[name] for name in GETTERS}, config=current_app.config
+        validator = self._validator
+        if validator is None:
+            missing = [name for name in GETTERS if name not in self._getters]
+            if missing:
+                raise RuntimeError(
+                    "OAuth1Provider needs these registered before it can handle"
+                    " requests: " + ", ".join(missing)
                 )
-            state.server = OAuth1Server(validator)
-            state.version = self._version
-        return state.server
-
-    @property
-    def error_uri(self) -> str:
-        """Where fatal authorization errors are shown (see :meth:`_error_uri`)."""
-        with app_context_for(self.app):
-            return self._error_uri()
-
-    def _error_uri(self) -> str:
-        """Where authorization errors are shown: ``OAUTH1_PROVIDER_ERROR_URI``, the URL
-        of ``OAUTH1_PROVIDER_ERROR_ENDPOINT``, or ``/oauth/errors``."""
-        config = current_app.config
-        if config.get("OAUTH1_PROVIDER_ERROR_URI"):
-            return str(config["OAUTH1_PROVIDER_ERROR_URI"])
-        if config.get("OAUTH1_PROVIDER_ERROR_ENDPOINT"):
-            return url_for(config["OAUTH1_PROVIDER_ERROR_ENDPOINT"])
-        return DEFAULT_ERROR_PATH
+            validator = OAuth1RequestValidator(
+                **{name: self._getters[name] for name in GETTERS}, config=settings
+            )
+        return OAuth1Server(validator)
 
     def _error_page(self, error: str) -> Any:
         return redirect(add_params_to_uri(self.error_uri, [("error", error)]))
@@ -312,7 +238,7 @@ class OAuth1Provider:
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
-            refused = refuse_forged_consent(current_app.config["OAUTH1_PROVIDER_CSRF_REQUIRED"])
+            refused = refuse_forged_consent(self.settings.csrf_required)
             if refused is not None:
                 return refused
             try:
@@ -407,10 +333,9 @@ class OAuth1Provider:
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kw: Any) -> Any:
-                for func in self._before_request_funcs:
-                    rv = func()
-                    if rv is not None:
-                        return rv
+                rv = self._run_before_request()
+                if rv is not None:
+                    return rv
                 checked = getattr(request, "oauth", None)
                 if checked:  # an outer require_oauth checked the request: check our realms
                     granted = set(getattr(checked.access_token, "realms", None) or ())
@@ -431,8 +356,7 @@ class OAuth1Provider:
                 except StorageUnavailable as exc:
                     log_unavailable(log, "while checking a request", exc)
                     return error_response("temporarily_unavailable", "Try again later.", 503)
-                for after in self._after_request_funcs:
-                    valid, req = after(valid, req)
+                valid, req = self._run_after_request(valid, req)
                 if not valid:
                     return error_response("invalid_token", "The request is not authorized.", 401)
                 req.user = getattr(req.access_token, "user", None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -13,9 +12,9 @@ from typing import Any
 from oauthlib.oauth1 import RequestValidator
 from oauthlib.oauth1.rfc5849 import errors
 
-from flask_oauthlib_core import StorageUnavailable
+from flask_oauthlib_core import StorageUnavailable, equal_secrets
 
-from .config import DEFAULTS
+from .config import OAuth1Settings
 
 __all__ = ["OAuth1RequestValidator", "nonce_stored_after_validation"]
 
@@ -65,12 +64,6 @@ def _loaded(value: Any) -> Any:
     return None if isinstance(value, str | bytes) else value
 
 
-def _same(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return False
-    return hmac.compare_digest(str(a).encode("utf-8"), str(b).encode("utf-8"))
-
-
 class OAuth1RequestValidator(RequestValidator):
     """oauthlib's OAuth 1 ``RequestValidator`` on top of the provider's getters and setters.
 
@@ -89,7 +82,13 @@ class OAuth1RequestValidator(RequestValidator):
         provider calls it only for a request that passed every check.
     :param verifiergetter: ``f(verifier, token)`` returning the verifier (with ``user``).
     :param verifiersetter: ``f(token, verifier, request)`` saving the verifier.
-    :param config: the app config (``OAUTH1_PROVIDER_*`` keys).
+    :param config: the provider's :class:`~.config.OAuth1Settings`, or (as in 0.9.6) a
+        mapping with ``OAUTH1_PROVIDER_*`` keys such as ``app.config``, read once, when the
+        validator first needs a setting; missing keys take their defaults.
+
+    .. versionchanged:: 1.1
+        ``config`` may be :class:`~.config.OAuth1Settings`; a mapping is read once, on
+        first use, not on every request.
     """
 
     def __init__(
@@ -103,7 +102,7 @@ class OAuth1RequestValidator(RequestValidator):
         noncesetter: Callable[..., Any],
         verifiergetter: Callable[..., Any],
         verifiersetter: Callable[..., Any],
-        config: Mapping[str, Any] | None = None,
+        config: OAuth1Settings | Mapping[str, Any] | None = None,
     ) -> None:
         self._clientgetter = clientgetter
         self._tokengetter = tokengetter
@@ -114,42 +113,58 @@ class OAuth1RequestValidator(RequestValidator):
         self._noncesetter = noncesetter
         self._verifiergetter = verifiergetter
         self._verifiersetter = verifiersetter
-        self._config = config if config is not None else {}
+        self._settings: OAuth1Settings | None = None
+        #: the config as 0.9.6 kept it, for subclasses that read ``self._config``
+        self._config: Mapping[str, Any]
+        if isinstance(config, OAuth1Settings):
+            self._settings = config
+            self._config = config.as_config()
+        else:
+            self._config = config if config is not None else {}
 
-    def _setting(self, key: str) -> Any:
-        return self._config.get(key, DEFAULTS[key])
+    @property
+    def settings(self) -> OAuth1Settings:
+        """The settings this validator enforces, resolved from ``config`` on first use.
+
+        .. versionadded:: 1.1
+        """
+        settings: OAuth1Settings | None = getattr(self, "_settings", None)
+        if settings is None:  # (a subclass's __init__ may not call ours)
+            settings = self._settings = OAuth1Settings.from_config(getattr(self, "_config", {}))
+        return settings
 
     # -- policy ------------------------------------------------------------------------------
 
     @property
     def allowed_signature_methods(self) -> tuple[str, ...]:
         """``OAUTH1_PROVIDER_SIGNATURE_METHODS`` (HMAC-SHA1, HMAC-SHA256, RSA-SHA1)."""
-        return tuple(self._setting("OAUTH1_PROVIDER_SIGNATURE_METHODS"))
+        return self.settings.signature_methods
 
     @property
     def enforce_ssl(self) -> bool:
         """``OAUTH1_PROVIDER_ENFORCE_SSL`` (``True``)."""
-        return bool(self._setting("OAUTH1_PROVIDER_ENFORCE_SSL"))
+        return self.settings.enforce_ssl
 
     @property
     def realms(self) -> list[str]:
         """``OAUTH1_PROVIDER_REALMS``: every realm a client may ask for."""
-        return list(self._setting("OAUTH1_PROVIDER_REALMS"))
+        return list(self.settings.realms)
 
     @property
     def timestamp_lifetime(self) -> int:
         """``OAUTH1_PROVIDER_TIMESTAMP_WINDOW`` (600 seconds)."""
-        return int(self._setting("OAUTH1_PROVIDER_TIMESTAMP_WINDOW"))
+        return self.settings.timestamp_window
 
     @property
     def timestamp_skew(self) -> int:
         """``OAUTH1_PROVIDER_TIMESTAMP_SKEW`` (60 seconds): how far ahead of the server's
         clock a request's ``oauth_timestamp`` may be."""
-        return int(self._setting("OAUTH1_PROVIDER_TIMESTAMP_SKEW"))
+        return self.settings.timestamp_skew
 
     @property
     def client_key_length(self) -> tuple[int, int]:
-        return tuple(self._setting("OAUTH1_PROVIDER_KEY_LENGTH"))
+        """``OAUTH1_PROVIDER_KEY_LENGTH`` ((20, 30)), also for request and access tokens."""
+        return self.settings.key_length
 
     request_token_length = client_key_length
     access_token_length = client_key_length
@@ -370,10 +385,10 @@ class OAuth1RequestValidator(RequestValidator):
             log.debug("a verifier needs a user")
             return False
         stored = getattr(data, "verifier", None)
-        if isinstance(stored, str) and not _same(stored, verifier):
+        if isinstance(stored, str) and not equal_secrets(stored, verifier):
             return False
         bound_to = getattr(data, "token", None)
-        if isinstance(bound_to, str) and not _same(bound_to, token):
+        if isinstance(bound_to, str) and not equal_secrets(bound_to, token):
             return False
         owner = _client_key_of(data)
         if owner is not None and owner != client_key:

@@ -1,14 +1,21 @@
-"""The ``OAUTH2_PROVIDER_*`` configuration keys and their defaults.
+"""The ``OAUTH2_PROVIDER_*`` configuration keys, their defaults, and the settings an app
+resolves from them.
 
 Every key is set with ``app.config.setdefault`` in :meth:`OAuth2Provider.init_app`, so
-``app.config`` always shows what is in force.
+``app.config`` shows the defaults. The provider reads the keys once per app, on its
+first OAuth request, into an :class:`OAuth2Settings`; the server, the metadata document
+and resource protection all use that one object, so they never disagree.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-__all__ = ["DEFAULTS"]
+from flask_oauthlib_core import import_callable
+
+__all__ = ["DEFAULTS", "OAuth2Settings"]
 
 DEFAULTS: dict[str, Any] = {
     # where fatal authorization errors are shown (a path or URL) ...
@@ -45,3 +52,77 @@ DEFAULTS: dict[str, Any] = {
     # always checked, and cross-site consent always refused)
     "OAUTH2_PROVIDER_CSRF_REQUIRED": False,
 }
+
+
+PKCEPolicy = Literal["public", "all", "none"]
+
+
+def _pkce_policy(value: Any) -> PKCEPolicy:
+    if value is True:
+        return "all"
+    if value is False or value is None:
+        return "none"
+    if value not in ("public", "all", "none"):
+        raise ValueError(
+            f"OAUTH2_PROVIDER_PKCE_REQUIRED must be 'public', 'all' or 'none', not {value!r}"
+        )
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """The ``OAUTH2_PROVIDER_*`` config of one app, resolved once.
+
+    Built by :meth:`from_config` on the app's first OAuth request (after the app's
+    factory set its config); ``oauth.settings`` shows the current app's. Changing
+    ``app.config`` later has no effect until a storage function is registered again.
+    (``OAUTH2_PROVIDER_ERROR_URI`` and ``OAUTH2_PROVIDER_ERROR_ENDPOINT`` are read when
+    an error page is shown.)
+
+    .. versionadded:: 1.1
+    """
+
+    token_expires_in: int | Callable[[Any], int] = 3600
+    token_generator: Callable[[Any], str] | None = None
+    refresh_token_generator: Callable[[Any], str] | None = None
+    allow_implicit: bool = True
+    allow_password: bool = True
+    pkce_required: PKCEPolicy = "public"
+    pkce_allow_plain: bool = False
+    require_all_scopes: bool = True
+    allow_token_in_query: bool = False
+    issuer: str | None = None
+    rotate_refresh_tokens: bool = True
+    device_verification_uri: str | None = None
+    device_expires_in: int = 600
+    device_interval: int = 5
+    csrf_required: bool = False
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> OAuth2Settings:
+        """Resolve ``config`` (an app's config); missing keys take :data:`DEFAULTS`.
+
+        :raises ValueError: for an ``OAUTH2_PROVIDER_PKCE_REQUIRED`` it does not know.
+        """
+
+        def get(name: str) -> Any:
+            key = "OAUTH2_PROVIDER_" + name
+            return config.get(key, DEFAULTS[key])
+
+        return cls(
+            token_expires_in=get("TOKEN_EXPIRES_IN"),
+            token_generator=import_callable(get("TOKEN_GENERATOR")),
+            refresh_token_generator=import_callable(get("REFRESH_TOKEN_GENERATOR")),
+            allow_implicit=bool(get("ALLOW_IMPLICIT")),
+            allow_password=bool(get("ALLOW_PASSWORD")),
+            pkce_required=_pkce_policy(get("PKCE_REQUIRED")),
+            pkce_allow_plain=bool(get("PKCE_ALLOW_PLAIN")),
+            require_all_scopes=bool(get("REQUIRE_ALL_SCOPES")),
+            allow_token_in_query=bool(get("ALLOW_TOKEN_IN_QUERY")),
+            issuer=get("ISSUER") or None,
+            rotate_refresh_tokens=bool(get("ROTATE_REFRESH_TOKENS")),
+            device_verification_uri=get("DEVICE_VERIFICATION_URI") or None,
+            device_expires_in=int(get("DEVICE_EXPIRES_IN")),
+            device_interval=int(get("DEVICE_INTERVAL")),
+            csrf_required=bool(get("CSRF_REQUIRED")),
+        )

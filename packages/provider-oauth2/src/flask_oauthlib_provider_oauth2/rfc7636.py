@@ -2,8 +2,9 @@
 
 oauthlib checks a verifier against a stored challenge. What it leaves to us:
 
-- a public client must send a challenge (``OAUTH2_PROVIDER_PKCE_REQUIRED``, applied
-  by the validator's ``is_pkce_required``);
+- a public client must send a challenge (``OAUTH2_PROVIDER_PKCE_REQUIRED``: the
+  :class:`PKCE` feature puts the app's policy on each request, where the validator's
+  ``is_pkce_required`` reads it);
 - ``plain`` is refused unless ``OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN`` is set;
 - a verifier sent for a code stored without a challenge is refused (no downgrade);
 - verifiers and challenges must have the form RFC 7636 4.1/4.2 gives them: a verifier
@@ -21,14 +22,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, request, session
 from oauthlib.oauth2.rfc6749 import errors
 
+from .clientauth import is_confidential
+from .features import Feature
+from .validation import ValidatorBase
+
+if TYPE_CHECKING:
+    from .server import Server
+
 __all__ = [
     "LEGACY_GRANT_WARNING",
+    "PKCE",
+    "PKCEMixin",
     "check_challenge",
     "check_verifier",
     "forget_challenge",
@@ -143,3 +153,79 @@ def forget_challenge() -> None:
     remembered = dict(session[SESSION_KEY])
     if remembered.pop(_key(request.values.get("client_id"), request.values.get("state")), None):
         session[SESSION_KEY] = remembered
+
+
+class PKCEMixin(ValidatorBase):
+    """The validator's PKCE rules."""
+
+    #: the policy of a validator used without a server (a server sets its app's policy
+    #: on each request instead: ``OAUTH2_PROVIDER_PKCE_REQUIRED``)
+    pkce_required_for: str = "public"
+    _legacy_grants_seen = False
+
+    def _stores_challenge(self, grant: Any) -> bool:
+        """Whether the grant storage keeps PKCE challenges (warns once if it does not)."""
+        keeps = stores_challenge(grant, warn=not self._legacy_grants_seen)
+        if not keeps:
+            self._legacy_grants_seen = True
+        return keeps
+
+    def is_pkce_required(self, client_id: str, request: Any) -> bool:
+        """PKCE is required from public clients (``OAUTH2_PROVIDER_PKCE_REQUIRED``
+        widens this to all clients or switches it off), except with 0.9.6 grant storage,
+        which cannot keep a challenge."""
+        policy = getattr(request, "pkce_required_for", None) or self.pkce_required_for
+        if policy == "none":
+            return False
+        if request.code is not None:  # token endpoint
+            grant = self._grant(client_id, request.code, request)
+            if grant and not self._stores_challenge(grant):
+                return False
+        if policy == "all":
+            return True
+        client = self._client(client_id, request)
+        return client is not None and not is_confidential(client)
+
+    def get_code_challenge(self, code: str, request: Any) -> str | None:
+        """The stored challenge; a verifier for a code stored without one is refused."""
+        grant = self._grant(request.client_id, code, request)
+        if not grant or not self._stores_challenge(grant):
+            return None
+        challenge = grant.code_challenge
+        if challenge is None and request.code_verifier is not None:
+            raise errors.InvalidGrantError(
+                request=request,
+                description="A code_verifier was sent for a code issued without PKCE.",
+            )
+        return challenge  # type: ignore[no-any-return]
+
+    def get_code_challenge_method(self, code: str, request: Any) -> str | None:
+        """The stored challenge method (``plain`` when the grant stored none)."""
+        grant = self._grant(request.client_id, code, request)
+        if not grant:
+            return None
+        return getattr(grant, "code_challenge_method", None) or "plain"
+
+
+class PKCE(Feature):
+    """PKCE on the authorization code grant, with the app's policy and methods."""
+
+    def install(self, server: Server) -> None:
+        settings = server.settings
+
+        def set_policy(request: Any) -> dict[str, Any]:
+            request.pkce_required_for = settings.pkce_required
+            return {}
+
+        def check(request: Any) -> dict[str, Any]:
+            return check_challenge(request, settings.pkce_allow_plain)
+
+        validators = server.auth_grant.custom_validators
+        validators.pre_auth.insert(0, set_policy)
+        validators.post_auth.append(check)
+        validators.pre_token.insert(0, set_policy)
+        validators.pre_token.append(check_verifier)
+
+    def metadata(self, server: Server, urls: Mapping[str, str]) -> dict[str, Any]:
+        plain = server.settings.pkce_allow_plain
+        return {"code_challenge_methods_supported": ["S256", "plain"] if plain else ["S256"]}

@@ -4,22 +4,31 @@ oauthlib's endpoint lets a public client identify itself by ``client_id`` alone,
 revocation. Introspection tells who a token belongs to and what it may do, so RFC 7662
 2.1 requires the caller to be authorized: here only a confidential client that
 authenticates may ask, and it sees its own tokens unless it is a resource server
-(:meth:`OAuth2RequestValidator.may_introspect`).
+(:meth:`IntrospectionMixin.may_introspect`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from oauthlib.oauth2 import IntrospectEndpoint
 from oauthlib.oauth2.rfc6749 import errors
 
-from .validator import is_confidential
+from flask_oauthlib_core import as_utc, is_expired
 
-__all__ = ["AUTH_METHODS", "IntrospectionEndpoint"]
+from .clientauth import DEFAULT_METHODS, is_confidential
+from .features import EndpointCall, Feature
+from .tokens import TokenMixin
+from .validation import refuse_duplicates
 
-#: how a client may authenticate at the introspection endpoint (advertised in metadata)
-AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+if TYPE_CHECKING:
+    from .server import Server
+
+__all__ = ["AUTH_METHODS", "Introspection", "IntrospectionEndpoint", "IntrospectionMixin"]
+
+#: how a client may authenticate at the introspection endpoint with the default methods
+AUTH_METHODS = [method.name for method in DEFAULT_METHODS if method.authenticates]
 
 
 class IntrospectionEndpoint(IntrospectEndpoint):
@@ -37,3 +46,59 @@ class IntrospectionEndpoint(IntrospectEndpoint):
         if not validator.authenticate_client(request) or not is_confidential(request.client):
             raise errors.InvalidClientError(request=request)
         self._raise_on_unsupported_token(request)
+
+
+class IntrospectionMixin(TokenMixin):
+    """The validator's part of introspection."""
+
+    def may_introspect(self, client: Any, token: Any) -> bool:
+        """Whether ``client`` may learn about ``token`` by introspection: its own tokens,
+        and every token when the client is a resource server (``is_resource_server``
+        true on the client object). Override to decide otherwise.
+
+        .. versionadded:: 1.1
+        """
+        if getattr(client, "is_resource_server", False):
+            return True
+        return bool(getattr(token, "client_id", None) == getattr(client, "client_id", object()))
+
+    def introspect_token(
+        self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
+        authenticated client may not see it (:meth:`may_introspect`)."""
+        refuse_duplicates(request)
+        tok, kind = self._find_token(token, token_type_hint)
+        # ``expires`` is the access token's: a refresh token lives until it is revoked
+        expires = getattr(tok, "expires", None) if kind == "access_token" else None
+        if not tok or getattr(tok, "revoked", False) or is_expired(expires):
+            return None
+        if not self.may_introspect(request.client, tok):
+            return None
+        claims: dict[str, Any] = {
+            "client_id": tok.client_id,
+            "scope": " ".join(tok.scopes or ()),
+            "token_type": "Bearer",
+        }
+        if expires is not None:
+            claims["exp"] = int(as_utc(expires).timestamp())
+        user = getattr(tok, "user", None)
+        username = getattr(user, "username", None)
+        if username is not None:
+            claims["username"] = str(username)
+        return claims
+
+
+class Introspection(Feature):
+    """The introspection endpoint (``oauth.introspect_handler``) and its metadata."""
+
+    endpoints: ClassVar[Mapping[str, str]] = {"introspection": "introspection_endpoint"}
+
+    def endpoint(self, kind: str, server: Server, view_result: Any) -> EndpointCall:
+        return server.create_introspect_response  # type: ignore[no-any-return]
+
+    def metadata(self, server: Server, urls: Mapping[str, str]) -> dict[str, Any]:
+        if "introspection_endpoint" not in urls:
+            return {}
+        methods = [m.name for m in server.client_auth_methods() if m.authenticates]
+        return {"introspection_endpoint_auth_methods_supported": methods}

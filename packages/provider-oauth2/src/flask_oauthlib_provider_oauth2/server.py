@@ -1,31 +1,46 @@
-"""The oauthlib server a provider drives, built once per app from its config."""
+"""The oauthlib server a provider drives, assembled per app from features.
+
+:data:`DEFAULT_FEATURES` lists what every provider offers; a grant type or an endpoint
+is one module with a :class:`~.features.Feature` and one line here (or one
+:meth:`OAuth2Provider.add_feature` call in an app).
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Config
 from oauthlib.oauth2 import (
-    AuthorizationCodeGrant,
     AuthorizationEndpoint,
     BearerToken,
-    ClientCredentialsGrant,
-    ImplicitGrant,
-    RefreshTokenGrant,
     ResourceEndpoint,
-    ResourceOwnerPasswordCredentialsGrant,
     RevocationEndpoint,
     TokenEndpoint,
 )
 
-from flask_oauthlib_core import import_callable
-
-from . import rfc7636, rfc8628
+from . import rfc6749, rfc7009, rfc7636, rfc7662, rfc8628, rfc9207
+from .clientauth import DEFAULT_METHODS, ClientAuthMethod
+from .config import OAuth2Settings
+from .features import Feature
 from .rfc7662 import IntrospectionEndpoint
-from .validator import OAuth2RequestValidator, refuse_duplicates
 
-__all__ = ["Server", "build_server", "random_token"]
+__all__ = ["DEFAULT_FEATURES", "Server", "build_server", "random_token"]
+
+#: the features of every provider, in the order they are installed
+DEFAULT_FEATURES: tuple[Feature, ...] = (
+    rfc6749.AuthorizationCode(),
+    rfc7636.PKCE(),
+    rfc6749.Implicit(),
+    rfc6749.Password(),
+    rfc6749.ClientCredentials(),
+    rfc6749.RefreshToken(),
+    rfc8628.DeviceFlow(),
+    rfc6749.TokenEndpoint(),
+    rfc7009.Revocation(),
+    rfc7662.Introspection(),
+    rfc9207.IssuerParameter(),
+)
 
 
 def random_token(request: Any) -> str:
@@ -40,96 +55,117 @@ class Server(
     ResourceEndpoint,
     RevocationEndpoint,
 ):
-    """All the endpoints of one provider, with the grants its config allows.
+    """All the endpoints of one provider on one app, with what its features add.
 
-    Unlike oauthlib's ``Server`` it leaves out the implicit and password grants when the
-    config switches them off, so a request for them is answered as unsupported.
+    Like oauthlib's ``Server`` it is every endpoint at once (``create_token_response``
+    ...); unlike it, its grant and response types are those the features installed, so
+    a grant the app's settings switch off is answered as unsupported.
+
+    :param request_validator: the validator.
+    :param token_expires_in: seconds, or a callable taking the oauthlib request.
+    :param token_generator: makes access tokens (:func:`random_token` if ``None``).
+    :param refresh_token_generator: makes refresh tokens (the token generator if ``None``).
+    :param settings: the app's settings; built from the keyword switches if ``None``.
+    :param features: the features to assemble (:data:`DEFAULT_FEATURES` if ``None``).
+
+    .. versionchanged:: 1.1
+        Assembled from ``features`` with the app's ``settings``; the keyword switches of
+        1.0 (``allow_implicit`` ...) still work when no settings are given.
     """
+
+    auth_grant: Any = None
+    implicit_grant: Any = None
+    password_grant: Any = None
+    credentials_grant: Any = None
+    refresh_grant: Any = None
+    device_code_grant: Any = None
 
     def __init__(
         self,
-        request_validator: OAuth2RequestValidator,
+        request_validator: Any,
         token_expires_in: Any = None,
         token_generator: Any = None,
         refresh_token_generator: Any = None,
         *,
+        settings: OAuth2Settings | None = None,
+        features: Iterable[Feature] | None = None,
         allow_implicit: bool = True,
         allow_password: bool = True,
         allow_plain_pkce: bool = False,
         rotate_refresh_tokens: bool = True,
     ) -> None:
-        self.auth_grant = AuthorizationCodeGrant(request_validator)
-        self.auth_grant.custom_validators.post_auth.append(
-            lambda request: rfc7636.check_challenge(request, allow_plain_pkce)
-        )
-        self.auth_grant.custom_validators.pre_token.append(rfc7636.check_verifier)
-        self.auth_grant.custom_validators.pre_auth.append(refuse_duplicates)
-        self.implicit_grant = ImplicitGrant(request_validator)
-        self.password_grant = ResourceOwnerPasswordCredentialsGrant(request_validator)
-        self.credentials_grant = ClientCredentialsGrant(request_validator)
-        self.refresh_grant = RefreshTokenGrant(
-            request_validator, issue_new_refresh_tokens=rotate_refresh_tokens
-        )
-        for grant in (
-            self.auth_grant,
-            self.password_grant,
-            self.credentials_grant,
-            self.refresh_grant,
-        ):
-            grant.custom_validators.pre_token.append(refuse_duplicates)
+        if settings is None:
+            settings = OAuth2Settings(
+                allow_implicit=allow_implicit,
+                allow_password=allow_password,
+                pkce_allow_plain=allow_plain_pkce,
+                rotate_refresh_tokens=rotate_refresh_tokens,
+            )
+        self.request_validator = request_validator
+        self.settings = settings
+        self.features: Sequence[Feature] = tuple(DEFAULT_FEATURES if features is None else features)
         self.bearer = BearerToken(
             request_validator, token_generator, token_expires_in, refresh_token_generator
         )
-        response_types: dict[str, Any] = {"code": self.auth_grant, "none": self.auth_grant}
-        if allow_implicit:
-            response_types["token"] = self.implicit_grant
-        grant_types: dict[str, Any] = {
-            "authorization_code": self.auth_grant,
-            "client_credentials": self.credentials_grant,
-            "refresh_token": self.refresh_grant,
-        }
-        if allow_password:
-            grant_types["password"] = self.password_grant
-        if rfc8628.SUPPORTED and request_validator._devicegetter is not None:
-            self.device_code_grant = rfc8628.DeviceCodeGrant(request_validator)
-            grant_types[rfc8628.DEVICE_GRANT_TYPE] = self.device_code_grant
+        self._building_grants: dict[str, Any] = {}
+        self._building_responses: dict[str, Any] = {}
+        for feature in self.features:
+            feature.install(self)
         AuthorizationEndpoint.__init__(
             self,
             default_response_type="code",
-            response_types=response_types,
+            response_types=self._building_responses,
             default_token_type=self.bearer,
         )
         TokenEndpoint.__init__(
             self,
             default_grant_type="authorization_code",
-            grant_types=grant_types,
+            grant_types=self._building_grants,
             default_token_type=self.bearer,
         )
         ResourceEndpoint.__init__(self, "Bearer", {"Bearer": self.bearer})
         RevocationEndpoint.__init__(self, request_validator)
         IntrospectionEndpoint.__init__(self, request_validator)
-        self.request_validator = request_validator
+
+    def add_grant_type(self, name: str, grant: Any) -> None:
+        """Offer ``grant`` at the token endpoint as ``grant_type=name`` (while features
+        are installed)."""
+        self._building_grants[name] = grant
+
+    def add_response_type(self, name: str, grant: Any) -> None:
+        """Offer ``grant`` at the authorization endpoint as ``response_type=name``
+        (while features are installed)."""
+        self._building_responses[name] = grant
+
+    def client_auth_methods(self) -> tuple[ClientAuthMethod, ...]:
+        """The client authentication methods of the validator (what the metadata
+        advertises)."""
+        return tuple(getattr(self.request_validator, "client_auth_methods", DEFAULT_METHODS))
+
+    def feature(self, kind: str) -> Feature:
+        """The feature that answers the endpoint ``kind``.
+
+        :raises LookupError: if no feature does.
+        """
+        for feature in self.features:
+            if kind in feature.endpoints:
+                return feature
+        raise LookupError(f"no feature of this provider answers {kind!r} requests")
 
 
-def build_server(validator: OAuth2RequestValidator, config: Config) -> Server:
-    """Build the server for one app from its ``OAUTH2_PROVIDER_*`` config."""
-    required = config["OAUTH2_PROVIDER_PKCE_REQUIRED"]
-    if required is True:
-        required = "all"
-    elif required is False or required is None:
-        required = "none"
-    if required not in ("public", "all", "none"):
-        raise ValueError(
-            f"OAUTH2_PROVIDER_PKCE_REQUIRED must be 'public', 'all' or 'none', not {required!r}"
-        )
-    validator.pkce_required_for = required
+def build_server(
+    validator: Any, settings: OAuth2Settings, features: Iterable[Feature] | None = None
+) -> Server:
+    """Build the server for one app from its settings; the validator is not changed.
+
+    .. versionchanged:: 1.1
+        Takes the resolved settings instead of the app's config.
+    """
     return Server(
         validator,
-        token_expires_in=config["OAUTH2_PROVIDER_TOKEN_EXPIRES_IN"],
-        token_generator=import_callable(config["OAUTH2_PROVIDER_TOKEN_GENERATOR"]) or random_token,
-        refresh_token_generator=import_callable(config["OAUTH2_PROVIDER_REFRESH_TOKEN_GENERATOR"]),
-        allow_implicit=bool(config["OAUTH2_PROVIDER_ALLOW_IMPLICIT"]),
-        allow_password=bool(config["OAUTH2_PROVIDER_ALLOW_PASSWORD"]),
-        allow_plain_pkce=bool(config["OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN"]),
-        rotate_refresh_tokens=bool(config["OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS"]),
+        token_expires_in=settings.token_expires_in,
+        token_generator=settings.token_generator or random_token,
+        refresh_token_generator=settings.refresh_token_generator,
+        settings=settings,
+        features=features,
     )

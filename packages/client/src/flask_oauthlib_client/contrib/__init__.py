@@ -106,9 +106,19 @@ class OAuth:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Give ``app`` its own :class:`OAuthState` (the session cache)."""
+        """Give ``app`` its own :class:`OAuthState` (the session cache).
+
+        The loggers of oauthlib, requests-oauthlib and urllib3 get a filter that masks
+        credentials in their records, here and nowhere else, unless the app's config
+        sets ``OAUTHLIB_REDACT_LOGS = False``.
+
+        :param app: the Flask application.
+
+        .. versionchanged:: 1.1
+            Honours ``OAUTHLIB_REDACT_LOGS``.
+        """
         app.extensions[self.state_key] = OAuthState()
-        install_redaction()  # requests-oauthlib's loggers exist now
+        install_redaction(app)  # requests-oauthlib's loggers exist now
 
     def add_remote_app(
         self, remote_app: BaseApplication, name: str | None = None, **kwargs: Any

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import warnings
@@ -31,6 +30,8 @@ from requests_oauthlib.oauth1_session import TokenMissing
 from werkzeug.local import LocalProxy
 from werkzeug.utils import import_string
 from werkzeug.wrappers import Response as BaseResponse
+
+from flask_oauthlib_core import equal_secrets
 
 from ..pkce import create_verifier, s256_challenge
 from ..transport import DEFAULT_TIMEOUT, ClientSession, NoCookieJar
@@ -84,11 +85,6 @@ class OAuth2Session(_Hardened, requests_oauthlib.OAuth2Session):
 
     .. versionadded:: 1.1
     """
-
-
-def _same(given: Any, expected: Any) -> bool:
-    """Constant-time equality of two values as UTF-8 text."""
-    return hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8"))
 
 
 def _hash_token(application: BaseApplication, token: Any) -> tuple[str, str, str]:
@@ -310,7 +306,7 @@ class OAuth1Application(BaseApplication):
             response = self.make_oauth_session().parse_authorization_response(request.url)
         except TokenMissing:
             return None
-        if not stored or not _same(response["oauth_token"], stored[0]):
+        if not stored or not equal_secrets(response["oauth_token"], stored[0]):
             raise InvalidState("the callback is for another request token than this session's")
         oauth = self.make_oauth_session(
             resource_owner_key=stored[0],

@@ -1,4 +1,8 @@
-"""Expiry checks that accept the naive UTC datetimes 0.9.6 apps store."""
+"""One clock for every package: timezone-aware UTC, and expiry checks that accept the
+naive UTC datetimes 0.9.6 apps stored.
+
+.. versionadded:: 1.1
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,10 @@ def as_utc(moment: datetime) -> datetime:
 def is_expired(expires: Any, now: datetime | None = None) -> bool:
     """Whether ``expires`` lies in the past.
 
-    ``None`` never expires. A naive datetime is taken as UTC (as 0.9.6 apps wrote it
-    with ``datetime.utcnow()``); an aware one is compared as is.
+    ``None`` (or anything that is not a datetime) never expires. A naive datetime is
+    taken as UTC (as 0.9.6 apps wrote it with ``datetime.utcnow()``); an aware one is
+    compared as is.
     """
-    if expires is None:
-        return False
     if not isinstance(expires, datetime):
         return False
     return bool((now or utcnow()) >= as_utc(expires))

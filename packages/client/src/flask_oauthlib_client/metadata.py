@@ -1,0 +1,109 @@
+"""A server's metadata document, fetched and cached per Flask app.
+
+A remote app with ``server_metadata_url`` (RFC 8414, or OpenID Connect Discovery) reads
+the endpoints and the issuer it was not given from the server's metadata document. The
+document is cached in the state of the Flask app whose config the remote app reads,
+``app.extensions["oauthlib.client.metadata"]`` (a :class:`MetadataCache`), keyed by URL:
+one remote app serving several apps (one ``OAuth`` bound to two apps, each configuring
+its own ``server_metadata_url`` under the remote's ``app_key``) reads each app's own
+document, and a URL changed in the config is fetched anew. A failed fetch is not cached.
+
+.. versionadded:: 1.1
+    Before, the document was cached on the remote app, so a second app got the
+    first app's endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from .exceptions import OAuthException
+from .transport import status_of
+
+__all__ = ["METADATA_KEY", "Fetch", "MetadataCache", "fetch_metadata", "metadata_cache"]
+
+#: where :meth:`OAuth.init_app <flask_oauthlib_client.OAuth.init_app>` keeps the app's
+#: :class:`MetadataCache`
+METADATA_KEY = "oauthlib.client.metadata"
+
+#: ``(url, method=...) -> (response, body)``: how a document is fetched, a remote app's
+#: HTTP (see :meth:`OAuthRemoteApp.http_request
+#: <flask_oauthlib_client.OAuthRemoteApp.http_request>`)
+Fetch = Callable[..., tuple[Any, bytes]]
+
+
+class MetadataCache:
+    """The metadata documents one Flask app fetched, by URL.
+
+    There is one per app, in ``app.extensions["oauthlib.client.metadata"]``; it holds as
+    many documents as the app's config names metadata URLs. Thread-safe: two requests
+    that find a document missing at the same time may both fetch it, and the first
+    stored wins.
+    """
+
+    def __init__(self) -> None:
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def get(self, url: str, fetch: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """Return the document of ``url``, calling ``fetch(url)`` if it is not cached.
+
+        :param url: the metadata URL.
+        :param fetch: returns the document; what it raises is not cached.
+        """
+        with self._lock:
+            found = self._documents.get(url)
+        if found is not None:
+            return found
+        document = fetch(url)
+        with self._lock:
+            return self._documents.setdefault(url, document)
+
+    def clear(self) -> None:
+        """Forget every document, so each is fetched again on next use (after the
+        server rotated its endpoints, say)."""
+        with self._lock:
+            self._documents.clear()
+
+
+def metadata_cache(app: Flask) -> MetadataCache:
+    """Return ``app``'s :class:`MetadataCache`, creating it if ``init_app`` did not."""
+    cache = app.extensions.get(METADATA_KEY)
+    if not isinstance(cache, MetadataCache):
+        cache = app.extensions[METADATA_KEY] = MetadataCache()
+    return cache
+
+
+def fetch_metadata(name: str, url: str, http: Fetch) -> dict[str, Any]:
+    """Fetch and check the metadata document at ``url``.
+
+    :param name: the remote app's name, for error messages.
+    :param url: the metadata URL.
+    :param http: sends the ``GET`` request; a remote app's bound ``_http``.
+    :returns: the document, a JSON object.
+    :raises OAuthException: ``invalid_metadata`` unless the server answers ``200`` with
+        a JSON object; or what ``http`` raises (``timeout``, ``network_error``, ...).
+    """
+    resp, content = http(url, method="GET")
+    status = status_of(resp)
+    if status != 200:
+        raise OAuthException(
+            f"{name}: metadata document answered {status}", type="invalid_metadata"
+        )
+    try:
+        document = json.loads(content)
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        raise OAuthException(
+            f"{name}: metadata document is not a JSON object", type="invalid_metadata"
+        )
+    return document

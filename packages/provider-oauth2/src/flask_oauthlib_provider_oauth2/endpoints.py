@@ -1,0 +1,81 @@
+"""Running an oauthlib endpoint for a Flask view, and the answers every endpoint shares.
+
+.. versionadded:: 1.1
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, request
+from oauthlib.oauth2.rfc6749 import errors
+
+from flask_oauthlib_core import (
+    BadRequestBody,
+    StorageUnavailable,
+    create_response,
+    extract_params,
+    log_unavailable,
+)
+
+from .features import EndpointCall
+
+__all__ = [
+    "ENDPOINT_MARK",
+    "NO_STORE",
+    "call_endpoint",
+    "json_error",
+    "mark_endpoint",
+    "unavailable",
+]
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: the attribute naming the endpoint kind of a decorated view (found by the metadata)
+ENDPOINT_MARK = "_oauth2_endpoint"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_error(error: str, description: str, status: int) -> Response:
+    """An OAuth error body (RFC 6749 5.2) that is never cached."""
+    body = json.dumps({"error": error, "error_description": description})
+    return Response(body, status=status, mimetype="application/json", headers=NO_STORE)
+
+
+def unavailable() -> Response:
+    """The answer when storage fails: ``temporarily_unavailable`` (503)."""
+    return json_error(
+        "temporarily_unavailable", "The server cannot store or read credentials right now.", 503
+    )
+
+
+def mark_endpoint(view: F, kind: str) -> F:
+    """Tag a decorated view so the metadata document can find its URL."""
+    setattr(view, ENDPOINT_MARK, kind)
+    return view
+
+
+def call_endpoint(call: EndpointCall) -> Response:
+    """Run an oauthlib endpoint on the current request; every failure becomes an OAuth
+    JSON error, and no answer is cached."""
+    try:
+        uri, method, body, headers = extract_params()
+    except BadRequestBody as exc:
+        return json_error("invalid_request", f"The request is malformed: {exc}.", 400)
+    if method == "GET" and request.query_string:
+        # 0.9.6 accepted token requests by GET when the route allowed it
+        uri, method, body = request.base_url, "POST", request.query_string.decode("utf-8")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        headers_out, body_out, status = call(uri, method, body, headers)
+    except errors.OAuth2Error as exc:
+        headers_out, body_out, status = dict(exc.headers), exc.json, exc.status_code
+    except StorageUnavailable as exc:
+        log_unavailable(log, "at the token endpoint", exc)
+        return unavailable()
+    return create_response({**headers_out, **NO_STORE}, body_out, status)

@@ -1,0 +1,137 @@
+"""What every part of the OAuth 2 validator shares: the storage functions, the lookups
+cached on the request, and small rules used by several RFCs.
+
+:class:`ValidatorBase` holds the storage functions; the validator's mixins
+(:mod:`.clientauth`, :mod:`.tokens`, :mod:`.rfc7636`, :mod:`.rfc8628`, :mod:`.rfc7009`,
+:mod:`.rfc7662`, :mod:`.rfc6750`) build on it, and :class:`~.OAuth2RequestValidator`
+puts them together.
+
+.. versionadded:: 1.1
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from oauthlib.oauth2 import RequestValidator
+from oauthlib.oauth2.rfc6749 import errors
+
+__all__ = [
+    "ValidatorBase",
+    "call_optional",
+    "drop_wire_user",
+    "field",
+    "refuse_duplicates",
+    "scopes_match",
+]
+
+log = logging.getLogger(__name__)
+
+#: parameters a request may not repeat (oauthlib checks client_id, grant_type,
+#: redirect_uri, response_type, scope and state itself)
+SINGLE_PARAMS = (
+    "code",
+    "code_verifier",
+    "code_challenge",
+    "code_challenge_method",
+    "refresh_token",
+    "client_secret",
+    "username",
+    "password",
+    "token",
+)
+
+
+def refuse_duplicates(request: Any) -> dict[str, Any]:
+    """Refuse a request that repeats a parameter whose value decides something: which
+    of two values counts would be the server's guess. An oauthlib custom validator."""
+    repeated = sorted(set(request.duplicate_params).intersection(SINGLE_PARAMS))
+    if repeated:
+        raise errors.InvalidRequestError(
+            request=request, description=f"Duplicate {', '.join(repeated)} parameter."
+        )
+    return {}
+
+
+def scopes_match(granted: Any, needed: list[str], request: Any) -> bool:
+    """Whether a token's ``granted`` scopes satisfy ``needed``: all of them, or any one
+    when the request says so (``require_all_scopes`` false: 0.9.6's rule)."""
+    have = set(granted or ())
+    if getattr(request, "require_all_scopes", True) is False:
+        return bool(have.intersection(needed))
+    return have.issuperset(needed)
+
+
+def field(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a dict, ``obj.name`` otherwise (device records may be either)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def call_optional(obj: Any, method: str) -> None:
+    """Call ``obj.<method>()`` if the storage object offers it."""
+    hook = getattr(obj, method, None)
+    if hook is not None:
+        hook()
+
+
+def drop_wire_user(request: Any) -> None:
+    """Forget a ``user`` that came as a request parameter: only a validator sets users."""
+    if isinstance(getattr(request, "user", None), str | bytes):
+        request.user = None
+
+
+class ValidatorBase(RequestValidator):
+    """oauthlib's ``RequestValidator`` holding the provider's storage functions.
+
+    :param clientgetter: ``f(client_id)`` returning a client object or ``None``.
+    :param tokengetter: ``f(access_token=None, refresh_token=None)`` returning a token.
+    :param grantgetter: ``f(client_id, code)`` returning a grant (authorization code).
+    :param usergetter: ``f(username, password, client, request)`` for the password grant.
+    :param tokensetter: ``f(token, request)`` saving a bearer token.
+    :param grantsetter: ``f(client_id, code, request)`` saving a grant.
+    :param devicegetter: ``f(device_code=...)`` returning a device authorization.
+    :param devicesetter: ``f(device, request)`` saving a new device authorization.
+    """
+
+    def __init__(
+        self,
+        clientgetter: Callable[..., Any],
+        tokengetter: Callable[..., Any],
+        grantgetter: Callable[..., Any],
+        usergetter: Callable[..., Any] | None = None,
+        tokensetter: Callable[..., Any] | None = None,
+        grantsetter: Callable[..., Any] | None = None,
+        devicegetter: Callable[..., Any] | None = None,
+        devicesetter: Callable[..., Any] | None = None,
+    ) -> None:
+        self._clientgetter = clientgetter
+        self._tokengetter = tokengetter
+        self._usergetter = usergetter
+        self._tokensetter = tokensetter
+        self._grantgetter = grantgetter
+        self._grantsetter = grantsetter
+        self._devicegetter = devicegetter
+        self._devicesetter = devicesetter
+
+    def _client(self, client_id: str | None, request: Any) -> Any:
+        """The client ``client_id``, looked up once per request."""
+        client = getattr(request, "client", None)
+        if client is not None and getattr(client, "client_id", None) == client_id:
+            return client
+        if not client_id:
+            return None
+        client = self._clientgetter(client_id)
+        if client is not None:
+            request.client = client
+        return client
+
+    def _grant(self, client_id: str, code: str, request: Any) -> Any:
+        """The grant for ``code``, looked up once per request."""
+        cached = getattr(request, "_grant", None)
+        if cached is not None and getattr(request, "_grant_code", None) == code:
+            return cached
+        grant = self._grantgetter(client_id=client_id, code=code)
+        request._grant, request._grant_code = grant, code
+        return grant
