@@ -28,6 +28,7 @@ from flask_oauthlib_contrib_cache import (
     FileSystemBackend,
     SimpleBackend,
     UserRef,
+    UserSnapshot,
     bind_cache_grant,
     bind_cache_nonce,
 )
@@ -163,10 +164,17 @@ def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
     assert len(keys) == 1 and code not in keys[0]
     stored = raw.get(keys[0]).decode()
     assert stored.startswith("{") and '"kind": "snapshot"' in stored and code not in stored
-    with app.test_request_context():
-        grant = oauth.server.request_validator._grantgetter(client_id="confidential", code=code)
-    assert grant.user == UserRef(1) and grant.user.username == "alice"
-    assert grant.scopes == ["email"]
+    # the grant read back from the snapshot gives the token its user and scopes
+    answer = client.post(
+        "/oauth/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        auth=("confidential", "s3cret"),
+    )
+    assert answer.status_code == 200, answer.json
+    token = store.token_for(answer.json["access_token"])
+    assert isinstance(token.user, UserSnapshot)
+    assert token.user == UserRef(1) and token.user.username == "alice"
+    assert token.scopes == ["email"]
 
 
 def test_config_keys_fall_back_to_unprefixed(tmp_path: Path) -> None:

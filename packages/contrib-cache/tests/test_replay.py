@@ -18,21 +18,41 @@ from test_cache import backend_config, redeem
 
 from flask_oauthlib_contrib_cache import Cache, bind_cache_grant, code_hash
 from flask_oauthlib_contrib_cache.grants import grant_key
+from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
 STORING = ["simple", "filesystem", "redis", "memcache"]
 
+SaveToken = Callable[..., Any]
+
+
+def create_app_and_tokensetter(**config: Any) -> tuple[Flask, OAuth2Provider, Store, SaveToken]:
+    """``create_app``, and the tokensetter it registers, caught on its way through the
+    provider's public ``tokensetter`` decorator."""
+    caught: list[SaveToken] = []
+    register = OAuth2Provider.tokensetter
+
+    def tokensetter(self: OAuth2Provider, f: SaveToken) -> SaveToken:
+        caught.append(f)
+        return register(self, f)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(OAuth2Provider, "tokensetter", tokensetter)
+        app, oauth, store = create_app(**config)
+    return app, oauth, store, caught[-1]
+
 
 class Revoker:
-    """What an app adds: its tokensetter notes the code each token came from, and
-    ``on_replay`` revokes those tokens."""
+    """What an app adds: its tokensetter (wrapping ``save``, the app's own) notes the code
+    each token came from, and ``on_replay`` revokes those tokens."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, save: SaveToken) -> None:
         self.store = store
+        self.save = save
         self.issued: dict[str, list[str]] = {}
         self.calls: list[tuple[str, str]] = []
 
-    def bind(self, app: Flask, oauth: Any, **options: Any) -> Cache:
-        save = oauth._getters["tokensetter"]
+    def bind(self, app: Flask, oauth: OAuth2Provider, **options: Any) -> Cache:
+        save = self.save
 
         @oauth.tokensetter
         def save_token(token: dict[str, Any], req: Any, *args: Any, **kwargs: Any) -> Any:
@@ -75,8 +95,8 @@ def me(client: FlaskClient, access_token: str) -> int:
 
 @pytest.mark.parametrize("kind", STORING)
 def test_replay_calls_on_replay_which_revokes_the_tokens(kind: str, tmp_path: Path) -> None:
-    app, oauth, store = create_app(**backend_config(kind, tmp_path))
-    revoker = Revoker(store)
+    app, oauth, store, save = create_app_and_tokensetter(**backend_config(kind, tmp_path))
+    revoker = Revoker(store, save)
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
@@ -96,8 +116,8 @@ def test_replay_calls_on_replay_which_revokes_the_tokens(kind: str, tmp_path: Pa
 
 @pytest.mark.parametrize("kind", STORING)
 def test_used_code_is_a_marker_without_the_grant(kind: str, tmp_path: Path) -> None:
-    app, oauth, store = create_app(**backend_config(kind, tmp_path))
-    cache = Revoker(store).bind(app, oauth)
+    app, oauth, store, save = create_app_and_tokensetter(**backend_config(kind, tmp_path))
+    cache = Revoker(store, save).bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
     assert exchange(client, code).status_code == 200
@@ -118,10 +138,10 @@ def test_without_on_replay_a_used_code_is_deleted(tmp_path: Path) -> None:
 
 
 def test_used_marker_lives_as_long_as_the_code(tmp_path: Path) -> None:
-    app, oauth, store = create_app(
+    app, oauth, store, save = create_app_and_tokensetter(
         **backend_config("simple", tmp_path), OAUTH2_CACHE_DEFAULT_TIMEOUT=1
     )
-    revoker = Revoker(store)
+    revoker = Revoker(store, save)
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
@@ -132,8 +152,8 @@ def test_used_marker_lives_as_long_as_the_code(tmp_path: Path) -> None:
 
 
 def test_null_cache_never_calls_on_replay(tmp_path: Path) -> None:
-    app, oauth, store = create_app(OAUTH2_CACHE_TYPE="null")
-    revoker = Revoker(store)
+    app, oauth, store, save = create_app_and_tokensetter(OAUTH2_CACHE_TYPE="null")
+    revoker = Revoker(store, save)
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
@@ -146,8 +166,8 @@ def test_null_cache_never_calls_on_replay(tmp_path: Path) -> None:
 def test_concurrent_redemptions_with_on_replay_have_one_winner(
     kind: str, serve: Callable[[Flask], str], tmp_path: Path
 ) -> None:
-    app, oauth, store = create_app(**backend_config(kind, tmp_path))
-    revoker = Revoker(store)
+    app, oauth, store, save = create_app_and_tokensetter(**backend_config(kind, tmp_path))
+    revoker = Revoker(store, save)
     revoker.bind(app, oauth)
     url = serve(app)
     code = issue_code(app.test_client())

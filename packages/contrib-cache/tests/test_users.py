@@ -97,6 +97,16 @@ def test_snapshot_comes_back_without_secrets() -> None:
         assert not hasattr(user, name)
 
 
+@pytest.mark.parametrize("sig", ["", "0" * 64, "é" * 64, None])
+def test_a_forged_signature_loads_no_user(sig: Any) -> None:
+    app = Flask("users")
+    app.secret_key = "test"
+    store = UserStore(app)
+    ref = store.dump(User(3, "carol"))
+    assert ref is not None and store.load(ref) is not None
+    assert store.load({**ref, "sig": sig}) is None  # non-ASCII text too: no TypeError
+
+
 @pytest.mark.parametrize("kind", ["simple", "redis"])
 def test_cached_grant_writes_no_secret_of_the_user(kind: str, tmp_path: Path) -> None:
     """The report's reproduction: a plain user with a password hash, a TOTP secret and an

@@ -173,3 +173,12 @@ def test_restrictions_need_a_model_that_stores_them(option: str, value: str, col
     refused = create(app.test_cli_runner(), "--redirect-uri", REDIRECT, option, value)
     assert refused.exit_code == 2
     assert f"{option}: the client model has no {column}" in refused.output
+
+
+def test_client_ids_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``revoke-client -abc`` would read the id as an option (a flaky exit code 2)."""
+    from flask_oauthlib_contrib_sqla import cli as module
+
+    drawn = iter(["-looks-like-an-option", "plain-id"])
+    monkeypatch.setattr(module.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert module._new_client_id() == "plain-id"

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from flask_oauthlib_core import granting_user
+from flask_oauthlib_core import granting_user, utcnow
 
 from .backends import Backend
 from .cache import Cache
@@ -288,7 +288,7 @@ def bind_cache_grant(
             "redirect_uri": request.redirect_uri,
             "scopes": list(request.scopes or ()),
             "user": users.dump(user),
-            "expires": (datetime.now(timezone.utc) + timedelta(seconds=lifetime)).timestamp(),
+            "expires": (utcnow() + timedelta(seconds=lifetime)).timestamp(),
             "code_challenge": request.code_challenge,
             "code_challenge_method": request.code_challenge_method,
         }

@@ -50,8 +50,9 @@ def nonce_lifetime(timestamp: Any, window: int, skew: int, floor: int = 0) -> in
 
 
 def _window_and_skew(config: Mapping[str, Any]) -> tuple[int, int]:
-    """The OAuth 1 provider's timestamp window and skew, from its config or defaults."""
-    from flask_oauthlib_provider_oauth1.config import DEFAULTS
+    """The OAuth 1 provider's timestamp window and skew: from the app's config, which
+    ``OAuth1Provider.init_app`` fills, else the provider's defaults."""
+    from flask_oauthlib_provider_oauth1 import DEFAULTS
 
     return int(config.get(WINDOW, DEFAULTS[WINDOW])), int(config.get(SKEW, DEFAULTS[SKEW]))
 

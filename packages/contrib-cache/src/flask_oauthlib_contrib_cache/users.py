@@ -44,6 +44,8 @@ from typing import Any
 
 from flask import Flask
 
+from flask_oauthlib_core import equal_secrets
+
 from .cache import exact_json
 
 __all__ = ["SECRET_NAME_PARTS", "SNAPSHOT_ATTRIBUTE", "UserSnapshot", "UserStore", "looks_secret"]
@@ -211,7 +213,7 @@ class UserStore:
         if not isinstance(ref, dict) or not isinstance(ref.get("sig"), str):
             return None
         body = {key: value for key, value in ref.items() if key != "sig"}
-        if not hmac.compare_digest(ref["sig"], self._sign(body)):
+        if not equal_secrets(ref["sig"], self._sign(body)):
             log.warning("ignored a grant whose user reference is not signed by this app")
             return None
         try:

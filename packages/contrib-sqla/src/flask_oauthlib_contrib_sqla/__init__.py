@@ -7,7 +7,7 @@ under concurrent requests.
 
 from __future__ import annotations
 
-from .binding import SQLAlchemyBinding, bind_sqlalchemy
+from .binding import SQLAlchemyBinding, bind_sqlalchemy, binding_for
 from .hashing import hash_secret
 from .legacy import BaseBinding, ClientBinding, GrantBinding, TokenBinding, UserBinding
 from .models import ClientMixin, GrantMixin, TokenMixin
@@ -23,5 +23,6 @@ __all__ = [
     "TokenMixin",
     "UserBinding",
     "bind_sqlalchemy",
+    "binding_for",
     "hash_secret",
 ]

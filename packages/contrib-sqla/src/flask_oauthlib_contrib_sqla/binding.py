@@ -1,29 +1,44 @@
-"""``bind_sqlalchemy``: the provider's getters and setters on SQLAlchemy 2 models."""
+"""``bind_sqlalchemy``: the provider's getters and setters on SQLAlchemy 2 models.
+
+The binding touches neither the provider nor the models beyond registering the getters
+and setters: it is kept in a table of this module, by provider (:func:`binding_for`, which
+the ``flask oauth2`` commands use), and a grant it loads learns the token model on the
+object itself (see :meth:`SQLAlchemyBinding.get_grant`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import secrets
+import weakref
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import appcontext_tearing_down
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
 
-from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user
+from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user, utcnow
 
 from . import claims
 from .hashing import hash_secret
 
-__all__ = ["SQLAlchemyBinding", "bind_sqlalchemy"]
+__all__ = ["SQLAlchemyBinding", "bind_sqlalchemy", "binding_for"]
 
 log = logging.getLogger(__name__)
 
 #: authorization codes live this long (RFC 6749 4.1.2 recommends at most 10 minutes)
 GRANT_LIFETIME = timedelta(seconds=100)
+
+#: the binding ``bind_sqlalchemy`` last made for each provider; weak, so a provider that
+#: goes away takes its binding along
+_BINDINGS: weakref.WeakKeyDictionary[Any, SQLAlchemyBinding] = weakref.WeakKeyDictionary()
+
+#: a grant model without ``__token_model__`` (0.9.6 style): nothing to give it
+_NOT_DECLARED = object()
 
 
 def _hashed(model: Any, column: str) -> bool:
@@ -63,10 +78,6 @@ def _new_refresh_hash(token: dict[str, Any], request: Any) -> str | None:
     if not refresh or refresh == getattr(request, "refresh_token", None):
         return None
     return hash_secret(refresh)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class SQLAlchemyBinding:
@@ -160,11 +171,33 @@ class SQLAlchemyBinding:
     # -- grants ----------------------------------------------------------------------------
 
     def get_grant(self, client_id: str, code: str) -> Any:
-        """The code issued to ``client_id``."""
+        """The code issued to ``client_id``.
+
+        A grant of a model with a ``__token_model__`` of ``None`` (the ready
+        :class:`~.models.GrantMixin`) gets this binding's token model on the object, so
+        that a replay of its code revokes the tokens it issued; the class is left as it
+        is, and a ``__token_model__`` set on it wins.
+
+        .. versionchanged:: 1.1
+            The token model is given to each grant loaded, instead of being set on the
+            grant class by :func:`bind_sqlalchemy`.
+        """
         model = self.grant_model
         if _hashed(model, "code"):
-            return self._first(model, client_id=client_id, code_hash=hash_secret(code))
-        return self._single_use(self._first(model, client_id=client_id, code=code), "redeem")
+            grant = self._first(model, client_id=client_id, code_hash=hash_secret(code))
+        else:
+            grant = self._single_use(self._first(model, client_id=client_id, code=code), "redeem")
+        return self._with_token_model(grant)
+
+    def _with_token_model(self, grant: Any) -> Any:
+        """``grant``, told this binding's token model if its class declares
+        ``__token_model__`` but leaves it ``None``."""
+        if (
+            self.token_model is not None
+            and getattr(grant, "__token_model__", _NOT_DECLARED) is None
+        ):
+            grant.__token_model__ = self.token_model
+        return grant
 
     def set_grant(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
@@ -181,13 +214,13 @@ class SQLAlchemyBinding:
         if _hashed(model, "code"):
             grant = model(
                 code_hash=hash_secret(code["code"]),
-                expires=_now() + GRANT_LIFETIME,
+                expires=utcnow() + GRANT_LIFETIME,
                 code_challenge=request.code_challenge,
                 code_challenge_method=request.code_challenge_method,
                 **fields,
             )
         else:
-            expires = (_now() + GRANT_LIFETIME).replace(tzinfo=None)
+            expires = (utcnow() + GRANT_LIFETIME).replace(tzinfo=None)
             grant = _construct(model, dict(fields, code=code["code"], expires=expires))
         self.session.add(grant)
         self.session.commit()
@@ -214,7 +247,7 @@ class SQLAlchemyBinding:
         model = self.token_model
         user = self._user_for(request)
         client = request.client
-        expires_at = _now() + timedelta(seconds=int(token.get("expires_in") or 3600))
+        expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in") or 3600))
         if _hashed(model, "access_token"):
             old = getattr(request, "refresh_token_object", None)
             grant = getattr(request, "grant", None)
@@ -298,13 +331,23 @@ def bind_sqlalchemy(
         ``current_user`` itself (an anonymous user is no user: no code is issued); needed
         with ``grant`` and for the
         implicit grant.
-    :returns: the binding, whose methods are the registered functions.
+    :returns: the binding, whose methods are the registered functions;
+        :func:`binding_for` finds it again from the provider.
 
     Database failures roll the session back and are answered with
     ``temporarily_unavailable`` (503) by the provider.
+
+    Nothing is set on the provider or on the models: a replayed code of the ready
+    :class:`~.models.GrantMixin` revokes its tokens because
+    :meth:`SQLAlchemyBinding.get_grant` gives each grant it loads the token model.
+
+    .. versionchanged:: 1.1
+        No longer sets ``Grant.__token_model__`` on the grant class, nor an attribute on
+        the provider.
     """
     binding = SQLAlchemyBinding(session, user, client, token, grant, current_user)
-    provider._sqla_binding = binding
+    with contextlib.suppress(TypeError):  # a provider no weak reference can name
+        _BINDINGS[provider] = binding
     registrations: list[tuple[Any, str, Callable[..., Any]]] = [
         (user, "usergetter", binding.get_user),
         (client, "clientgetter", binding.get_client),
@@ -316,6 +359,22 @@ def bind_sqlalchemy(
     for model, decorator, function in registrations:
         if model is not None:
             getattr(provider, decorator)(storage_guard(binding, function))
-    if grant is not None and token is not None and hasattr(grant, "__token_model__"):
-        grant.__token_model__ = token
     return binding
+
+
+def binding_for(provider: Any) -> SQLAlchemyBinding | None:
+    """The binding :func:`bind_sqlalchemy` last made for ``provider``, or ``None``.
+
+    It is kept in this module, weakly by provider, rather than on the provider or in an
+    app's ``extensions``: one call binds a provider for every app it serves, often before
+    any app exists. The ``flask oauth2`` commands find their models and session here::
+
+        binding = binding_for(current_app.extensions["oauthlib.provider.oauth2"])
+        binding.session.execute(select(binding.client_model))
+
+    .. versionadded:: 1.1
+    """
+    try:
+        return _BINDINGS.get(provider)
+    except TypeError:  # None, or anything else no weak reference can name
+        return None

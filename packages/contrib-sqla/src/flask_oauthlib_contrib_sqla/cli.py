@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select, update
 
-from .binding import SQLAlchemyBinding
+from .binding import SQLAlchemyBinding, binding_for
 
 __all__ = ["oauth2"]
 
@@ -111,14 +111,23 @@ def _redirect_uri_problem(uri: str) -> str | None:
     return None
 
 
+def _new_client_id() -> str:
+    """A random client id that does not start with ``-`` (which ``revoke-client`` would
+    take for an option)."""
+    while True:
+        client_id = secrets.token_urlsafe(16)
+        if not client_id.startswith("-"):
+            return client_id
+
+
 def _binding() -> SQLAlchemyBinding:
-    provider = current_app.extensions.get("oauthlib.provider.oauth2")
-    binding = getattr(provider, "_sqla_binding", None)
+    """The binding of the app's OAuth 2 provider (registered under 0.9.6's extension key)."""
+    binding = binding_for(current_app.extensions.get("oauthlib.provider.oauth2"))
     if binding is None or binding.client_model is None:
         raise click.ClickException(
             "this app has no OAuth2Provider bound with bind_sqlalchemy(..., client=...)"
         )
-    return binding  # type: ignore[no-any-return]
+    return binding
 
 
 @click.group()
@@ -181,7 +190,7 @@ def create_client(
         if values and not hasattr(model, attribute):
             raise click.UsageError(f"{option}: the client model has no {attribute}")
     secret = None if public else secrets.token_urlsafe(32)
-    client: Any = model(client_id=secrets.token_urlsafe(16), name=name, is_confidential=not public)
+    client: Any = model(client_id=_new_client_id(), name=name, is_confidential=not public)
     client.redirect_uris = list(redirect_uris)
     client.default_scopes = list(scopes)
     if grant_types:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
+
+from flask_oauthlib_core import equal_secrets
 
 __all__ = ["hash_secret", "secret_matches"]
 
@@ -19,4 +20,4 @@ def secret_matches(value: str, stored_hash: str | None) -> bool:
     """Whether ``value`` hashes to ``stored_hash``, compared in constant time."""
     if not stored_hash:
         return False
-    return hmac.compare_digest(hash_secret(value), stored_hash)
+    return equal_secrets(hash_secret(value), stored_hash)

@@ -115,8 +115,8 @@ class GrantBinding(BaseBinding):
     :param current_user: returns the logged-in user, who the code is issued to.
 
     With the ready :class:`~.models.GrantMixin`, set ``Grant.__token_model__ = Token``
-    (which ``bind_sqlalchemy`` does) so that a replayed code revokes the tokens it
-    issued.
+    so that a replayed code revokes the tokens it issued (``bind_sqlalchemy`` gives its
+    grants the token model itself; this class has no token model to give).
 
     .. versionadded:: 1.1
     """

@@ -21,6 +21,7 @@ reused refresh token is recognised and what it issued is revoked.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -34,6 +35,8 @@ from .claims import claim
 from .hashing import hash_secret, secret_matches
 
 __all__ = ["ClientMixin", "GrantMixin", "TokenMixin"]
+
+log = logging.getLogger(__name__)
 
 
 def _split(value: str | None) -> list[str]:
@@ -166,7 +169,9 @@ class ClientMixin(_UserMixin):
 class GrantMixin(_UserMixin):
     """An authorization code, stored hashed, with its PKCE challenge."""
 
-    #: set by ``bind_sqlalchemy``: the token model, to revoke what a replayed code issued
+    #: the token model, to revoke what a replayed code issued. ``bind_sqlalchemy`` gives
+    #: it to each grant it loads (on the object: the class stays ``None``); set it on
+    #: your class for grants loaded otherwise (``GrantBinding``, your own queries)
     __token_model__: ClassVar[Any] = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,9 +201,16 @@ class GrantMixin(_UserMixin):
         """Revoke every token that descends from this code (after a replay): the ones
         issued for it and all their refreshed successors (RFC 9700 4.12)."""
         token = self.__token_model__
-        if token is not None:
-            families = select(token.family).where(token.grant_id == self.id)
-            _revoke_live(self, token, token.family.in_(families.scalar_subquery()))
+        if token is None:
+            log.warning(
+                "a replayed code's tokens cannot be revoked: %s has no __token_model__"
+                " (load it through bind_sqlalchemy, or set %s.__token_model__ = Token)",
+                type(self).__name__,
+                type(self).__name__,
+            )
+            return
+        families = select(token.family).where(token.grant_id == self.id)
+        _revoke_live(self, token, token.family.in_(families.scalar_subquery()))
 
     def delete(self) -> None:
         """Codes are kept, marked redeemed, so a replay is recognised."""

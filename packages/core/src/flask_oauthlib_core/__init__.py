@@ -8,7 +8,7 @@ refuses consent forged from another site.
 
 from __future__ import annotations
 
-from .adapters import BadRequestBody, create_response, extract_params
+from .adapters import FORM_MIMETYPE, BadRequestBody, create_response, extract_params, request_uri
 from .clock import as_utc, is_expired, utcnow
 from .compare import equal_secrets
 from .consent import (
@@ -29,6 +29,7 @@ from .transport import warn_if_insecure_transport
 from .users import granting_user, resolve_user
 
 __all__ = [
+    "FORM_MIMETYPE",
     "AppState",
     "ProviderBase",
     "app_context_for",
@@ -53,6 +54,7 @@ __all__ = [
     "redact",
     "refuse_forged_consent",
     "register_error_page",
+    "request_uri",
     "resolve_user",
     "takes_keyword",
     "to_bytes",

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Request, Response, request
 from oauthlib.common import INVALID_HEX_PATTERN, urlencoded
 
-__all__ = ["BadRequestBody", "create_response", "extract_params"]
+__all__ = ["FORM_MIMETYPE", "BadRequestBody", "create_response", "extract_params", "request_uri"]
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"

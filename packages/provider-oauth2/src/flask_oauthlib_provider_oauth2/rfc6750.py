@@ -15,8 +15,7 @@ from typing import Any, Protocol
 from flask import Request, Response, request
 from oauthlib.common import Request as OAuthlibRequest
 
-from flask_oauthlib_core import is_expired
-from flask_oauthlib_core.adapters import FORM_MIMETYPE, request_uri
+from flask_oauthlib_core import FORM_MIMETYPE, is_expired, request_uri
 
 from .config import OAuth2Settings
 from .validation import ValidatorBase, scopes_match
