@@ -1,7 +1,12 @@
-"""The signatures of the storage functions an app registers, as typing Protocols.
+"""The storage contract as typing Protocols: the objects the getters return and the
+signatures of the functions an app registers.
 
-The registration decorators of :class:`~.OAuth2Provider` are typed with them, so
-``mypy --strict`` on an app catches a getter or setter with the wrong parameters::
+:class:`StoredClient`, :class:`StoredGrant` and :class:`StoredToken` name what the
+provider reads from every client, grant and token (the optional members it uses when
+they are there are listed on :class:`~.OAuth2RequestValidator`); the ready SQLAlchemy
+models satisfy them. The registration decorators of :class:`~.OAuth2Provider` are typed
+with the function Protocols, so ``mypy --strict`` on an app catches a getter or setter
+with the wrong parameters or one that returns the wrong kind of object::
 
     @oauth.clientgetter
     def load_client(client_id: str) -> Client | None:
@@ -15,9 +20,13 @@ do, ``def save_token(token, request, *args, **kwargs)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
 __all__ = [
+    "StoredClient",
+    "StoredGrant",
+    "StoredToken",
     "ClientGetter",
     "DeviceGetter",
     "DeviceSetter",
@@ -29,22 +38,72 @@ __all__ = [
 ]
 
 
+class StoredClient(Protocol):
+    """A client: at least its ``client_id``. The provider also reads, when present,
+    ``client_secret`` (or ``check_client_secret(secret)``), ``redirect_uris``,
+    ``default_redirect_uri``, ``default_scopes``, ``is_confidential`` (or
+    ``client_type``), ``allowed_grant_types``, ``allowed_response_types``,
+    ``validate_scopes(scopes)``, ``validate_redirect_uri(uri)`` and ``user``.
+
+    .. versionadded:: 1.1
+    """
+
+    @property
+    def client_id(self) -> str: ...
+
+
+class StoredGrant(Protocol):
+    """An authorization code: the ``user`` who granted it and its ``scopes``. Also read
+    when present: ``client_id``, ``redirect_uri``, ``expires``, ``code_challenge``,
+    ``code_challenge_method``, and ``delete()`` or ``redeem()`` (with
+    ``revoke_issued_tokens()``) to make it single use.
+
+    .. versionadded:: 1.1
+    """
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def scopes(self) -> Sequence[str]: ...
+
+
+class StoredToken(Protocol):
+    """A token: its ``client_id``, ``scopes`` and ``user``. Also read when present:
+    ``access_token``, ``refresh_token``, ``expires``, ``revoked``, ``client``, and
+    ``delete()``, ``revoke()``, ``rotate()`` and ``revoke_family()``.
+
+    .. versionadded:: 1.1
+    """
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def scopes(self) -> Sequence[str]: ...
+
+    @property
+    def user(self) -> Any: ...
+
+
 class ClientGetter(Protocol):
     """``f(client_id)`` returning a client object or ``None``."""
 
-    def __call__(self, client_id: str, /) -> Any: ...
+    def __call__(self, client_id: str, /) -> StoredClient | None: ...
 
 
 class TokenGetter(Protocol):
     """``f(access_token=None, refresh_token=None)`` returning a token or ``None``."""
 
-    def __call__(self, access_token: str | None = ..., refresh_token: str | None = ...) -> Any: ...
+    def __call__(
+        self, access_token: str | None = ..., refresh_token: str | None = ...
+    ) -> StoredToken | None: ...
 
 
 class GrantGetter(Protocol):
     """``f(client_id, code)`` returning a grant (authorization code) or ``None``."""
 
-    def __call__(self, client_id: str, code: str) -> Any: ...
+    def __call__(self, client_id: str, code: str) -> StoredGrant | None: ...
 
 
 class GrantSetter(Protocol):
