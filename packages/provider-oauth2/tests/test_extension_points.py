@@ -18,6 +18,7 @@ from flask_oauthlib_provider_oauth2 import (
     Feature,
     OAuth2RequestValidator,
     OAuth2Settings,
+    ProtectedRequest,
     Server,
 )
 from flask_oauthlib_provider_oauth2.clientauth import CLIENT_SECRET_POST, NONE
@@ -146,7 +147,7 @@ class Signed:
     scheme = "signed"
 
     def validate(
-        self, validator: Any, credentials: str, req: BearerRequest, scopes: list[str]
+        self, validator: Any, credentials: str, req: ProtectedRequest, scopes: list[str]
     ) -> bool:
         if not credentials.startswith("ok."):
             req.error_message = "The signature does not match."

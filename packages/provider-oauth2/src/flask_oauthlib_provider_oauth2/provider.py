@@ -18,9 +18,9 @@ from .authorization import AuthorizationEndpointMixin, harden_authorization_resp
 from .config import DEFAULTS, OAuth2Settings
 from .endpoints import call_endpoint, mark_endpoint, unavailable
 from .features import Feature
+from .registration import StorageFunctionsMixin
 from .rfc6750 import BearerRequest, ResourceProtector
 from .server import DEFAULT_FEATURES, Server, build_server
-from .storage import CG, DG, DS, GG, GS, TG, TS, UG
 from .validation import scopes_match
 from .validator import OAuth2RequestValidator
 
@@ -29,13 +29,12 @@ __all__ = ["OAuth2Provider"]
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-R = TypeVar("R", bound=Callable[..., Any])
 
 EXTENSION_KEY = "oauthlib.provider.oauth2"
 STATE_KEY = "flask_oauthlib.provider.oauth2"
 
 
-class OAuth2Provider(AuthorizationEndpointMixin):
+class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
     """Turn a Flask app into an OAuth 2 authorization and resource server.
 
     Bind it to an app now, or later in an application factory::
@@ -93,69 +92,6 @@ class OAuth2Provider(AuthorizationEndpointMixin):
         super().init_app(app)
         # registered first, so it runs after the app's own after_request functions
         app.after_request(harden_authorization_response)
-
-    # -- storage functions ----------------------------------------------------------------
-
-    def clientgetter(self, f: CG) -> CG:
-        """Register ``f(client_id)`` returning a client object or ``None``.
-
-        A client has ``client_id``, ``client_secret``, ``redirect_uris``,
-        ``default_redirect_uri``, ``default_scopes`` and ``is_confidential``, and may have
-        ``allowed_grant_types``, ``allowed_response_types``, ``validate_scopes(scopes)``
-        and, for the client credentials grant, ``user``.
-        """
-        return self._register("clientgetter", f)
-
-    def grantgetter(self, f: GG) -> GG:
-        """Register ``f(client_id, code)`` returning a grant with ``client_id``,
-        ``redirect_uri``, ``scopes``, ``user``, ``expires`` and ``delete()`` (and, to have
-        PKCE enforced, ``code_challenge`` and ``code_challenge_method``)."""
-        return self._register("grantgetter", f)
-
-    def grantsetter(self, f: GS) -> GS:
-        """Register ``f(client_id, code, request, *args, **kwargs)`` saving a grant.
-
-        ``code["code"]`` is the code; ``request`` carries ``user``, ``scopes``,
-        ``redirect_uri``, ``code_challenge`` and ``code_challenge_method``.
-        """
-        return self._register("grantsetter", f)
-
-    def tokengetter(self, f: TG) -> TG:
-        """Register ``f(access_token=None, refresh_token=None)`` returning a token with
-        ``access_token``, ``refresh_token``, ``client_id``, ``scopes``, ``expires`` and
-        ``user`` (and ``delete()`` for revocation)."""
-        return self._register("tokengetter", f)
-
-    def tokensetter(self, f: TS) -> TS:
-        """Register ``f(token, request, *args, **kwargs)`` saving a bearer token dict
-        (``access_token``, ``token_type``, ``expires_in``, ``scope`` and maybe
-        ``refresh_token``) for ``request.client`` and ``request.user``."""
-        return self._register("tokensetter", f)
-
-    def usergetter(self, f: UG) -> UG:
-        """Register ``f(username, password, client, request, *args, **kwargs)`` returning
-        the user for the password grant, or ``None``."""
-        return self._register("usergetter", f)
-
-    def devicegetter(self, f: DG) -> DG:
-        """Register ``f(device_code=...)`` returning a device authorization (RFC 8628): a
-        dict or object with ``client_id``, ``scopes``, ``expires``, ``status``
-        (``"pending"``, ``"authorized"`` or ``"denied"``, set by your verification page),
-        ``user``, and ``redeem()`` or ``delete()`` to make it single use.
-
-        .. versionadded:: 1.0
-        """
-        return self._register("devicegetter", f)
-
-    def devicesetter(self, f: DS) -> DS:
-        """Register ``f(device, request)`` saving a new device authorization; ``device``
-        has ``device_code``, ``user_code``, ``client_id``, ``scopes``, ``expires`` and
-        ``status="pending"``. The validator calls it
-        (:meth:`~.rfc8628.DeviceMixin.save_device_authorization`).
-
-        .. versionadded:: 1.0
-        """
-        return self._register("devicesetter", f)
 
     def invalid_response(self, f: F) -> F:
         """Register ``f(oauth_request)`` answering requests that fail

@@ -195,7 +195,7 @@ class TokenType(Protocol):
     scheme: str
 
     def validate(
-        self, validator: Any, credentials: str, req: BearerRequest, scopes: list[str]
+        self, validator: Any, credentials: str, req: ProtectedRequest, scopes: list[str]
     ) -> bool:
         """Check the credentials after the scheme; fill ``req`` as
         :meth:`BearerMixin.validate_bearer_token` does."""
@@ -207,7 +207,7 @@ class BearerTokenType:
     scheme = "bearer"
 
     def validate(
-        self, validator: Any, credentials: str, req: BearerRequest, scopes: list[str]
+        self, validator: Any, credentials: str, req: ProtectedRequest, scopes: list[str]
     ) -> bool:
         token = credentials.strip()
         if not token or " " in token:
