@@ -10,14 +10,34 @@ from oauthlib.oauth1 import SIGNATURE_HMAC, SIGNATURE_RSA
 
 from .config import DEFAULTS, OAuth1Settings
 from .provider import OAuth1Provider
+from .storage import (
+    ClientGetter,
+    GrantGetter,
+    GrantSetter,
+    NonceGetter,
+    NonceSetter,
+    TokenGetter,
+    TokenSetter,
+    VerifierGetter,
+    VerifierSetter,
+)
 from .validator import OAuth1RequestValidator
 
 __all__ = [
     "DEFAULTS",
     "SIGNATURE_METHODS",
+    "ClientGetter",
+    "GrantGetter",
+    "GrantSetter",
+    "NonceGetter",
+    "NonceSetter",
     "OAuth1Provider",
     "OAuth1RequestValidator",
     "OAuth1Settings",
+    "TokenGetter",
+    "TokenSetter",
+    "VerifierGetter",
+    "VerifierSetter",
 ]
 
 #: 0.9.6's module constant: HMAC-SHA1 and RSA-SHA1. What a provider accepts is

@@ -27,6 +27,7 @@ from flask_oauthlib_core import (
 
 from .config import DEFAULTS, OAuth1Settings
 from .server import OAuth1Server
+from .storage import CG, GG, GS, NG, NS, TG, TS, VG, VS
 from .validator import OAuth1RequestValidator
 
 __all__ = ["OAuth1Provider"]
@@ -107,24 +108,24 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
 
     # -- registration ------------------------------------------------------------------------
 
-    def clientgetter(self, f: F) -> F:
+    def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_key)`` returning a client with ``client_key``,
         ``client_secret``, ``redirect_uris`` and ``default_realms`` (``rsa_key`` for
         RSA-SHA1), or ``None``."""
         return self._register("clientgetter", f)
 
-    def tokengetter(self, f: F) -> F:
+    def tokengetter(self, f: TG) -> TG:
         """Register ``f(client_key, token)`` returning an access token with ``client``,
         ``user``, ``token``, ``secret`` and ``realms``."""
         return self._register("tokengetter", f)
 
-    def tokensetter(self, f: F) -> F:
+    def tokensetter(self, f: TS) -> TS:
         """Register ``f(token, request)`` saving an access token; ``token`` has
         ``oauth_token``, ``oauth_token_secret`` and ``oauth_authorized_realms``, and
         ``request`` carries ``client``, ``user`` and ``request_token``."""
         return self._register("tokensetter", f)
 
-    def grantgetter(self, f: F) -> F:
+    def grantgetter(self, f: GG) -> GG:
         """Register ``f(token)`` returning a request token with ``client``, ``token``,
         ``secret``, ``realms``, ``redirect_uri`` and ``delete()``.
 
@@ -141,17 +142,17 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
         """
         return self._register("grantgetter", f)
 
-    def grantsetter(self, f: F) -> F:
+    def grantsetter(self, f: GS) -> GS:
         """Register ``f(token, request)`` saving a request token."""
         return self._register("grantsetter", f)
 
-    def noncegetter(self, f: F) -> F:
+    def noncegetter(self, f: NG) -> NG:
         """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
         returning something truthy when that nonce was already used (a replay, refused).
         It is asked for every request, signed or not, and must not store anything."""
         return self._register("noncegetter", f)
 
-    def noncesetter(self, f: F) -> F:
+    def noncesetter(self, f: NS) -> NS:
         """Register ``f(client_key, timestamp, nonce, request_token, access_token)``
         storing the nonce; return ``False`` if another request stored it first (an atomic
         add lost a race: the request is refused). Any other result counts as stored.
@@ -162,11 +163,11 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
         """
         return self._register("noncesetter", f)
 
-    def verifiergetter(self, f: F) -> F:
+    def verifiergetter(self, f: VG) -> VG:
         """Register ``f(verifier, token)`` returning the verifier (with ``user``)."""
         return self._register("verifiergetter", f)
 
-    def verifiersetter(self, f: F) -> F:
+    def verifiersetter(self, f: VS) -> VS:
         """Register ``f(token, verifier, *args, **kwargs)`` saving the verifier with the
         current user."""
         return self._register("verifiersetter", f)
