@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import requests
 from flask import jsonify, request
-from oauth2_app import Provider
+from oauth2_app import Provider, token_request
 from oauthlib.oauth2 import ClientCredentialsGrant
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -45,16 +45,15 @@ class Echo(Feature):
 
 
 class MachineCredentials(ClientCredentialsGrant):
-    """The client credentials grant under a URN of our own."""
+    """A token for an authenticated confidential client, under a URN of our own."""
 
     def validate_token_request(self, request: Any) -> None:
         if request.grant_type != MACHINE_GRANT:
             raise errors.UnsupportedGrantTypeError(request=request)
-        request.grant_type = "client_credentials"
-        try:
-            super().validate_token_request(request)
-        finally:
-            request.grant_type = MACHINE_GRANT
+        if not self.request_validator.authenticate_client(request):
+            raise errors.InvalidClientError(request=request)
+        self.validate_grant_type(request)
+        self.validate_scopes(request)
 
 
 class MachineGrant(Feature):
@@ -158,12 +157,9 @@ class Signed:
 def test_the_resource_protector_takes_more_token_types(make_provider: Any) -> None:
     provider: Provider = make_provider()
     provider.oauth.protector.register(Signed())
-    token = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=("machine", "m-secret"),
-        timeout=10,
-    ).json()["access_token"]
+    token = token_request(provider.url, "machine", grant_type="client_credentials").json()[
+        "access_token"
+    ]
     me = provider.url + "/api/me"
     signed = requests.get(me, headers={"Authorization": "Signed ok." + token}, timeout=10)
     assert signed.status_code == 200 and signed.json()["client"] == "machine"

@@ -20,7 +20,6 @@ A 0.9.6 consent form (``confirm`` only, no token) and clients that send neither 
 
 from __future__ import annotations
 
-import hmac
 import html
 import inspect
 import json
@@ -31,6 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Request, Response, current_app, request, session
+
+from .compare import equal_secrets
 
 __all__ = [
     "CSRF_FIELD",
@@ -153,7 +154,7 @@ def _csrf_token_ok(required: bool) -> bool:
     expected = session.get(SESSION_KEY)
     if not isinstance(expected, str) or not expected:
         return False
-    return hmac.compare_digest(sent.encode(), expected.encode())
+    return equal_secrets(sent, expected)
 
 
 def refuse_forged_consent(csrf_required: bool = False) -> Response | None:

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 
 from .context import app_context_for
 from .errorpage import DEFAULT_ERROR_PATH, register_error_page
@@ -66,6 +66,7 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
         self._getters: dict[str, Callable[..., Any]] = {}
         self._custom_validator: ValidatorT | None = None
         self._states: weakref.WeakSet[AppState[ServerT, SettingsT]] = weakref.WeakSet()
+        self._assigned_error_uri: str | None = None
         #: the app last initialised, as in 0.9.6 (used outside an app context only)
         self.app: Flask | None = None
         if app is not None:
@@ -155,9 +156,21 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
     @property
     def server(self) -> ServerT:
         """The oauthlib server of the current app (or, outside an app context, of the app
-        last initialised), built on first use."""
+        last initialised), built on first use.
+
+        As in 0.9.6 an app may assign its own server; it serves the current app (or the
+        app last initialised) until a storage function is registered again.
+        """
         with app_context_for(self.app):
             return self._server()
+
+    @server.setter
+    def server(self, server: ServerT) -> None:
+        with app_context_for(self.app):
+            state = self._state()
+            if state.settings is None:
+                state.settings = self._resolve_settings(current_app)
+            state.server = server
 
     @property
     def settings(self) -> SettingsT:
@@ -196,13 +209,41 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
             valid, oauth_request = func(valid, oauth_request)
         return valid, oauth_request
 
+    # -- protected resources -------------------------------------------------------------
+
+    def _accept(self, oauth_request: Any) -> None:
+        """Put the request a protected view accepted on ``request.oauth``, marked as
+        checked by this provider (for stacked decorators)."""
+        flask_request = request._get_current_object()  # type: ignore[attr-defined]
+        flask_request.oauth = oauth_request
+        flask_request.environ[self.extension_key + ".checked"] = (self, oauth_request)
+
+    def _accepted(self) -> Any:
+        """The request this provider accepted earlier in this request (an outer
+        protecting decorator), if ``request.oauth`` is still that one; else ``None``.
+        Whatever else set ``request.oauth`` is not trusted."""
+        flask_request = request._get_current_object()  # type: ignore[attr-defined]
+        checked = flask_request.environ.get(self.extension_key + ".checked")
+        if checked is None or checked[0] is not self:
+            return None
+        if getattr(flask_request, "oauth", None) is not checked[1]:
+            return None
+        return checked[1]
+
     # -- where errors are shown ----------------------------------------------------------
 
     @property
     def error_uri(self) -> str:
-        """Where fatal authorization errors are shown (see :meth:`_error_uri`)."""
+        """Where fatal authorization errors are shown (see :meth:`_error_uri`); an app
+        may assign it, as 0.9.6 allowed."""
+        if self._assigned_error_uri is not None:
+            return self._assigned_error_uri
         with app_context_for(self.app):
             return self._error_uri()
+
+    @error_uri.setter
+    def error_uri(self, uri: str | None) -> None:
+        self._assigned_error_uri = uri
 
     def _error_uri(self) -> str:
         """Where fatal authorization errors are shown: ``<PREFIX>ERROR_URI``, the URL of

@@ -7,7 +7,10 @@ requests-oauthlib, urllib3) write at DEBUG level.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
+import pkgutil
 import re
 from typing import TYPE_CHECKING
 
@@ -67,9 +70,11 @@ def install_redaction(app: Flask | None = None) -> bool:
     """Attach the filter to the loggers of oauthlib, requests-oauthlib and urllib3.
 
     Each extension calls it once, from ``init_app`` (never per request): a logger filter
-    only sees records logged on that very logger, so it is attached to each of their
-    module loggers that exist then (they are created at import). Safe to call more than
-    once. Set ``OAUTHLIB_REDACT_LOGS = False`` in ``app``'s config before ``init_app`` to
+    only sees records logged on that very logger, so it is attached to the logger of
+    every module of those packages, including modules not imported yet (their loggers
+    are made now, from the module names on disk). Safe to call more than once. The
+    filter acts for the whole process: the first app that does not switch it off
+    installs it. Set ``OAUTHLIB_REDACT_LOGS = False`` in ``app``'s config before ``init_app`` to
     leave those loggers alone (to add :class:`RedactingFilter` to your handlers instead).
 
     :param app: the app being initialised; its config may switch redaction off.
@@ -80,10 +85,36 @@ def install_redaction(app: Flask | None = None) -> bool:
     """
     if app is not None and not app.config.get(CONFIG_KEY, True):
         return False
-    manager = logging.Logger.manager
-    for name in list(manager.loggerDict):
-        if name.split(".")[0] in THIRD_PARTY_LOGGERS:
-            logger = logging.getLogger(name)
-            if _FILTER not in logger.filters:
-                logger.addFilter(_FILTER)
+    names = {
+        name
+        for name in logging.Logger.manager.loggerDict
+        if name.split(".")[0] in THIRD_PARTY_LOGGERS
+    }
+    for top in THIRD_PARTY_LOGGERS:
+        names.update(_module_names(top))
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
     return True
+
+
+def _module_names(top: str) -> list[str]:
+    """The dotted names of the modules of the installed package ``top``, found on disk
+    without importing them: their loggers (``getLogger(__name__)``) are made now, so a
+    module imported later logs through a logger that already has the filter."""
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return [top] if spec is not None else []
+    names, pending = [top], [(top, list(spec.submodule_search_locations))]
+    while pending:
+        prefix, paths = pending.pop()
+        for module in pkgutil.iter_modules(paths):
+            name = f"{prefix}.{module.name}"
+            names.append(name)
+            if module.ispkg:
+                pending.append((name, [os.path.join(path, module.name) for path in paths]))
+    return names

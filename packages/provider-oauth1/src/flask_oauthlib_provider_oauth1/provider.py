@@ -329,22 +329,24 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
     def require_oauth(self, *realms: str, **kwargs: Any) -> Callable[[F], F]:
         """Protect a view: it runs only for a correctly signed request whose access token
         carries every realm in ``realms``; ``request.oauth`` then has ``user``,
-        ``client``, ``realms`` and ``access_token``."""
+        ``client``, ``realms`` and ``access_token``. Stacked decorators each check their
+        realms; an inner one trusts only what this provider's outer one accepted in this
+        request, not whatever else set ``request.oauth``."""
 
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kw: Any) -> Any:
-                rv = self._run_before_request()
-                if rv is not None:
-                    return rv
-                checked = getattr(request, "oauth", None)
-                if checked:  # an outer require_oauth checked the request: check our realms
+                checked = self._accepted()
+                if checked is not None:  # our outer require_oauth checked it: our realms
                     granted = set(getattr(checked.access_token, "realms", None) or ())
-                    if realms and checked.access_token is not None and not granted >= set(realms):
+                    if realms and not granted >= set(realms):
                         return error_response(
                             "insufficient_scope", "The token lacks a realm of this resource.", 403
                         )
                     return f(*args, **kw)
+                rv = self._run_before_request()
+                if rv is not None:
+                    return rv
                 try:
                     uri, method, body, headers = extract_params()
                     valid, req = self.server.validate_protected_resource_request(
@@ -362,7 +364,7 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
                     return error_response("invalid_token", "The request is not authorized.", 401)
                 req.user = getattr(req.access_token, "user", None)
                 req.realms = list(realms)
-                request.oauth = req  # type: ignore[attr-defined]
+                self._accept(req)
                 return f(*args, **kw)
 
             return cast(F, decorated)

@@ -37,14 +37,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: the grant types for which a confidential client must authenticate (RFC 6749 3.2.1)
-AUTHENTICATED_GRANT_TYPES = (
-    "password",
-    "authorization_code",
-    "refresh_token",
-    "urn:ietf:params:oauth:grant-type:device_code",
-)
-
 
 def is_confidential(client: Any) -> bool:
     """Whether ``client`` is confidential: ``is_confidential``, else ``client_type``."""
@@ -171,15 +163,18 @@ class ClientAuthenticationMixin(ValidatorBase):
     def _used_method(
         self, request: Any
     ) -> tuple[ClientAuthMethod | None, tuple[str | None, str | None]]:
-        """The one method ``request`` authenticates with and its credentials; with two
-        methods at once (RFC 6749 2.3) neither counts and no secret is returned."""
+        """The one method ``request`` authenticates with and its credentials. With two
+        methods at once (RFC 6749 2.3), or credentials of a method this validator does
+        not offer, none counts and no secret is returned."""
+        offered = self.client_auth_methods
+        methods = [*offered, *(m for m in DEFAULT_METHODS if m not in offered)]
         used = [
             (method, found)
-            for method in self.client_auth_methods
+            for method in methods
             if (found := method.credentials(request)) is not None
         ]
-        if len(used) > 1:
-            log.debug("client authentication by %s at once refused", len(used))
+        if len(used) > 1 or (used and used[0][0] not in offered):
+            log.debug("client authentication with %s refused", [m.name for m, _ in used])
             return None, (used[0][1][0], None)
         if used:
             return used[0]
@@ -189,12 +184,10 @@ class ClientAuthenticationMixin(ValidatorBase):
         return self._used_method(request)[1]
 
     def client_authentication_required(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """Confidential clients authenticate for the password, code, device and refresh
-        grants (RFC 6749 3.2.1) and to revoke or introspect tokens."""
+        """Confidential clients always authenticate: for every grant (RFC 6749 3.2.1)
+        and to revoke or introspect tokens."""
         client_id, _ = self._client_credentials(request)
         if not client_id:
-            return False
-        if request.grant_type not in AUTHENTICATED_GRANT_TYPES and request.grant_type:
             return False
         client = self._client(client_id, request)
         return client is not None and is_confidential(client)
@@ -218,7 +211,9 @@ class ClientAuthenticationMixin(ValidatorBase):
     def authenticate_client_id(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        """Identify a public client by its id alone."""
+        """Identify a public client by its id alone, if the validator offers ``none``."""
+        if NONE not in self.client_auth_methods:
+            return False
         if client_id is None:
             client_id, _ = self._client_credentials(request)
         client = self._client(client_id, request)

@@ -60,22 +60,32 @@ def mark_endpoint(view: F, kind: str) -> F:
     return view
 
 
-def call_endpoint(call: EndpointCall) -> Response:
-    """Run an oauthlib endpoint on the current request; every failure becomes an OAuth
-    JSON error, and no answer is cached."""
+def call_endpoint(call: EndpointCall, kind: str, realm: str) -> Response:
+    """Run an oauthlib endpoint on the current request for the endpoint ``kind``; every
+    failure becomes an OAuth JSON error, and no answer is cached.
+
+    Only the token endpoint takes its parameters from the query of a GET, as 0.9.6 did
+    when the route allowed it; a client that failed HTTP Basic authentication is
+    challenged with ``Basic`` (RFC 6749 5.2).
+    """
     try:
         uri, method, body, headers = extract_params()
     except BadRequestBody as exc:
         return json_error("invalid_request", f"The request is malformed: {exc}.", 400)
-    if method == "GET" and request.query_string:
-        # 0.9.6 accepted token requests by GET when the route allowed it
+    if kind == "token" and method == "GET" and request.query_string:
         uri, method, body = request.base_url, "POST", request.query_string.decode("utf-8")
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     try:
         headers_out, body_out, status = call(uri, method, body, headers)
     except errors.OAuth2Error as exc:
-        headers_out, body_out, status = dict(exc.headers), exc.json, exc.status_code
+        headers_out = {**exc.headers, "Content-Type": "application/json"}
+        body_out, status = exc.json, exc.status_code
     except StorageUnavailable as exc:
-        log_unavailable(log, "at the token endpoint", exc)
+        log_unavailable(log, f"at the {kind} endpoint", exc)
         return unavailable()
+    if status == 401 and "WWW-Authenticate" in headers_out:
+        scheme = (request.authorization.type if request.authorization else "") or ""
+        if scheme.lower() == "basic":
+            challenge = 'Basic realm="' + realm.replace('"', "") + '"'
+            headers_out = {**headers_out, "WWW-Authenticate": challenge}
     return create_response({**headers_out, **NO_STORE}, body_out, status)

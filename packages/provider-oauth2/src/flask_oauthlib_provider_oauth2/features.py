@@ -54,6 +54,11 @@ class Feature:
         (:meth:`Server.add_grant_type`, :meth:`Server.add_response_type`); features
         installed earlier are there already."""
 
+    def serves(self, kind: str, server: Server) -> bool:
+        """Whether ``server`` answers the endpoint ``kind`` (the metadata lists its URL
+        only then); a feature whose storage or settings are missing says no."""
+        return kind in self.endpoints
+
     def endpoint(self, kind: str, server: Server, view_result: Any) -> EndpointCall:
         """The call answering a request to the endpoint ``kind``; ``view_result`` is what
         the decorated view returned."""

@@ -166,16 +166,25 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         names it (:attr:`.Feature.endpoints`); the view runs first and its return
         value goes to the feature.
 
+        :raises LookupError: at decoration time if no feature of this provider answers
+            ``kind`` (add the feature first).
+
         .. versionadded:: 1.1
         """
+        if not any(kind in feature.endpoints for feature in self._features):
+            raise LookupError(
+                f"no feature of this provider answers {kind!r} requests; add it first"
+                " with oauth.add_feature()"
+            )
 
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kwargs: Any) -> Any:
-                server = self.server
+                server, settings = self._built()
                 feature = server.feature(kind)
                 view_result = f(*args, **kwargs)
-                return call_endpoint(feature.endpoint(kind, server, view_result))
+                call = feature.endpoint(kind, server, view_result)
+                return call_endpoint(call, kind, self._realm(settings))
 
             return mark_endpoint(cast(F, decorated), kind)
 
@@ -274,20 +283,25 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
     def require_oauth(self, *scopes: str) -> Callable[[F], F]:
         """Protect a view: it runs only with a valid bearer token carrying every scope
         in ``scopes``, and finds the token's ``user``, ``client``, ``scopes`` and
-        ``access_token`` on ``request.oauth``. Stacked decorators each check their own
-        scopes."""
+        ``access_token`` on ``request.oauth``.
+
+        Stacked decorators each check their own scopes: an inner one trusts the token
+        only when this provider's outer decorator checked it in this request (not
+        whatever else set ``request.oauth``), and then checks its scopes alone.
+        """
         needed = list(scopes)
 
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kwargs: Any) -> Any:
+                checked = self._accepted()
+                token = vars(checked).get("access_token") if checked is not None else None
+                if hasattr(token, "scopes"):
+                    return self._nested(checked, token, needed, f, *args, **kwargs)
                 answer = self._run_before_request()
                 if answer is not None:
                     return answer
                 flask_request = request._get_current_object()  # type: ignore[attr-defined]
-                checked = getattr(flask_request, "oauth", None)
-                if checked:  # an outer require_oauth checked the token: check our scopes
-                    return self._nested(checked, needed, f, *args, **kwargs)
                 try:
                     valid, req = self._verify(flask_request, list(needed))
                 except StorageUnavailable as exc:
@@ -296,7 +310,7 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
                 valid, req = self._run_after_request(valid, req)
                 if not valid:
                     return self._refuse(req, needed)
-                flask_request.oauth = req
+                self._accept(req)
                 return f(*args, **kwargs)
 
             return cast(F, decorated)
@@ -308,11 +322,12 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
             return self._invalid_response(oauth_request)
         return self.protector.refusal(oauth_request, self._realm(self.settings), scopes)
 
-    def _nested(self, checked: Any, scopes: list[str], f: F, *args: Any, **kwargs: Any) -> Any:
-        """The view under a second ``require_oauth``: the token an outer decorator
+    def _nested(
+        self, checked: Any, token: Any, scopes: list[str], f: F, *args: Any, **kwargs: Any
+    ) -> Any:
+        """The view under a second ``require_oauth``: the token the outer decorator
         accepted must also carry this decorator's scopes."""
-        token = getattr(checked, "access_token", None)
-        if token is None or not scopes or scopes_match(token.scopes, scopes, checked):
+        if not scopes or scopes_match(token.scopes, scopes, checked):
             return f(*args, **kwargs)
         checked.error_message = "The access token lacks a scope this resource needs."
         checked.insufficient_scope = True

@@ -35,10 +35,17 @@ __all__ = [
 ]
 
 
+def can(validator: Any, ability: str) -> bool:
+    """Whether ``validator`` says it can do ``ability`` (``saves_codes`` ...); a
+    validator that does not say is trusted to."""
+    check = getattr(validator, ability, None)
+    return True if check is None else bool(check())
+
+
 class AuthorizationCode(Feature):
     """The authorization code grant (RFC 6749 4.1): ``response_type=code`` at the
     authorization endpoint (``oauth.authorize_handler``), ``authorization_code`` at the
-    token endpoint."""
+    token endpoint. Offered when codes can be saved (a ``grantsetter``)."""
 
     endpoints: ClassVar[Mapping[str, str]] = {"authorization": "authorization_endpoint"}
 
@@ -47,9 +54,9 @@ class AuthorizationCode(Feature):
         grant.custom_validators.pre_auth.append(refuse_duplicates)
         grant.custom_validators.pre_token.append(refuse_duplicates)
         server.auth_grant = grant
-        server.add_response_type("code", grant)
-        server.add_response_type("none", grant)
-        server.add_grant_type("authorization_code", grant)
+        if can(server.request_validator, "saves_codes"):
+            server.add_response_type("code", grant)
+            server.add_grant_type("authorization_code", grant)
 
 
 class Implicit(Feature):
@@ -64,13 +71,14 @@ class Implicit(Feature):
 
 class Password(Feature):
     """The resource owner password credentials grant (RFC 6749 4.3), unless
-    ``OAUTH2_PROVIDER_ALLOW_PASSWORD`` is false; it needs a ``usergetter``."""
+    ``OAUTH2_PROVIDER_ALLOW_PASSWORD`` is false; offered when passwords can be checked
+    (a ``usergetter``)."""
 
     def install(self, server: Server) -> None:
         grant = ResourceOwnerPasswordCredentialsGrant(server.request_validator)
         grant.custom_validators.pre_token.append(refuse_duplicates)
         server.password_grant = grant
-        if server.settings.allow_password:
+        if server.settings.allow_password and can(server.request_validator, "checks_passwords"):
             server.add_grant_type("password", grant)
 
 
@@ -113,11 +121,13 @@ class TokenEndpoint(Feature):
         return create
 
     def metadata(self, server: Server, urls: Mapping[str, str]) -> dict[str, Any]:
-        response_types = sorted(set(server.response_types) - {"none"})
+        implicit = "token" in server.response_types
         return {
-            "response_types_supported": response_types,
-            "response_modes_supported": ["query", "fragment"],
-            "grant_types_supported": sorted(server.grant_types),
+            "response_types_supported": sorted(server.response_types),
+            "response_modes_supported": ["query", "fragment"] if implicit else ["query"],
+            "grant_types_supported": sorted(
+                [*server.grant_types, *(["implicit"] if implicit else [])]
+            ),
             "token_endpoint_auth_methods_supported": [
                 method.name for method in server.client_auth_methods()
             ],

@@ -31,7 +31,6 @@ __all__ = [
     "bearer_error",
     "get_oauth_request",
     "refusal",
-    "token_from_header",
 ]
 
 #: the description when a token came in the query or form and that is switched off
@@ -42,9 +41,21 @@ NOT_FROM_QUERY = (
 #: what a token may hold: printable ASCII without spaces (RFC 6750's b64token and every
 #: generator's output fit; control bytes and NULs never reach storage)
 TOKEN_SYNTAX = re.compile(r"[!-~]+")
-#: what a refused check may leave unset, answered with ``None``
+#: what only a check sets, answered with ``None`` when it did not (never taken from the
+#: query or form, as oauthlib's parameters are)
 CHECK_ATTRIBUTES = frozenset(
-    {"error_message", "insufficient_scope", "token_missing", "refresh_token_object", "grant"}
+    {
+        "error_message",
+        "insufficient_scope",
+        "token_missing",
+        "malformed",
+        "token_scheme",
+        "refresh_token_object",
+        "grant",
+        "user",
+        "client",
+        "access_token",
+    }
 )
 
 
@@ -54,10 +65,12 @@ class ProtectedRequest(Protocol):
     #: the scopes the resource needs, and whether it needs all of them
     scopes: list[str]
     require_all_scopes: bool
-    #: set by a refused check: why, and whether only a scope was missing
+    #: set by a refused check: why, whether only a scope was missing, whether no token
+    #: was sent, whether the request was malformed (RFC 6750 3.1 ``invalid_request``)
     error_message: str | None
     insufficient_scope: bool | None
     token_missing: bool | None
+    malformed: bool | None
     #: set by a successful check
     access_token: Any
     user: Any
@@ -79,6 +92,9 @@ class BearerRequest(OAuthlibRequest):
     error_message: str | None
     token_missing: bool | None
     insufficient_scope: bool | None
+    malformed: bool | None
+    #: the ``Authorization`` scheme whose token type checked the request
+    token_scheme: str | None
     require_all_scopes: bool
     user: Any
     client: Any
@@ -141,15 +157,12 @@ def get_oauth_request() -> BearerRequest:
     return found
 
 
-def token_from_header(auth: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header value, or ``None``."""
-    if not auth:
-        return None
-    scheme, _, token = auth.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
+def _split_authorization(header: str | None) -> tuple[str, str]:
+    """The lower-case scheme and the credentials of an ``Authorization`` header."""
+    parts = (header or "").strip().split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
 
 
 class BearerMixin(ValidatorBase):
@@ -189,7 +202,12 @@ class BearerMixin(ValidatorBase):
 
 
 class TokenType(Protocol):
-    """A kind of access token a resource accepts, by ``Authorization`` scheme."""
+    """A kind of access token a resource accepts, by ``Authorization`` scheme.
+
+    A type may also have ``refusal(req, realm, scopes)`` returning the answer to a
+    request it refused (with its own ``WWW-Authenticate`` challenge); without it the
+    refusal is a bearer one (:func:`refusal`).
+    """
 
     #: the scheme, lower case (``"bearer"``)
     scheme: str
@@ -209,12 +227,18 @@ class BearerTokenType:
     def validate(
         self, validator: Any, credentials: str, req: ProtectedRequest, scopes: list[str]
     ) -> bool:
-        token = credentials.strip()
-        if not token or " " in token:
+        if not credentials:
             req.token_missing = True
             req.error_message = "No access token was sent."
             return False
-        return bool(validator.validate_bearer_token(token, scopes, req))
+        if any(c.isspace() for c in credentials):
+            req.malformed = True
+            req.error_message = "The Authorization header must be 'Bearer <token>'."
+            return False
+        return bool(validator.validate_bearer_token(credentials, scopes, req))
+
+    def refusal(self, req: ProtectedRequest, realm: str, scopes: list[str]) -> Response:
+        return refusal(req, realm, scopes)
 
 
 class ResourceProtector:
@@ -241,11 +265,14 @@ class ResourceProtector:
         """Check the token of ``flask_request`` for ``scopes``: ``(valid, oauth_request)``."""
         req = BearerRequest(flask_request, scopes)
         req.require_all_scopes = settings.require_all_scopes
-        scheme, _, credentials = (
-            (flask_request.environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")
-        )
-        token_type = self.token_types.get(scheme.lower()) if scheme else None
+        scheme, credentials = _split_authorization(flask_request.environ.get("HTTP_AUTHORIZATION"))
+        token_type = self.token_types.get(scheme)
         if token_type is not None:
+            req.token_scheme = scheme
+            if settings.allow_token_in_query and "access_token" in flask_request.values:
+                req.malformed = True
+                req.error_message = "Send the access token once: in the header or the query."
+                return False, req
             return token_type.validate(validator, credentials, req, scopes), req
         sent = flask_request.values.get("access_token")
         if sent and settings.allow_token_in_query:
@@ -255,7 +282,13 @@ class ResourceProtector:
         return False, req
 
     def refusal(self, oauth_request: Any, realm: str, scopes: list[str]) -> Response:
-        """The answer to a refused request (:func:`refusal`)."""
+        """The answer to a refused request: the token type that checked it answers
+        (bearer: :func:`refusal`)."""
+        scheme = getattr(oauth_request, "token_scheme", None)
+        token_type = self.token_types.get(scheme) if scheme else None
+        answer = getattr(token_type, "refusal", None)
+        if answer is not None:
+            return answer(oauth_request, realm, scopes)  # type: ignore[no-any-return]
         return refusal(oauth_request, realm, scopes)
 
 
@@ -297,6 +330,8 @@ def refusal(oauth_request: Any, realm: str, scopes: list[str]) -> Response:
     no token was sent, 401 ``invalid_token``, or 403 ``insufficient_scope`` naming the
     scopes the resource needs."""
     description = getattr(oauth_request, "error_message", None) or "The access token is invalid."
+    if getattr(oauth_request, "malformed", False):
+        return bearer_error("invalid_request", description, 400, realm)
     if getattr(oauth_request, "insufficient_scope", False):
         return bearer_error("insufficient_scope", description, 403, realm, " ".join(scopes))
     if getattr(oauth_request, "token_missing", False):

@@ -211,6 +211,8 @@ class PKCE(Feature):
     """PKCE on the authorization code grant, with the app's policy and methods."""
 
     def install(self, server: Server) -> None:
+        if server.auth_grant is None:
+            return
         settings = server.settings
 
         def set_policy(request: Any) -> dict[str, Any]:

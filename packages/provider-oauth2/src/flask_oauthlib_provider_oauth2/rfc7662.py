@@ -17,7 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import as_utc, is_expired
 
-from .clientauth import DEFAULT_METHODS, is_confidential
+from .clientauth import is_confidential
 from .features import EndpointCall, Feature
 from .tokens import TokenMixin
 from .validation import refuse_duplicates
@@ -25,16 +25,14 @@ from .validation import refuse_duplicates
 if TYPE_CHECKING:
     from .server import Server
 
-__all__ = ["AUTH_METHODS", "Introspection", "IntrospectionEndpoint", "IntrospectionMixin"]
-
-#: how a client may authenticate at the introspection endpoint with the default methods
-AUTH_METHODS = [method.name for method in DEFAULT_METHODS if method.authenticates]
+__all__ = ["Introspection", "IntrospectionEndpoint", "IntrospectionMixin"]
 
 
 class IntrospectionEndpoint(IntrospectEndpoint):
     """oauthlib's introspection endpoint, closed to public and unauthenticated clients."""
 
     def __init__(self, request_validator: Any, supported_token_types: Any = None) -> None:
+        """oauthlib's constructor, with the signature spelled out for type checkers."""
         IntrospectEndpoint.__init__(self, request_validator, supported_token_types)
 
     def validate_introspect_request(self, request: Any) -> None:

@@ -37,7 +37,12 @@ def metadata(server: Server, app: Flask) -> dict[str, Any]:
         Takes the server and reads the app's resolved settings (and nothing else), so
         it says what the server does.
     """
-    keys = {kind: key for feature in server.features for kind, key in feature.endpoints.items()}
+    keys = {
+        kind: key
+        for feature in server.features
+        for kind, key in feature.endpoints.items()
+        if feature.serves(kind, server)
+    }
     urls = endpoint_urls(app, keys)
     document: dict[str, Any] = {
         "issuer": server.settings.issuer or request.host_url.rstrip("/"),

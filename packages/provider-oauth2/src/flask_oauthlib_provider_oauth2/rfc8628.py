@@ -17,8 +17,10 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl, urlencode
 
 from flask import request, url_for
+from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import is_expired, utcnow
 
@@ -123,17 +125,25 @@ class DeviceFlow(Feature):
             server.device_code_grant = DeviceCodeGrant(server.request_validator)
             server.add_grant_type(DEVICE_GRANT_TYPE, server.device_code_grant)
 
+    def serves(self, kind: str, server: Server) -> bool:
+        """Only with the grant installed and ``OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI``."""
+        return server.device_code_grant is not None and bool(
+            server.settings.device_verification_uri
+        )
+
     def endpoint(self, kind: str, server: Server, view_result: Any) -> EndpointCall:
-        if not SUPPORTED:
-            raise RuntimeError("the device authorization grant needs oauthlib >= 4.0")
+        if not self.serves(kind, server):
+            log.error(
+                "the device authorization endpoint needs oauthlib >= 4.0, a devicegetter"
+                " and a devicesetter, and OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI"
+            )
+            return _not_offered
         validator = server.request_validator
         settings = server.settings
-        verification = settings.device_verification_uri
-        if not verification:
-            raise RuntimeError("set OAUTH2_PROVIDER_DEVICE_VERIFICATION_URI")
+        verification = str(settings.device_verification_uri)
         if "/" not in verification:
             verification = url_for(verification, _external=True)
-        endpoint = DeviceAuthorizationEndpoint(
+        endpoint = _device_authorization(
             validator,
             verification_uri=verification,
             expires_in=settings.device_expires_in,
@@ -141,18 +151,17 @@ class DeviceFlow(Feature):
         )
 
         def create(uri: str, method: str, body: str | None, headers: dict[str, str]) -> Any:
+            body = _with_basic_client_id(body, headers)
             out_headers, data, status = endpoint.create_device_authorization_response(
                 uri, method, body, headers
             )
             if status != 200 or not isinstance(data, dict):
                 return out_headers, data, status
-            # oauthlib authenticated the client from one of these two places
-            client = basic_credentials(headers)[0] or request.form.get("client_id")
             validator.save_device_authorization(
                 {
                     "device_code": data["device_code"],
                     "user_code": data["user_code"],
-                    "client_id": client,
+                    "client_id": endpoint.client_id,
                     "scopes": str(data.get("scope", "")).split(),
                     "expires": utcnow() + timedelta(seconds=data["expires_in"]),
                     "status": "pending",
@@ -162,3 +171,35 @@ class DeviceFlow(Feature):
             return {**out_headers, "Content-Type": "application/json"}, json.dumps(data), status
 
         return create
+
+
+def _not_offered(uri: str, method: str, body: str | None, headers: dict[str, str]) -> Any:
+    raise errors.UnsupportedGrantTypeError(
+        description="This server does not offer the device authorization grant."
+    )
+
+
+def _with_basic_client_id(body: str | None, headers: dict[str, str]) -> str | None:
+    """The form with the ``client_id`` of HTTP Basic credentials added when it names
+    none: RFC 8628 3.1 asks for ``client_id`` only from clients that do not
+    authenticate, but oauthlib's endpoint wants it always."""
+    client_id = basic_credentials(headers)[0]
+    if client_id is None or "client_id" in dict(parse_qsl(body or "")):
+        return body
+    extra = urlencode({"client_id": client_id})
+    return f"{body}&{extra}" if body else extra
+
+
+def _device_authorization(validator: Any, **options: Any) -> Any:
+    """oauthlib's device authorization endpoint, keeping the id of the client it
+    authenticated (``client_id`` after a request)."""
+
+    class DeviceAuthorization(DeviceAuthorizationEndpoint):
+        client_id: str | None = None
+
+        def validate_device_authorization_request(self, request: Any) -> None:
+            super().validate_device_authorization_request(request)
+            client = getattr(request, "client", None)
+            self.client_id = getattr(client, "client_id", None) or request.client_id
+
+    return DeviceAuthorization(validator, **options)

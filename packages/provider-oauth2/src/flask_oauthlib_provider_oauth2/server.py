@@ -18,6 +18,7 @@ from oauthlib.oauth2 import (
     RevocationEndpoint,
     TokenEndpoint,
 )
+from oauthlib.oauth2.rfc6749 import errors
 
 from . import rfc6749, rfc7009, rfc7636, rfc7662, rfc8628, rfc9207
 from .clientauth import DEFAULT_METHODS, ClientAuthMethod
@@ -41,6 +42,22 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     rfc7662.Introspection(),
     rfc9207.IssuerParameter(),
 )
+
+
+class Unsupported:
+    """The handler of a request whose response or grant type no feature offers."""
+
+    def validate_authorization_request(self, request: Any) -> Any:
+        raise errors.UnsupportedResponseTypeError(request=request)
+
+    def create_authorization_response(self, request: Any, token_handler: Any) -> Any:
+        raise errors.UnsupportedResponseTypeError(request=request)
+
+    def create_token_response(self, request: Any, token_handler: Any) -> Any:
+        raise errors.UnsupportedGrantTypeError(request=request)
+
+
+UNSUPPORTED = Unsupported()
 
 
 def random_token(request: Any) -> str:
@@ -126,6 +143,18 @@ class Server(
         ResourceEndpoint.__init__(self, "Bearer", {"Bearer": self.bearer})
         RevocationEndpoint.__init__(self, request_validator)
         IntrospectionEndpoint.__init__(self, request_validator)
+
+    @property
+    def default_response_type_handler(self) -> Any:
+        """The grant answering a ``response_type`` no feature offers: the code grant,
+        which refuses it after checking the client and redirect URI, or, without it, a
+        plain refusal."""
+        return self.response_types.get(self.default_response_type) or UNSUPPORTED
+
+    @property
+    def default_grant_type_handler(self) -> Any:
+        """The grant answering a ``grant_type`` no feature offers: a refusal."""
+        return self.grant_types.get(self.default_grant_type) or UNSUPPORTED
 
     def add_grant_type(self, name: str, grant: Any) -> None:
         """Offer ``grant`` at the token endpoint as ``grant_type=name`` (while features

@@ -93,7 +93,16 @@ class ValidatorBase(RequestValidator):
     :param grantsetter: ``f(client_id, code, request)`` saving a grant.
     :param devicegetter: ``f(device_code=...)`` returning a device authorization.
     :param devicesetter: ``f(device, request)`` saving a new device authorization.
+
+    A 0.9.6 subclass whose ``__init__`` sets the getters itself without calling this one
+    still works: the optional functions default to ``None``.
     """
+
+    _usergetter: Callable[..., Any] | None = None
+    _tokensetter: Callable[..., Any] | None = None
+    _grantsetter: Callable[..., Any] | None = None
+    _devicegetter: Callable[..., Any] | None = None
+    _devicesetter: Callable[..., Any] | None = None
 
     def __init__(
         self,

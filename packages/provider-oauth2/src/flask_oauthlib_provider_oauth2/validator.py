@@ -27,7 +27,7 @@ from .rfc6750 import TOKEN_SYNTAX, BearerMixin
 from .rfc7009 import RevocationMixin
 from .rfc7636 import PKCEMixin
 from .rfc7662 import IntrospectionMixin
-from .rfc8628 import DEVICE_GRANT_TYPE, DeviceMixin
+from .rfc8628 import DeviceMixin
 from .validation import call_optional, drop_wire_user, refuse_duplicates, scopes_match
 
 __all__ = [
@@ -42,15 +42,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_GRANT_TYPES = (
-    "authorization_code",
-    "password",
-    "client_credentials",
-    "refresh_token",
-    DEVICE_GRANT_TYPE,
-)
-DEFAULT_RESPONSE_TYPES = ("code", "token")
 
 
 def loopback_match(registered: str, given: str) -> bool:
@@ -174,9 +165,8 @@ class OAuth2RequestValidator(
         *args: Any,
         **kwargs: Any,
     ) -> bool:
-        """``code`` and ``token`` unless the client restricts ``allowed_response_types``."""
-        if response_type not in DEFAULT_RESPONSE_TYPES:
-            return False
+        """Every response type the server offers (its features decide) unless the client
+        restricts ``allowed_response_types``."""
         allowed = getattr(client, "allowed_response_types", None)
         if allowed is not None:
             return response_type in allowed
@@ -185,16 +175,17 @@ class OAuth2RequestValidator(
     def validate_grant_type(
         self, client_id: str, grant_type: str, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        """The four RFC 6749 grant types unless the client restricts
-        ``allowed_grant_types``; the password grant needs a usergetter, and the client
-        credentials grant a confidential client (RFC 6749 4.4) with a ``client.user``."""
-        if grant_type == "password" and self._usergetter is None:
+        """Every grant type the server offers (its features decide) unless the client
+        restricts ``allowed_grant_types``; the password grant needs a usergetter, and the
+        client credentials grant a confidential client (RFC 6749 4.4) with a
+        ``client.user``."""
+        if grant_type == "password" and not self.checks_passwords():
             return False
         if grant_type == "client_credentials" and not is_confidential(client):
             log.debug("client credentials refused to a public client")
             return False
         allowed = getattr(client, "allowed_grant_types", None)
-        if grant_type not in (allowed if allowed is not None else DEFAULT_GRANT_TYPES):
+        if allowed is not None and grant_type not in allowed:
             return False
         if grant_type == "client_credentials":
             if not hasattr(client, "user"):
@@ -271,6 +262,28 @@ class OAuth2RequestValidator(
         grant = self._grant(client_id, code, request)
         if grant and not hasattr(grant, "redeem"):
             grant.delete()
+
+    # -- what the storage can do ----------------------------------------------------------
+
+    def saves_codes(self) -> bool:
+        """Whether codes can be issued: a grantsetter is registered, or a subclass saves
+        them its own way. The server offers the authorization code grant only then.
+
+        .. versionadded:: 1.1
+        """
+        own = (
+            type(self).save_authorization_code is not OAuth2RequestValidator.save_authorization_code
+        )
+        return own or self._grantsetter is not None
+
+    def checks_passwords(self) -> bool:
+        """Whether passwords can be checked: a usergetter is registered, or a subclass
+        checks them its own way. The server offers the password grant only then.
+
+        .. versionadded:: 1.1
+        """
+        own = type(self).validate_user is not OAuth2RequestValidator.validate_user
+        return own or self._usergetter is not None
 
     # -- the password grant --------------------------------------------------------------
 
