@@ -387,3 +387,28 @@ def test_device_authorizations_name_the_authenticated_client(
     refused = requests.post(url + "/oauth/device", data={"client_id": "nobody"}, timeout=10)
     assert refused.status_code in (400, 401)
     assert refused.headers["Content-Type"] == "application/json"
+
+
+# -- OAuth 1: a validator assigned without a config enforces each app's settings -------------
+
+
+def test_an_assigned_oauth1_validator_enforces_each_apps_settings() -> None:
+    from oauth1_app import add_views, validator_for
+    from oauth1_app import create_app as create_oauth1_app
+    from test_provider_state import ask_request_token
+
+    first, oauth, store = create_oauth1_app()
+    second = Flask("second")
+    second.config.update(
+        OAUTH1_PROVIDER_ENFORCE_SSL=False,
+        OAUTH1_PROVIDER_SIGNATURE_METHODS=["PLAINTEXT"],
+        OAUTH1_PROVIDER_REALMS=["email"],
+    )
+    oauth.init_app(second)
+    add_views(second, oauth)
+    oauth._validator = validator_for(store)  # shared, and given no config
+    for _ in range(2):
+        assert ask_request_token(second, "PLAINTEXT") == 200
+        assert ask_request_token(second, "HMAC-SHA1") == 400
+        assert ask_request_token(first, "PLAINTEXT") == 400
+        assert ask_request_token(first, "HMAC-SHA1") == 200

@@ -13,6 +13,9 @@ from typing import Any
 
 __all__ = ["DEFAULTS", "OAuth1Settings"]
 
+#: the key of the provider in ``app.extensions``
+EXTENSION_KEY = "oauthlib.provider.oauth1"
+
 DEFAULTS: dict[str, Any] = {
     # where authorization errors are shown (a path or URL) ...
     "OAUTH1_PROVIDER_ERROR_URI": None,

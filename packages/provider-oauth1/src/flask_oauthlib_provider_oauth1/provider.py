@@ -25,7 +25,7 @@ from flask_oauthlib_core import (
     takes_keyword,
 )
 
-from .config import DEFAULTS, OAuth1Settings
+from .config import DEFAULTS, EXTENSION_KEY, OAuth1Settings
 from .server import OAuth1Server
 from .storage import CG, GG, GS, NG, NS, TG, TS, VG, VS
 from .validator import OAuth1RequestValidator
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: ``app.extensions`` keys: the provider, and what it built for the app
-EXTENSION_KEY = "oauthlib.provider.oauth1"
 STATE_KEY = "flask_oauthlib.provider.oauth1"
 GETTERS = (
     "clientgetter",

@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from flask import current_app, has_app_context
 from oauthlib.oauth1 import RequestValidator
 from oauthlib.oauth1.rfc5849 import errors
 
 from flask_oauthlib_core import StorageUnavailable, equal_secrets
 
-from .config import OAuth1Settings
+from .config import EXTENSION_KEY, OAuth1Settings
 
 __all__ = ["OAuth1RequestValidator", "nonce_stored_after_validation"]
 
@@ -124,13 +125,21 @@ class OAuth1RequestValidator(RequestValidator):
 
     @property
     def settings(self) -> OAuth1Settings:
-        """The settings this validator enforces, resolved from ``config`` on first use.
+        """The settings this validator enforces, resolved from ``config`` on first use;
+        a validator given no config (assigned to ``oauth._validator``, perhaps shared by
+        several apps) enforces the current app's.
 
         .. versionadded:: 1.1
         """
         settings: OAuth1Settings | None = getattr(self, "_settings", None)
-        if settings is None:  # (a subclass's __init__ may not call ours)
-            settings = self._settings = OAuth1Settings.from_config(getattr(self, "_config", {}))
+        if settings is not None:
+            return settings
+        config = getattr(self, "_config", None)  # (a subclass's __init__ may not call ours)
+        if not config and has_app_context():
+            provider = current_app.extensions.get(EXTENSION_KEY)
+            if provider is not None:  # an assigned validator without a config: the app's
+                return provider.settings  # type: ignore[no-any-return]
+        settings = self._settings = OAuth1Settings.from_config(config or {})
         return settings
 
     # -- policy ------------------------------------------------------------------------------
