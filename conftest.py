@@ -1,32 +1,14 @@
-"""Fixtures every test tree of the repository shares (pytest loads this file for all)."""
+"""Fixtures every test tree of the repository shares (pytest loads this file for all).
+
+Each distribution's ``tests/conftest.py`` sets up the same from
+``flask_oauthlib_core.testing``, so its tests also run from its sdist, outside the repository.
+"""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterator
-
-import pytest
-from flask import Flask
-from werkzeug.serving import make_server
+from flask_oauthlib_core.testing import allow_insecure_transport, serve_fixture
 
 # Tests talk plain HTTP to servers on 127.0.0.1; production deployments never set these.
-os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
-os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+allow_insecure_transport()
 
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., str]]:
-    """Serve Flask apps on 127.0.0.1 with werkzeug in threads; return each base URL."""
-    servers = []
-
-    def start(app: Flask, port: int = 0) -> str:
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+serve = serve_fixture()

@@ -12,7 +12,7 @@ For PostgreSQL, Redis and memcached, in that order of preference:
    installed (Debian packages postgresql, redis-server, memcached);
 3. the default address (127.0.0.1:5432, :6379, :11211) when something answers there.
 
-It exports the three variables (tests/services.py reads them) and runs COMMAND; without
+It exports the three variables (flask_oauthlib_core.testing reads them) and runs COMMAND; without
 one it prints them as ``export`` lines and waits for Ctrl-C. At the end, also on failure,
 Ctrl-C or SIGTERM, it stops the throwaway instances and deletes their files. A service it
 finds nowhere is left out: its tests skip, or fail with CI=true. Standard library only,

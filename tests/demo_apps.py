@@ -8,7 +8,8 @@ from pathlib import Path
 
 from demo_client import create_client
 from demo_provider import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_provider
-from services import free_port
+
+from flask_oauthlib_core.testing import free_port
 
 
 @dataclass

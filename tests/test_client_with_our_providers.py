@@ -4,110 +4,66 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 from flask import Flask, jsonify, session, url_for
+from login_app import login_app
 
-from flask_oauthlib.client import OAuth, OAuthException
+from flask_oauthlib.client import OAuth
+from flask_oauthlib_core.testing import go_to_provider
 
 oauth1_app = pytest.importorskip("oauth1_app")
 oauth2_app = pytest.importorskip("oauth2_app")
 
 
-def client_app(**remote: Any) -> Flask:
-    app = Flask("our_client")
-    app.secret_key = "client-secret-key"
-    app.config["SERVER_NAME"] = "127.0.0.1:8000"
-    me_path = remote.pop("me_path", "api/me")
-    oauth = OAuth(app)
-    dev = oauth.remote_app("dev", **remote)
-
-    @app.route("/login")
-    def login() -> Any:
-        return dev.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        try:
-            resp = dev.authorized_response()
-        except OAuthException as exc:
-            return jsonify(error=exc.type), 400
-        if resp is None:
-            return jsonify(denied=True)
-        session["token"] = resp
-        return jsonify(ok=True)
-
-    @dev.tokengetter
-    def token() -> Any:
-        return session.get("token")
-
-    @app.route("/me")
-    def me() -> Any:
-        return jsonify(dev.get(me_path).data)
-
+def client_app(url: str, me: str = "api/me", **remote: Any) -> Flask:
+    """Our client app (``login_app``), its callback the URL our providers have registered."""
+    app, _ = login_app(
+        config={"SERVER_NAME": "127.0.0.1:8000"}, base_url=url + "/", me=me, **remote
+    )
     return app
 
 
-def log_in(app: Flask, allow: bool = True) -> Any:
-    tc = app.test_client()
-    login = tc.get("/login")
-    authorize = login.headers["Location"]
-    assert requests.get(authorize, timeout=10).status_code == 200  # the consent page
-    answer = requests.post(
-        authorize, data={"confirm": "yes" if allow else "no"}, allow_redirects=False, timeout=10
+def oauth2_client(serve: Callable[[Flask], str], client_id: str, **remote: Any) -> Flask:
+    """Our client app as ``client_id`` of our OAuth 2 provider, served; for ``email``."""
+    app, _, _ = oauth2_app.create_app()
+    url = serve(app)
+    return client_app(
+        url,
+        consumer_key=client_id,
+        consumer_secret=oauth2_app.SECRETS[client_id] or None,
+        authorize_url=url + "/oauth/authorize",
+        access_token_url=url + "/oauth/token",
+        request_token_params={"scope": "email"},
+        **remote,
     )
-    callback = urlsplit(answer.headers["Location"])
-    return tc, tc.get(f"{callback.path}?{callback.query}")
+
+
+def log_in(app: Flask, allow: bool = True) -> Any:
+    """Log in with a fresh browser that allows (or denies) on the consent page."""
+    tc = app.test_client()
+    return tc, tc.get(go_to_provider(tc, allow=allow))
 
 
 @pytest.mark.parametrize("method", [None, "GET"])
 def test_oauth2_login_with_pkce_and_state(
     serve: Callable[[Flask], str], method: str | None
 ) -> None:
-    app, _, _ = oauth2_app.create_app()
-    url = serve(app)
-    client = client_app(
-        consumer_key="confidential",
-        consumer_secret="s3cret",
-        base_url=url + "/",
-        authorize_url=url + "/oauth/authorize",
-        access_token_url=url + "/oauth/token",
-        access_token_method=method,  # None: the documented default, POST
-        request_token_params={"scope": "email"},
-    )
+    # None: the documented default, POST
+    client = oauth2_client(serve, "confidential", access_token_method=method)
     tc, done = log_in(client)
-    assert done.get_json() == {"ok": True}
+    assert done.get_json()["token_type"] == "Bearer"
     assert tc.get("/me").get_json() == {"username": "alice", "client": "confidential"}
 
 
 def test_oauth2_public_client_needs_and_gets_pkce(serve: Callable[[Flask], str]) -> None:
-    app, _, _ = oauth2_app.create_app()
-    url = serve(app)
-    client = client_app(
-        consumer_key="public",
-        base_url=url + "/",
-        authorize_url=url + "/oauth/authorize",
-        access_token_url=url + "/oauth/token",
-        access_token_method="POST",
-        request_token_params={"scope": "email"},
-    )
+    client = oauth2_client(serve, "public", access_token_method="POST")
     _, done = log_in(client)
-    assert done.get_json() == {"ok": True}
+    assert "access_token" in done.get_json()
 
 
 def test_oauth2_denied(serve: Callable[[Flask], str]) -> None:
-    app, _, _ = oauth2_app.create_app()
-    url = serve(app)
-    client = client_app(
-        consumer_key="confidential",
-        consumer_secret="s3cret",
-        authorize_url=url + "/oauth/authorize",
-        access_token_url=url + "/oauth/token",
-        request_token_params={"scope": "email"},
-    )
-    _, done = log_in(client, allow=False)
+    _, done = log_in(oauth2_client(serve, "confidential"), allow=False)
     assert done.get_json() == {"denied": True}
 
 
@@ -115,26 +71,17 @@ def test_oauth1_login(serve: Callable[[Flask], str]) -> None:
     app, _, _ = oauth1_app.create_app()
     url = serve(app)
     client = client_app(
+        url,
+        me="api/email",
         consumer_key=oauth1_app.CLIENT_KEY,
         consumer_secret=oauth1_app.CLIENT_SECRET,
-        base_url=url + "/",
         request_token_url=url + "/oauth/request_token",
         access_token_url=url + "/oauth/access_token",
         authorize_url=url + "/oauth/authorize",
-        me_path="api/email",
     )
-
-    @client.route("/me1")
-    def me1() -> Any:
-        pair = session["token"]
-        dev = client.extensions["oauthlib.client"].dev
-        return jsonify(
-            dev.get("api/email", token=(pair["oauth_token"], pair["oauth_token_secret"])).data
-        )
-
     tc, done = log_in(client)
-    assert done.get_json() == {"ok": True}
-    assert tc.get("/me1").get_json()["user"] == "alice"
+    assert "oauth_token" in done.get_json()
+    assert tc.get("/me").get_json()["user"] == "alice"
 
 
 def test_oidc_factory_logs_in_against_our_provider(serve: Callable[[Flask], str]) -> None:

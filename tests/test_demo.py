@@ -20,7 +20,8 @@ from urllib.parse import urlencode, urljoin
 import pytest
 import requests
 from flask import Flask
-from services import free_port
+
+from flask_oauthlib_core.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

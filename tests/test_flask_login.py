@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask, jsonify, request
 from flask_login import LoginManager, UserMixin, current_user, login_user
-from sqla_app import REDIRECT, Base, Client, Grant, Token, User, database, seed
+from oauth2_app import authorize_url, redeem, token_request
+from sqla_app import REDIRECT, Base, Client, Grant, Token, User, add_views, bind, database, seed
 from sqlalchemy import select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from flask_oauthlib_contrib_cache import bind_cache_grant
 from flask_oauthlib_contrib_sqla import bind_sqlalchemy
+from flask_oauthlib_core.testing import authorization_code, consent, redirect_location
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
 
@@ -27,10 +28,7 @@ class LoginUser(UserMixin):
         self.username = row.username
 
 
-AUTHORIZE = (
-    f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
-    "&scope=email&state=s"
-)
+AUTHORIZE = authorize_url(state="s")
 
 
 def make_app(session: Any, how: str, storage: str) -> Flask:
@@ -40,7 +38,7 @@ def make_app(session: Any, how: str, storage: str) -> Flask:
     manager.user_loader(lambda uid: LoginUser(session.get(User, int(uid))))
     oauth = OAuth2Provider(app)
     given = current_user if how == "proxy" else (lambda: current_user)
-    bind_sqlalchemy(oauth, session, user=User, client=Client, token=Token, grant=Grant)
+    bind(oauth, session, current_user=None)
     if storage == "sqla":
         bind_sqlalchemy(oauth, session, grant=Grant, current_user=given)
     else:
@@ -52,21 +50,12 @@ def make_app(session: Any, how: str, storage: str) -> Flask:
         login_user(LoginUser(session.get(User, uid)))
         return "ok"
 
-    @app.route("/oauth/authorize", methods=["GET", "POST"])
-    @oauth.authorize_handler
-    def authorize(*args: Any, **kwargs: Any) -> Any:
-        return True if request.method == "POST" else "consent"
-
-    @app.route("/oauth/token", methods=["POST"])
-    @oauth.token_handler
-    def token() -> None:
-        return None
-
-    @app.route("/api/me")
+    @app.route("/api/whoami")
     @oauth.require_oauth("email")
-    def me() -> Any:
-        user = request.oauth.user
-        return jsonify(username=getattr(user, "username", None))
+    def whoami() -> Any:
+        return jsonify(username=getattr(request.oauth.user, "username", None))
+
+    add_views(app, oauth)
 
     @app.teardown_appcontext
     def remove(exc: BaseException | None) -> None:
@@ -98,22 +87,15 @@ def session() -> Iterator[Any]:
 def test_logged_in_user_gets_the_code(session: Any, how: str, storage: str) -> None:
     client = make_app(session, how, storage).test_client()
     client.get("/login/1")
-    answer = client.post(AUTHORIZE, data={"confirm": "yes"})
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    ).json
-    me = client.get("/api/me", headers={"Authorization": "Bearer " + token["access_token"]})
+    token = redeem(client, authorization_code(AUTHORIZE, browser=client)).json
+    me = client.get("/api/whoami", headers={"Authorization": "Bearer " + token["access_token"]})
     assert me.json == {"username": "alice"}
 
 
 def test_anonymous_user_gets_no_code(session: Any, how: str, storage: str) -> None:
     client = make_app(session, how, storage).test_client()
-    answer = client.post(AUTHORIZE, data={"confirm": "yes"})
-    assert answer.status_code == 302
-    assert answer.headers["Location"].startswith(REDIRECT + "?error=access_denied")
+    answer = consent(AUTHORIZE, browser=client)
+    assert redirect_location(answer).startswith(REDIRECT + "?error=access_denied")
     assert session.execute(select(Grant)).first() is None
 
 
@@ -126,12 +108,8 @@ def test_client_credentials_never_take_the_session_user(session: Any) -> None:
     session.commit()
     client = make_app(session, "proxy", "sqla").test_client()
     client.get("/login/1")  # a session cookie reaches the token endpoint
-    token = client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": "email"},
-        auth=("machine", "m-secret"),
-    ).json
+    token = token_request(client, "machine", grant_type="client_credentials", scope="email").json
     stored = session.execute(select(Token)).scalars().one()
     assert stored.user_id is None
-    me = client.get("/api/me", headers={"Authorization": "Bearer " + token["access_token"]})
+    me = client.get("/api/whoami", headers={"Authorization": "Bearer " + token["access_token"]})
     assert me.json == {"username": None}

@@ -19,11 +19,9 @@ from requests_oauthlib import OAuth2Session
 
 flask_sqlalchemy = pytest.importorskip("flask_sqlalchemy")
 
-from old_style_models import define_models  # noqa: E402
+from old_style_models import REDIRECT, define_models, seed  # noqa: E402
 
 from flask_oauthlib.provider import OAuth2Provider  # noqa: E402
-
-REDIRECT = "http://127.0.0.1:8000/authorized"
 
 
 def utcnow() -> datetime:
@@ -127,20 +125,7 @@ def old_style_app() -> Flask:
         return jsonify(username=user.username)
 
     with app.app_context():
-        db.create_all()
-        user = User(id=1, username="alice")
-        db.session.add(user)
-        db.session.add(
-            Client(
-                client_id="dev",
-                client_secret="dev-secret",
-                user=user,
-                is_confidential=True,
-                _redirect_uris=REDIRECT,
-                _default_scopes="email",
-            )
-        )
-        db.session.commit()
+        seed(db, models)
     return app
 
 

@@ -9,14 +9,14 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask import Flask, jsonify, request
+import sqla_app
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from oauthlib.oauth2 import LegacyApplicationClient
-from old_style_models import define_models
+from old_style_models import REDIRECT, define_models, seed
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import select
 from sqlalchemy.orm import Query, scoped_session, sessionmaker
@@ -30,9 +30,9 @@ from flask_oauthlib_contrib_sqla import (
     UserBinding,
     hash_secret,
 )
+from flask_oauthlib_core.testing import authorization_code
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
-REDIRECT = "http://127.0.0.1:8000/authorized"
 PASSWORD = "wonderland"
 
 
@@ -51,8 +51,7 @@ class Provider:
     def code(self) -> tuple[str, OAuth2Session]:
         sess = OAuth2Session(self.client_id, redirect_uri=REDIRECT, scope=["email"])
         url, _ = sess.authorization_url(self.url + "/oauth/authorize")
-        answer = requests.post(url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0], sess
+        return authorization_code(url), sess
 
     def token_request(self, **data: str) -> requests.Response:
         auth = (self.client_id, self.client_secret)
@@ -80,21 +79,7 @@ def bind_by_hand(app: Flask, session: Any, models: Any, current_user: Callable[[
     grants = GrantBinding(models.Grant, session, current_user)
     oauth.grantgetter(grants.get)
     oauth.grantsetter(grants.set)
-
-    @app.route("/oauth/authorize", methods=["GET", "POST"])
-    @oauth.authorize_handler
-    def authorize(*args: Any, **kwargs: Any) -> Any:
-        return request.method == "POST" and request.form.get("confirm") == "yes"
-
-    @app.route("/oauth/token", methods=["POST"])
-    @oauth.token_handler
-    def access_token() -> None:
-        return None
-
-    @app.route("/api/me")
-    @oauth.require_oauth("email")
-    def me() -> Any:
-        return jsonify(username=request.oauth.user.username)
+    sqla_app.add_views(app, oauth)
 
 
 def old_style(serve: Callable[[Flask], str]) -> Provider:
@@ -105,18 +90,7 @@ def old_style(serve: Callable[[Flask], str]) -> Provider:
     # the 0.9.6 docs leave password checking to the app's User model
     models.User.check_password = lambda user, password: secrets.compare_digest(password, PASSWORD)
     with app.app_context():
-        db.create_all()
-        alice = models.User(id=1, username="alice")
-        client = models.Client(
-            client_id="dev",
-            client_secret="dev-secret",
-            user=alice,
-            is_confidential=True,
-            _redirect_uris=REDIRECT,
-            _default_scopes="email",
-        )
-        db.session.add_all([alice, client])
-        db.session.commit()
+        seed(db, models)
     bind_by_hand(app, db.session, models, lambda: db.session.get(models.User, 1))
     return Provider(app, serve(app), db.session, models, "dev", "dev-secret", hashed=False)
 
@@ -126,8 +100,6 @@ def provider(request: pytest.FixtureRequest, serve: Callable[[Flask], str]) -> I
     if request.param == "old-style models":
         yield old_style(serve)
         return
-    import sqla_app
-
     with sqla_app.database("sqlite") as engine:
         session = scoped_session(sessionmaker(engine))
         sqla_app.seed(session)
@@ -212,8 +184,6 @@ def test_query_is_a_sqlalchemy_query(serve: Callable[[Flask], str]) -> None:
 
 
 def test_query_on_a_plain_sqlalchemy_2_session() -> None:
-    import sqla_app
-
     with sqla_app.database("sqlite") as engine:
         session = scoped_session(sessionmaker(engine))
         sqla_app.seed(session)

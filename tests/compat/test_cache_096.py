@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,9 +15,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from services import MEMCACHED_SERVERS, REDIS_URL, free_port, require_service
 
 from flask_oauthlib.contrib.cache import Cache
+from flask_oauthlib_core.testing import (
+    MEMCACHED_SERVERS,
+    REDIS_URL,
+    concurrently,
+    free_port,
+    require_service,
+)
 
 KINDS = ["null", "simple", "filesystem", "redis", "memcache"]
 STORING = [kind for kind in KINDS if kind != "null"]
@@ -168,18 +173,12 @@ def test_inc_and_dec(kind: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", STORING)
 def test_inc_is_atomic(kind: str, tmp_path: Path) -> None:
     made = make_cache(kind, tmp_path)
-    barrier = threading.Barrier(8)
 
     def bump() -> None:
-        barrier.wait()
         for _ in range(40):
             made.inc("hits")
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    concurrently(bump, 8)
     assert made.get("hits") == 8 * 40
 
 

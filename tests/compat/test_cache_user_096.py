@@ -8,16 +8,17 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cache_backends import backend_config
 from flask import Flask, jsonify, request
 from flask_login import LoginManager, UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from oauth2_app import REDIRECT, create_app
-from test_cache import backend_config
+from oauth2_app import authorize_url, create_app, redeem
 
 from flask_oauthlib_contrib_cache import bind_cache_grant
+from flask_oauthlib_contrib_cache.grants import grant_key
+from flask_oauthlib_core.testing import authorization_code
 
 BACKENDS = ["simple", "filesystem", "redis", "memcache"]
 
@@ -25,17 +26,7 @@ BACKENDS = ["simple", "filesystem", "redis", "memcache"]
 def login_flow(app: Flask) -> dict[str, Any]:
     """Authorize, redeem the code, and call ``/api/whoami`` with the token."""
     client = app.test_client()
-    answer = client.post(
-        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
-        "&scope=email",
-        data={"confirm": "yes"},
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    )
+    token = redeem(client, authorization_code(authorize_url(), browser=client))
     assert token.status_code == 200, token.text
     me = client.get(
         "/api/whoami", headers={"Authorization": "Bearer " + token.json["access_token"]}
@@ -122,21 +113,10 @@ def test_tampered_user_reference_is_refused(tmp_path: Path) -> None:
     app.secret_key = "test"
     cache = bind_cache_grant(app, oauth, lambda: store.alice)
     client = app.test_client()
-    answer = client.post(
-        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
-        "&scope=email",
-        data={"confirm": "yes"},
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    from flask_oauthlib_contrib_cache.grants import grant_key
-
+    code = authorization_code(authorize_url(), browser=client)
     key = grant_key("confidential", code)
     data = json.loads(cache.cache.get(key))
     data["user"]["attributes"]["username"] = "admin"
     cache.cache.set(key, json.dumps(data))
-    token = client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    )
+    token = redeem(client, code)
     assert token.status_code == 400 and token.json["error"] == "invalid_grant"

@@ -15,13 +15,11 @@ import time
 import warnings
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from client_peers import Live, authlib_oauth1_app, authlib_oauth2_app
 from flask import Flask, jsonify, request, session, url_for
-from flask.testing import FlaskClient
 from oauthlib.oauth2.rfc6749.errors import MismatchingStateError
 
 from flask_oauthlib.contrib.client import OAuth, OAuthState, cached_clients, get_cached_clients
@@ -34,6 +32,7 @@ from flask_oauthlib.contrib.client.descriptor import OAuthProperty, WebSessionDa
 from flask_oauthlib.contrib.client.exceptions import AccessTokenNotFound, OAuthException
 from flask_oauthlib.contrib.client.signals import request_token_fetched
 from flask_oauthlib.contrib.client.structure import OAuth1Response, OAuth2Response
+from flask_oauthlib_core.testing import go_to_provider, redirect_params, visit_provider
 
 CALLBACK = "http://localhost/authorized"
 
@@ -104,26 +103,14 @@ def oauth2_client(provider: str, **settings: Any) -> tuple[Flask, OAuth2Applicat
     return app, dev
 
 
-def browse_to_provider(tc: FlaskClient) -> str:
-    """Click "log in", let the provider answer; return the callback path and query."""
-    login = tc.get("/login")
-    assert login.status_code == 302
-    answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-    assert answer.status_code == 302, answer.text
-    callback = urlsplit(answer.headers["Location"])
-    return f"{callback.path}?{callback.query}"
-
-
 def test_oauth2_login_api_call_and_pkce(provider2: Live) -> None:
     app, dev = oauth2_client(provider2.url)
     with app.test_client() as tc:
         login = tc.get("/login")
-        query = parse_qs(urlsplit(login.headers["Location"]).query)
-        assert query["client_id"] == ["client-1"] and query["scope"] == ["profile"]
-        assert query["code_challenge_method"] == ["S256"] and len(query["state"][0]) >= 30
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        token = tc.get(f"{callback.path}?{callback.query}").get_json()
+        query = redirect_params(login)
+        assert query["client_id"] == "client-1" and query["scope"] == "profile"
+        assert query["code_challenge_method"] == "S256" and len(query["state"]) >= 30
+        token = tc.get(visit_provider(login)).get_json()
         assert token["token_type"].lower() == "bearer"
         assert token["access_token_attr"] == token["access_token"]
         with tc.session_transaction() as sess:
@@ -144,7 +131,7 @@ def test_wrong_pkce_verifier_is_refused_by_the_server(provider2: Live) -> None:
     app, _ = oauth2_client(provider2.url)
     app.testing = True
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         with tc.session_transaction() as sess:
             sess["_oauth_dev_pkce"] = "x" * 64
         with pytest.raises(Exception, match="invalid_grant"):
@@ -155,7 +142,7 @@ def test_forged_state_is_refused(provider2: Live) -> None:
     app, _ = oauth2_client(provider2.url)
     app.testing = True
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         resp = tc.get(path.replace("state=", "state=forged"))
     assert resp.get_json() == {"error": "InvalidState"}
     calls = [s for s in provider2.state["seen"] if s["path"] == "/token"]
@@ -165,7 +152,7 @@ def test_forged_state_is_refused(provider2: Live) -> None:
 def test_callback_without_a_login_in_this_session_is_refused(provider2: Live) -> None:
     app, dev = oauth2_client(provider2.url)
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
     with app.test_client() as other_browser:
         assert other_browser.get(path).get_json() == {"error": "InvalidState"}
     # the refusal is also the error requests-oauthlib raises for a wrong state
@@ -176,7 +163,7 @@ def test_callback_without_a_login_in_this_session_is_refused(provider2: Live) ->
 def test_state_is_single_use(provider2: Live) -> None:
     app, _ = oauth2_client(provider2.url)
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         assert tc.get(path).status_code == 200
         assert tc.get(path).get_json() == {"error": "InvalidState"}
 
@@ -185,7 +172,7 @@ def test_denied_oauth2_login(provider2: Live) -> None:
     provider2.state["decision"] = "deny"
     app, _ = oauth2_client(provider2.url)
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         assert "error=access_denied" in path
         assert tc.get(path).get_json() == {"denied": True}
 
@@ -198,7 +185,7 @@ def test_expired_token_is_refreshed_and_handed_to_the_tokensaver(
     app, dev = oauth2_client(live.url)
     app.config["DEV_REFRESH_TOKEN_URL"] = live.url + "/token"
     with app.test_client() as tc:
-        first = tc.get(browse_to_provider(tc)).get_json()
+        first = tc.get(go_to_provider(tc)).get_json()
         assert first["refresh_token"]
         with tc.session_transaction() as sess:
             sess["dev_token"] = dict(sess["dev_token"], expires_at=time.time() - 5)
@@ -225,7 +212,7 @@ def test_refresh_needs_a_tokensaver(provider2: Live) -> None:
 def test_sessions_are_cached_per_token_and_keep_no_cookies(provider2: Live) -> None:
     app, dev = oauth2_client(provider2.url)
     with app.test_client() as tc:
-        tc.get(browse_to_provider(tc))
+        tc.get(go_to_provider(tc))
         with tc.session_transaction() as sess:
             alice = sess["dev_token"]
     with app.test_request_context():
@@ -257,7 +244,7 @@ def test_timeout_applies_to_every_call(provider2: Live) -> None:
     app.config["DEV_ACCESS_TOKEN_URL"] = provider2.url + "/slow/token"
     app.testing = True
     with app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         started = time.monotonic()
         with pytest.raises(requests.Timeout):
             tc.get(path)
@@ -276,14 +263,14 @@ def test_api_calls_without_a_token(provider2: Live) -> None:
 def test_no_credentials_in_logs(provider2: Live, caplog: pytest.LogCaptureFixture) -> None:
     app, _ = oauth2_client(provider2.url)
     with caplog.at_level(logging.DEBUG), app.test_client() as tc:
-        path = browse_to_provider(tc)
+        path = go_to_provider(tc)
         token = tc.get(path).get_json()
         tc.get("/me")
     client_side = ("flask_oauthlib", "requests_oauthlib", "oauthlib", "urllib3", "requests")
     records = [r for r in caplog.records if r.name.split(".")[0].startswith(client_side)]
     assert any(r.name.startswith("requests_oauthlib") for r in records)
     text = "\n".join(record.getMessage() for record in records)
-    code = parse_qs(urlsplit(path).query)["code"][0]
+    code = redirect_params(path)["code"]
     for secret in (token["access_token"], token["refresh_token"], code, "secret-1"):
         assert secret not in text
 
@@ -428,10 +415,8 @@ def test_oauth1_login_signal_and_api_call(provider1: Live) -> None:
 
     with request_token_fetched.connected_to(on_fetched), app.test_client() as tc:
         login = tc.get("/login")
-        assert set(parse_qs(urlsplit(login.headers["Location"]).query)) == {"oauth_token"}
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        token = tc.get(f"{callback.path}?{callback.query}").get_json()
+        assert set(redirect_params(login)) == {"oauth_token"}
+        token = tc.get(visit_provider(login)).get_json()
         assert token["oauth_token"] in provider1.state["tokens"]
         assert tc.get("/me").get_json()["name"] == "alice"
         with tc.session_transaction() as sess:
@@ -448,9 +433,7 @@ def test_oauth1_login_signal_and_api_call(provider1: Live) -> None:
 def test_oauth1_callback_for_another_request_token_is_refused(provider1: Live) -> None:
     app, _ = oauth1_client(provider1.url)
     with app.test_client() as tc:
-        login = tc.get("/login")
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        verifier = parse_qs(urlsplit(answer.headers["Location"]).query)["oauth_verifier"][0]
+        verifier = redirect_params(go_to_provider(tc))["oauth_verifier"]
         resp = tc.get(f"/authorized?oauth_token=other&oauth_verifier={verifier}")
     assert resp.get_json() == {"error": "InvalidState"}
 

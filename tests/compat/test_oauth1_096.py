@@ -14,6 +14,8 @@ from flask import Flask
 from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET, RequestToken, Store, create_app
 from requests_oauthlib import OAuth1, OAuth1Session
 
+from flask_oauthlib_core.testing import consent
+
 
 class DocRequestToken(RequestToken):
     """A request token as the 0.9.6 docs' model: attributes, no ``delete()``."""
@@ -25,22 +27,7 @@ class DocRequestToken(RequestToken):
 
 
 def doc_shaped_app(serve: Callable[[Flask], str]) -> tuple[str, Store]:
-    store = Store()
-    app, oauth, store = create_app(store)
-
-    @oauth.grantsetter
-    def save_request_token(token: dict[str, Any], req: Any) -> DocRequestToken:
-        grant = DocRequestToken(
-            store,
-            req.client,
-            token["oauth_token"],
-            token["oauth_token_secret"],
-            req.realms,
-            req.redirect_uri,
-        )
-        store.grants[grant.token] = grant
-        return grant
-
+    app, _, store = create_app(Store(request_token_class=DocRequestToken))
     return serve(app), store
 
 
@@ -48,10 +35,7 @@ def test_request_token_without_delete_is_used_once(serve: Callable[[Flask], str]
     url, store = doc_shaped_app(serve)
     sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
     sess.fetch_request_token(url + "/oauth/request_token")
-    authorize_url = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(
-        authorize_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10
-    )
+    answer = consent(sess.authorization_url(url + "/oauth/authorize"))
     verifier = sess.parse_authorization_response(answer.headers["Location"])["oauth_verifier"]
     request_token = sess.token["oauth_token"]
     request_secret = sess.token["oauth_token_secret"]

@@ -3,28 +3,19 @@ any-one-scope rule behind a switch."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from flask import jsonify
-from oauth2_app import Token, create_app
+from oauth2_app import authorize_url, create_app, redeem
 from oauthlib.common import Request as OAuthlibRequest
+
+from flask_oauthlib_core.testing import code_challenge, code_from
 
 
 def app_with_token(scopes: list[str], **config: Any) -> tuple[Any, Any, dict[str, str]]:
     app, oauth, store = create_app(**config)
-    token = Token(
-        store,
-        "tok",
-        None,
-        "confidential",
-        scopes,
-        datetime.now(timezone.utc) + timedelta(hours=1),
-        store.alice,
-        store.clients["confidential"],
-    )
-    store.tokens["tok"] = token
+    store.add_token("tok", scopes)
     return app, oauth, {"Authorization": "Bearer tok"}
 
 
@@ -89,12 +80,9 @@ def hidden_fields(page: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("client_id", ["confidential", "public"])
 def test_hidden_field_consent_keeps_the_pkce_of_the_request(client_id: str) -> None:
-    from urllib.parse import parse_qs, urlencode, urlsplit
-
     from flask import render_template_string, request
-    from oauth2_app import REDIRECT
 
-    app, oauth, store = create_app(SECRET_KEY="test")
+    app, oauth, _ = create_app(SECRET_KEY="test")
 
     def authorize(*args: Any, **kwargs: Any) -> Any:
         if request.method == "GET":
@@ -104,41 +92,18 @@ def test_hidden_field_consent_keeps_the_pkce_of_the_request(client_id: str) -> N
     app.view_functions["authorize"] = oauth.authorize_handler(authorize)
     verifier = "v" * 50
     browser = app.test_client()
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "email",
-        "state": "st",
-        "code_challenge": s256(verifier),
-        "code_challenge_method": "S256",
-    }
-    page = browser.get("/oauth/authorize?" + urlencode(query))
+    url = authorize_url(
+        "",
+        client_id,
+        state="st",
+        code_challenge=code_challenge(verifier),
+        code_challenge_method="S256",
+    )
+    page = browser.get(url)
     assert page.status_code == 200, page.text
     answer = browser.post("/oauth/authorize", data={**hidden_fields(page.text), "confirm": "yes"})
-    assert answer.status_code == 302, answer.text
-    params = parse_qs(urlsplit(answer.headers["Location"]).query)
-    assert "code" in params, answer.headers["Location"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": params["code"][0],
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-    }
-    secret = store.clients[client_id].client_secret
-    auth = (client_id, secret) if secret else None
-    if not secret:
-        data["client_id"] = client_id
-    token = app.test_client().post("/oauth/token", data=data, auth=auth)
+    token = redeem(app.test_client(), code_from(answer), client_id, code_verifier=verifier)
     assert token.status_code == 200, token.text
-
-
-def s256(verifier: str) -> str:
-    import base64
-    import hashlib
-
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def test_0_9_6_module_names_and_outside_context_access() -> None:

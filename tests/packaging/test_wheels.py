@@ -1,8 +1,8 @@
 """Build every distribution, install wheels into fresh venvs with pip, and import.
 
 This is what a user gets from ``pip install``: no editable installs, no source tree on
-``sys.path``. The wheels are built from the sdists, so a file missing from an sdist fails
-here too.
+``sys.path``. The wheels are built from the sdists (``wheelhouse``, conftest.py), so a file
+missing from an sdist fails here too.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import venv
 from pathlib import Path
@@ -18,25 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DISTRIBUTIONS = [ROOT] + sorted(
-    p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists()
-)
 
 pytestmark = pytest.mark.packaging
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    for project in DISTRIBUTIONS:
-        subprocess.run(
-            [sys.executable, "-m", "uv", "build", "--quiet", "--out-dir", str(out), str(project)],
-            check=True,
-        )
-    names = sorted(p.name for p in out.iterdir())
-    assert len([n for n in names if n.endswith(".whl")]) == len(DISTRIBUTIONS), names
-    assert len([n for n in names if n.endswith(".tar.gz")]) == len(DISTRIBUTIONS), names
-    return out
 
 
 def install(tmp_path: Path, wheelhouse: Path, *requirements: str) -> Path:

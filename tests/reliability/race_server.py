@@ -14,31 +14,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 for folder in (
-    "tests",
     "packages/provider-oauth2/tests",
     "packages/provider-oauth1/tests",
     "packages/contrib-sqla/tests",
 ):
     sys.path.insert(0, str(ROOT / folder))
-os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 from flask import Flask  # noqa: E402
-from services import REDIS_URL  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
+
+from flask_oauthlib_core.testing import POSTGRES_URL, REDIS_URL, allow_insecure_transport  # noqa: E402
+
+allow_insecure_transport()
 
 
 def build(kind: str, option: str) -> Flask:
     if kind == "sqla":
-        from sqla_app import POSTGRES_URL, create_app
-        from sqlalchemy import create_engine
+        from sqla_app import create_app, postgres_engine
 
-        engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={option}"})
-        return create_app(engine, with_seed=False)[0]
+        return create_app(postgres_engine(option), with_seed=False)[0]
     if kind == "sqla-legacy":
         from legacy_app import legacy_app
-        from sqla_app import POSTGRES_URL
 
-        return legacy_app(POSTGRES_URL, schema=option, seed=False)[0]
+        return legacy_app(POSTGRES_URL, schema=option, with_seed=False)[0]
     if kind == "cache":
         from oauth2_app import create_app
 

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import secrets
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from services import POSTGRES_HOST, POSTGRES_PORT, REDIS_PORT, require_service
+from oauth2_app import authorize_url, redeem
 
-ROOT = Path(__file__).resolve().parents[2]
-REDIRECT = "http://127.0.0.1:8000/authorized"
+from flask_oauthlib_core.testing import (
+    POSTGRES_HOST,
+    POSTGRES_PORT,
+    POSTGRES_URL,
+    REDIS_PORT,
+    consent,
+    redirect_params,
+    require_service,
+)
 
 
 class Proxy:
@@ -105,81 +109,55 @@ def proxy() -> Iterator[Callable[[int], Proxy]]:
 
 
 def code_flow(url: str) -> requests.Response:
-    answer = requests.post(
-        f"{url}/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}&scope=email",
-        data={"confirm": "yes"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    query = parse_qs(urlsplit(answer.headers["Location"]).query)
-    if "code" not in query:
-        return answer
-    return requests.post(
-        url + "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": REDIRECT,
-        },
-        auth=("confidential", "s3cret"),
-        timeout=10,
-    )
+    """Allow, and redeem the code; the authorization answer when it gave none."""
+    answer = consent(authorize_url(url))
+    code = redirect_params(answer).get("code")
+    return answer if code is None else redeem(url, code)
 
 
 def test_postgresql_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
-    require_service("postgresql")
-    sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
-    from sqla_app import POSTGRES_URL, Base, Token, create_app
-    from sqlalchemy import create_engine, select, text
+    from sqla_app import Base, Token, create_app, postgres_engine, postgres_schema
+    from sqlalchemy import select
 
-    schema = "fault_" + secrets.token_hex(5)
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    pg = proxy(POSTGRES_PORT)
-    url_via_proxy = POSTGRES_URL.replace(f"{POSTGRES_HOST}:{POSTGRES_PORT}", f"127.0.0.1:{pg.port}")
-    engine = create_engine(
-        url_via_proxy,
-        pool_pre_ping=True,
-        connect_args={"options": f"-csearch_path={schema}", "connect_timeout": 3},
-    )
-    try:
-        Base.metadata.create_all(engine)
-        app, _, session = create_app(engine)
-        url = serve(app)
-        assert code_flow(url).status_code == 200
-        pg.cut()
-        down = requests.post(
-            url + "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("confidential", "s3cret"),
-            timeout=20,
+    with postgres_schema("fault_") as schema:
+        pg = proxy(POSTGRES_PORT)
+        via_proxy = POSTGRES_URL.replace(f"{POSTGRES_HOST}:{POSTGRES_PORT}", f"127.0.0.1:{pg.port}")
+        engine = postgres_engine(
+            schema, via_proxy, pool_pre_ping=True, connect_args={"connect_timeout": 3}
         )
-        assert down.status_code == 503 and down.json()["error"] == "temporarily_unavailable"
-        api = requests.get(
-            url + "/api/me", headers={"Authorization": "Bearer anything"}, timeout=20
-        )
-        assert api.status_code == 503
-        pg.start()
-        assert code_flow(url).status_code == 200  # same app, no restart
-        session.remove()
-        with engine.connect() as conn:
-            assert len(conn.execute(select(Token.id)).all()) == 2  # nothing issued while down
-    finally:
-        engine.dispose()
-        pg.cut()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        try:
+            Base.metadata.create_all(engine)
+            app, _, session = create_app(engine)
+            url = serve(app)
+            assert code_flow(url).status_code == 200
+            pg.cut()
+            down = requests.post(
+                url + "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("confidential", "s3cret"),
+                timeout=20,
+            )
+            assert down.status_code == 503 and down.json()["error"] == "temporarily_unavailable"
+            api = requests.get(
+                url + "/api/me", headers={"Authorization": "Bearer anything"}, timeout=20
+            )
+            assert api.status_code == 503
+            pg.start()
+            assert code_flow(url).status_code == 200  # same app, no restart
+            session.remove()
+            with engine.connect() as conn:
+                assert len(conn.execute(select(Token.id)).all()) == 2  # nothing issued while down
+        finally:
+            engine.dispose()
+            pg.cut()
 
 
 def test_redis_unreachable_then_back(
     proxy: Callable[[int], Proxy], serve: Callable[..., str]
 ) -> None:
     require_service("redis")
-    sys.path.insert(0, str(ROOT / "packages/provider-oauth2/tests"))
     from oauth2_app import create_app
 
     from flask_oauthlib_contrib_cache import bind_cache_grant
@@ -197,12 +175,7 @@ def test_redis_unreachable_then_back(
     redis_proxy.cut()
     down = code_flow(url)
     assert down.status_code == 302 and "error=temporarily_unavailable" in down.headers["Location"]
-    token = requests.post(
-        url + "/oauth/token",
-        data={"grant_type": "authorization_code", "code": "x" * 30, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-        timeout=20,
-    )
+    token = redeem(url, "x" * 30)
     assert token.status_code == 503 and token.json()["error"] == "temporarily_unavailable"
     assert len(store.tokens) == 1
     redis_proxy.start()

@@ -7,16 +7,22 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from services import free_port, require_service
+from oauth2_app import REDIRECT, authorize_url
+
+from flask_oauthlib_core.testing import (
+    POSTGRES_URL,
+    authorization_code,
+    concurrently,
+    free_port,
+    require_service,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).with_name("race_server.py")
@@ -51,84 +57,53 @@ def workers(kind: str, option: str, count: int = 2) -> Iterator[str]:
 
 def race(name: str, attempt: Callable[[], int], racers: int = RACERS) -> dict[int, int]:
     """Fire ``racers`` attempts at once; count the status codes."""
-    barrier = threading.Barrier(racers)
-    statuses: list[int] = []
-
-    def run() -> None:
-        barrier.wait()
-        statuses.append(attempt())
-
-    threads = [threading.Thread(target=run) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = concurrently(attempt, racers)
     counts = {status: statuses.count(status) for status in sorted(set(statuses))}
     RESULTS[name] = counts
     print(f"\n{name}: {counts}")
     return counts
 
 
-REDIRECT = "http://127.0.0.1:8000/authorized"
-
-
 def get_code(url: str) -> str:
-    answer = requests.post(
-        f"{url}/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}&scope=email",
-        data={"confirm": "yes"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    return authorization_code(authorize_url(url))
 
 
 def token_request(url: str, **data: str) -> requests.Response:
+    """As the confidential client, waiting long: 50 racers queue at two workers."""
     return requests.post(
         url + "/oauth/token", data=data, auth=("confidential", "s3cret"), timeout=30
     )
 
 
+def redeem(url: str, code: str) -> requests.Response:
+    return token_request(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
+
+
 @pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    require_service("postgresql")
-    sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
-    from sqla_app import POSTGRES_URL, Base, seed
-    from sqlalchemy import create_engine, text
+def race_schema() -> Iterator[str]:
+    """A PostgreSQL schema with the ready models' tables, seeded."""
+    from sqla_app import Base, postgres_engine, postgres_schema, seed
     from sqlalchemy.orm import scoped_session, sessionmaker
 
-    schema = "race_" + secrets.token_hex(5)
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    Base.metadata.create_all(engine)
-    seed(scoped_session(sessionmaker(engine)))
-    engine.dispose()
-    try:
+    with postgres_schema("race_") as schema:
+        engine = postgres_engine(schema)
+        Base.metadata.create_all(engine)
+        seed(scoped_session(sessionmaker(engine)))
+        engine.dispose()
         yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
-def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
-    with workers("sqla", postgres_schema) as url:
+def test_code_and_refresh_races_on_postgresql(race_schema: str) -> None:
+    with workers("sqla", race_schema) as url:
         code = get_code(url)
         codes = race(
             "sqla: 50 redemptions of one code",
-            lambda: (
-                token_request(
-                    url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-                ).status_code
-            ),
+            lambda: redeem(url, code).status_code,
         )
         assert codes.get(200) == 1, codes
         assert set(codes) <= {200, 400}, codes
 
-        first = token_request(
-            url, grant_type="authorization_code", code=get_code(url), redirect_uri=REDIRECT
-        ).json()
+        first = redeem(url, get_code(url)).json()
         refreshes: list[dict[str, str]] = []
 
         def refresh() -> int:
@@ -155,25 +130,14 @@ def test_code_and_refresh_races_on_postgresql(postgres_schema: str) -> None:
 @pytest.fixture
 def legacy_schema() -> Iterator[str]:
     """A PostgreSQL schema with the 0.9.6 documentation's tables, seeded."""
-    require_service("postgresql")
-    sys.path.insert(0, str(ROOT / "packages/contrib-sqla/tests"))
     from legacy_app import legacy_app
-    from sqla_app import POSTGRES_URL
-    from sqlalchemy import create_engine, text
+    from sqla_app import postgres_schema
 
-    schema = "legacy_" + secrets.token_hex(5)
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    app, db, _ = legacy_app(POSTGRES_URL, schema=schema)
-    with app.app_context():
-        db.engine.dispose()
-    try:
+    with postgres_schema("legacy_") as schema:
+        app, db, _ = legacy_app(POSTGRES_URL, schema=schema)
+        with app.app_context():
+            db.engine.dispose()
         yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def test_old_style_models_race_on_postgresql(legacy_schema: str) -> None:
@@ -182,12 +146,7 @@ def test_old_style_models_race_on_postgresql(legacy_schema: str) -> None:
     auth = ("dev", "dev-secret")
 
     def code() -> str:
-        answer = requests.post(
-            f"{url}/oauth/authorize?response_type=code&client_id=dev&scope=email",
-            allow_redirects=False,
-            timeout=10,
-        )
-        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+        return authorization_code(f"{url}/oauth/authorize?response_type=code&client_id=dev")
 
     def post(**data: str) -> requests.Response:
         return requests.post(url + "/oauth/token", data=data, auth=auth, timeout=30)
@@ -196,14 +155,14 @@ def test_old_style_models_race_on_postgresql(legacy_schema: str) -> None:
         one = code()
         errors: list[str] = []
 
-        def redeem() -> int:
+        def redeem_one() -> int:
             resp = post(grant_type="authorization_code", code=one, redirect_uri=REDIRECT)
             if resp.status_code != 200:
                 is_json = resp.headers.get("Content-Type", "").startswith("application/json")
                 errors.append(resp.json().get("error", "") if is_json else resp.text[:40])
             return resp.status_code
 
-        counts = race("sqla 0.9.6 models: 20 redemptions of one code", redeem, racers=20)
+        counts = race("sqla 0.9.6 models: 20 redemptions of one code", redeem_one, racers=20)
         assert counts == {200: 1, 400: 19}, counts
         assert set(errors) == {"invalid_grant"}, errors
 
@@ -226,18 +185,13 @@ def test_code_race_on_redis() -> None:
         code = get_code(url)
         counts = race(
             "cache: 50 redemptions of one code",
-            lambda: (
-                token_request(
-                    url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-                ).status_code
-            ),
+            lambda: redeem(url, code).status_code,
         )
     assert counts.get(200) == 1 and set(counts) <= {200, 400}, counts
 
 
 def test_nonce_race_on_redis() -> None:
     require_service("redis")
-    sys.path.insert(0, str(ROOT / "packages/provider-oauth1/tests"))
     from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
     from oauthlib.oauth1 import Client
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import pickle
 import struct
@@ -17,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs
 
 import oauth1_app
 import oauth2_app
@@ -25,12 +24,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from oauthlib.oauth1 import Client as OAuth1Client
-from services import MEMCACHED_HOST, MEMCACHED_PORT, MEMCACHED_SERVERS, REDIS_URL, require_service
 
 from flask_oauthlib_contrib_cache import SimpleBackend, bind_cache_grant, bind_cache_nonce
 from flask_oauthlib_contrib_cache.grants import grant_key
-
-BASIC = "Basic " + base64.b64encode(b"confidential:s3cret").decode()
+from flask_oauthlib_core.testing import (
+    MEMCACHED_HOST,
+    MEMCACHED_PORT,
+    MEMCACHED_SERVERS,
+    REDIS_URL,
+    authorization_code,
+    require_service,
+)
 
 
 class Payload:
@@ -60,21 +64,7 @@ def grant_app(**config: Any) -> tuple[Flask, FlaskClient]:
 
 
 def issue_code(client: FlaskClient) -> str:
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": "confidential",
-            "redirect_uri": oauth2_app.REDIRECT,
-            "scope": "email",
-        }
-    )
-    answer = client.post("/oauth/authorize?" + query, data={"confirm": "yes"})
-    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-
-
-def redeem(client: FlaskClient, code: str) -> Any:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": oauth2_app.REDIRECT}
-    return client.post("/oauth/token", data=data, headers={"Authorization": BASIC})
+    return authorization_code(oauth2_app.authorize_url(), browser=client)
 
 
 def entries(directory: Path) -> set[Path]:
@@ -96,7 +86,7 @@ def test_pickle_planted_in_the_filesystem_cache_is_never_loaded(tmp_path: Path) 
     for number, payload in enumerate(pickles(tmp_path / "marker")):
         code, path = issue_code_and_find_its_file(client, directory)
         path.write_bytes(payload)
-        answer = redeem(client, code)
+        answer = oauth2_app.redeem(client, code)
         assert not (tmp_path / "marker").exists(), f"payload {number} was unpickled"
         assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
     code, path = issue_code_and_find_its_file(client, directory)
@@ -143,7 +133,7 @@ def test_pickle_planted_in_a_cache_server_is_never_loaded(
         config["OAUTH2_CACHE_MEMCACHED_SERVERS"] = MEMCACHED_SERVERS
     _, client = grant_app(**config)
     for payload in pickles(tmp_path / "marker"):
-        answer = redeem(client, plant(client, prefix, payload))
+        answer = oauth2_app.redeem(client, plant(client, prefix, payload))
         assert not (tmp_path / "marker").exists()
         assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_grant"
 

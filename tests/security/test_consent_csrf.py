@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlencode
 
 import oauth1_app
 import oauth2_app
@@ -50,6 +49,7 @@ class Consent:
     """One provider's authorization endpoint, as a user's browser sees it."""
 
     app: Flask
+    oauth: Any
     url: str
     issued: Callable[[], bool]
     callback: str
@@ -57,9 +57,9 @@ class Consent:
     def browser(self) -> FlaskClient:
         return self.app.test_client()
 
-    def with_token_form(self, oauth: Any) -> Consent:
-        """Serve :func:`consent_view` (the form with the hidden ``csrf_token``)."""
-        self.app.view_functions["authorize"] = oauth.authorize_handler(consent_view)
+    def with_view(self, view: Callable[..., Any] = consent_view) -> Consent:
+        """Serve ``view`` (by default the form with the hidden ``csrf_token``)."""
+        self.app.view_functions["authorize"] = self.oauth.authorize_handler(view)
         return self
 
     def open_page(self, browser: FlaskClient) -> str:
@@ -90,17 +90,9 @@ class Consent:
 def oauth2_consent(token_form: bool = True, **config: Any) -> Consent:
     """The OAuth 2 test provider; its own 0.9.6-style view unless ``token_form``."""
     app, oauth, store = oauth2_app.create_app(**{"SECRET_KEY": "test secret", **config})
-    query = {
-        "response_type": "code",
-        "client_id": "confidential",
-        "redirect_uri": oauth2_app.REDIRECT,
-        "scope": "email",
-        "state": "xyz",
-    }
-    consent = Consent(
-        app, "/oauth/authorize?" + urlencode(query), lambda: bool(store.grants), oauth2_app.REDIRECT
-    )
-    return consent.with_token_form(oauth) if token_form else consent
+    url = oauth2_app.authorize_url(state="xyz")
+    consent = Consent(app, oauth, url, lambda: bool(store.grants), oauth2_app.REDIRECT)
+    return consent.with_view() if token_form else consent
 
 
 def oauth1_consent(token_form: bool = True, **config: Any) -> Consent:
@@ -113,11 +105,12 @@ def oauth1_consent(token_form: bool = True, **config: Any) -> Consent:
     store.grants[REQUEST_TOKEN] = grant
     consent = Consent(
         app,
+        oauth,
         "/oauth/authorize?oauth_token=" + REQUEST_TOKEN,
         lambda: grant.verifier is not None,
         oauth1_app.CALLBACK,
     )
-    return consent.with_token_form(oauth) if token_form else consent
+    return consent.with_view() if token_form else consent
 
 
 PROVIDERS = {"oauth2": oauth2_consent, "oauth1": oauth1_consent}
@@ -314,7 +307,6 @@ def test_view_with_an_explicit_0_9_6_signature_gets_no_csrf_token() -> None:
     """A view that names the 0.9.6 keyword arguments and has no ``**kwargs`` is not
     handed ``csrf_token`` (it would raise TypeError)."""
     consent = oauth2_consent(token_form=False)
-    oauth = consent.app.extensions["oauthlib.provider.oauth2"]
     seen: list[str] = []
 
     def authorize(
@@ -332,8 +324,7 @@ def test_view_with_an_explicit_0_9_6_signature_gets_no_csrf_token() -> None:
             return "consent"
         return True
 
-    consent.app.view_functions["authorize"] = oauth.authorize_handler(authorize)
-    browser = consent.browser()
+    browser = consent.with_view(authorize).browser()
     assert browser.get(consent.url).status_code == 200
     consent.assert_granted(consent.post(browser))
     assert seen == ["confidential", "confidential"]

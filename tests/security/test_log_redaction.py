@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import oauth1_app
 import oauth2_app
 import pytest
 import requests
-from flask import Flask, jsonify, session, url_for
+from login_app import login_app
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient
 from requests_oauthlib import OAuth1, OAuth1Session, OAuth2Session
 
-from flask_oauthlib.client import OAuth
+from flask_oauthlib_core.testing import consent, go_to_provider, redirect_params
 
 LOGGERS = (
     "flask_oauthlib",
@@ -68,11 +66,9 @@ def test_oauth2_flows_log_no_credentials(
     url = serve(app)
     secrets: set[str] = {"s3cret", "m-secret", "wonderland"}
     # authorization code + PKCE with our client
-    client = Flask("log_client")
-    client.secret_key = "k"
-    client.config["SERVER_NAME"] = "127.0.0.1:8000"
-    dev = OAuth(client).remote_app(
-        "dev",
+    client, _ = login_app(
+        config={"SERVER_NAME": "127.0.0.1:8000"},
+        me="api/me",
         consumer_key="confidential",
         consumer_secret="s3cret",
         base_url=url + "/",
@@ -81,22 +77,11 @@ def test_oauth2_flows_log_no_credentials(
         access_token_method="POST",
         request_token_params={"scope": "email"},
     )
-
-    @client.route("/login")
-    def login() -> Any:
-        return dev.authorize(callback=url_for("authorized", _external=True))
-
-    @client.route("/authorized")
-    def authorized() -> Any:
-        session["token"] = token = dev.authorized_response()
-        return jsonify(token=token, me=dev.get("api/me", token=token).data)
-
     tc = client.test_client()
-    authorize = tc.get("/login").headers["Location"]
-    answer = requests.post(authorize, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-    callback = urlsplit(answer.headers["Location"])
-    secrets.add(parse_qs(callback.query)["code"][0])
-    token = tc.get(f"{callback.path}?{callback.query}").get_json()["token"]
+    callback = go_to_provider(tc, allow=True)
+    secrets.add(redirect_params(callback)["code"])
+    token = tc.get(callback).get_json()
+    assert tc.get("/me").get_json()["username"] == "alice"
     secrets.update({token["access_token"], token["refresh_token"]})
     # refresh, revoke, introspect and the other grants with requests-oauthlib
     sess = OAuth2Session("confidential", token=token)
@@ -144,8 +129,7 @@ def test_oauth1_flows_log_no_credentials(
         callback_uri=oauth1_app.CALLBACK,
     )
     request_token = sess.fetch_request_token(url + "/oauth/request_token")
-    authorize = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(authorize, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    answer = consent(sess.authorization_url(url + "/oauth/authorize"))
     verifier = sess.parse_authorization_response(answer.headers["Location"])["oauth_verifier"]
     access = sess.fetch_access_token(url + "/oauth/access_token")
     sess.get(url + "/api/email")

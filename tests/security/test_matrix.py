@@ -7,21 +7,16 @@ tests/test_docs.py checks that list is complete and points at tests that exist.)
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import oauth1_app
 import oauth2_app
 import pytest
 from flask.testing import FlaskClient
-from oauthlib.oauth1 import Client as OAuth1Client
 
-REDIRECT = oauth2_app.REDIRECT
-BASIC = "Basic " + base64.b64encode(b"confidential:s3cret").decode()
+from flask_oauthlib_core.testing import consent, redirect_params
 
 
 def client_for(**config: Any) -> tuple[FlaskClient, Any]:
@@ -32,26 +27,12 @@ def client_for(**config: Any) -> tuple[FlaskClient, Any]:
 def authorize(
     client: FlaskClient, client_id: str = "confidential", **params: str
 ) -> dict[str, str]:
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "email",
-    }
-    query.update(params)
-    resp = client.post("/oauth/authorize?" + urlencode(query), data={"confirm": "yes"})
-    location = urlsplit(resp.headers["Location"])
-    return {k: v[0] for k, v in parse_qs(location.fragment or location.query).items()}
+    url = oauth2_app.authorize_url("", client_id, **params)
+    return redirect_params(consent(url, browser=client))
 
 
 def token(client: FlaskClient, **data: str) -> Any:
-    return client.post("/oauth/token", data=data, headers={"Authorization": BASIC})
-
-
-def s256(verifier: str) -> str:
-    return (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
+    return oauth2_app.token_request(client, **data)
 
 
 def item3_pkce_for_public_clients(**config: Any) -> bool:
@@ -68,12 +49,7 @@ def item3_no_plain(**config: Any) -> bool:
 
 def item4_rotation(**config: Any) -> bool:
     client, _ = client_for(**config)
-    first = token(
-        client,
-        grant_type="authorization_code",
-        code=authorize(client)["code"],
-        redirect_uri=REDIRECT,
-    ).get_json()
+    first = oauth2_app.redeem(client, authorize(client)["code"]).get_json()
     second = token(
         client, grant_type="refresh_token", refresh_token=first["refresh_token"]
     ).get_json()
@@ -93,12 +69,7 @@ def item5_password_off(**config: Any) -> bool:
 
 def item6_header_only(**config: Any) -> bool:
     client, store = client_for(**config)
-    access = token(
-        client,
-        grant_type="authorization_code",
-        code=authorize(client)["code"],
-        redirect_uri=REDIRECT,
-    ).get_json()["access_token"]
+    access = oauth2_app.redeem(client, authorize(client)["code"]).get_json()["access_token"]
     return client.get("/api/me?access_token=" + access).status_code == 401
 
 
@@ -109,22 +80,13 @@ def item10_iss(**config: Any) -> bool:
 
 def item14_timestamp_window(**config: Any) -> bool:
     app, _, _ = oauth1_app.create_app(**config)
-    signer = OAuth1Client(
-        oauth1_app.CLIENT_KEY,
-        oauth1_app.CLIENT_SECRET,
-        callback_uri=oauth1_app.CALLBACK,
-        timestamp=str(int(time.time()) - 900),
-    )
-    uri, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+    headers = oauth1_app.request_token_headers(timestamp=str(int(time.time()) - 900))
     return app.test_client().post("/oauth/request_token", headers=headers).status_code != 200
 
 
 def item16_https(**config: Any) -> bool:
     app, _, _ = oauth1_app.create_app(**config)
-    signer = OAuth1Client(
-        oauth1_app.CLIENT_KEY, oauth1_app.CLIENT_SECRET, callback_uri=oauth1_app.CALLBACK
-    )
-    uri, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+    headers = oauth1_app.request_token_headers()
     return app.test_client().post("/oauth/request_token", headers=headers).status_code != 200
 
 

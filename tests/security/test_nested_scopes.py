@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import jsonify
-from oauth2_app import Token, create_app
+from oauth2_app import create_app
 
 
 def test_the_inner_decorator_checks_its_scopes_too() -> None:
     app, oauth, store = create_app()
-    store.tokens["email-only"] = Token(
-        store,
-        "email-only",
-        None,
-        "confidential",
-        ["email"],
-        datetime.now(timezone.utc) + timedelta(hours=1),
-        store.alice,
-        store.clients["confidential"],
-    )
+    store.add_token("email-only", ["email"])
 
     @app.route("/admin")
     @oauth.require_oauth("email")

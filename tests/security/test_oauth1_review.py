@@ -15,28 +15,26 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import oauth1_app
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from oauthlib.oauth1 import Client as OAuth1Client
 from oauthlib.oauth1 import ResourceEndpoint
-from services import REDIS_URL, require_service
 
 from flask_oauthlib_contrib_cache import bind_cache_nonce
 from flask_oauthlib_contrib_cache.backends import FileSystemBackend, RedisBackend, SimpleBackend
 from flask_oauthlib_contrib_cache.nonces import nonce_key
+from flask_oauthlib_core.testing import REDIS_URL, concurrently, redirect_params, require_service
 from flask_oauthlib_provider_oauth1 import OAuth1RequestValidator
 
 GARBAGE = 600  # more than the 500 entries a simple or filesystem store keeps by default
 API = "http://localhost/api/email"
-ACCESS_TOKEN, ACCESS_SECRET = "t" * 24, "s" * 24
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -67,33 +65,6 @@ def send_garbage(client: FlaskClient, count: int = GARBAGE) -> None:
         key = "a" * 25 if n % 2 else oauth1_app.CLIENT_KEY
         answer = client.open(path, method=method, headers=garbage_header(key, extra))
         assert answer.status_code in (400, 401), (n, answer.status_code, answer.get_data())
-
-
-def add_access_token(store: oauth1_app.Store) -> None:
-    store.tokens[ACCESS_TOKEN] = oauth1_app.AccessToken(
-        store.clients[oauth1_app.CLIENT_KEY], store.alice, ACCESS_TOKEN, ACCESS_SECRET, ["email"]
-    )
-
-
-def signed_resource_headers(nonce: str | None = None) -> dict[str, str]:
-    signer = OAuth1Client(
-        oauth1_app.CLIENT_KEY,
-        oauth1_app.CLIENT_SECRET,
-        ACCESS_TOKEN,
-        ACCESS_SECRET,
-        nonce=nonce or uuid.uuid4().hex,
-        timestamp=str(int(time.time())),
-    )
-    _, headers, _ = signer.sign(API)
-    return dict(headers)
-
-
-def signed_request_token_headers() -> dict[str, str]:
-    signer = OAuth1Client(
-        oauth1_app.CLIENT_KEY, oauth1_app.CLIENT_SECRET, callback_uri=oauth1_app.CALLBACK
-    )
-    _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
-    return dict(headers)
 
 
 def stored(backend: Any) -> int:
@@ -135,13 +106,13 @@ def cache_config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dic
 def test_unsigned_requests_store_no_nonce_in_the_cache(cache_config: dict[str, Any]) -> None:
     app, oauth, store = oauth1_app.create_app(**cache_config)
     backend = bind_cache_nonce(app, oauth).cache
-    add_access_token(store)
+    store.add_access_token()
     client = app.test_client()
     send_garbage(client)
     assert stored(backend) == 0, "a request that failed its checks stored a nonce"
-    answer = client.post("/oauth/request_token", headers=signed_request_token_headers())
+    answer = client.post("/oauth/request_token", headers=oauth1_app.request_token_headers())
     assert answer.status_code == 200
-    headers = signed_resource_headers()
+    headers = oauth1_app.resource_headers()
     assert client.get("/api/email", headers=headers).status_code == 200
     assert client.get("/api/email", headers=headers).status_code == 401  # a replay
     assert stored(backend) == 2
@@ -150,11 +121,11 @@ def test_unsigned_requests_store_no_nonce_in_the_cache(cache_config: dict[str, A
 def test_unsigned_requests_store_no_nonce_with_0_9_6_storage() -> None:
     """The 0.9.6 docs' noncesetter returns ``None``: that still counts as stored."""
     app, _, store = oauth1_app.create_app()
-    add_access_token(store)
+    store.add_access_token()
     client = app.test_client()
     send_garbage(client, 60)
     assert not store.nonces
-    headers = signed_resource_headers()
+    headers = oauth1_app.resource_headers()
     assert client.get("/api/email", headers=headers).status_code == 200
     assert len(store.nonces) == 1
     assert client.get("/api/email", headers=headers).status_code == 401
@@ -164,7 +135,7 @@ def test_signed_request_token_request_is_not_replayable(cache_config: dict[str, 
     app, oauth, _ = oauth1_app.create_app(**cache_config)
     bind_cache_nonce(app, oauth)
     client = app.test_client()
-    headers = signed_request_token_headers()
+    headers = oauth1_app.request_token_headers()
     assert client.post("/oauth/request_token", headers=headers).status_code == 200
     assert client.post("/oauth/request_token", headers=headers).status_code == 401
 
@@ -174,7 +145,7 @@ def test_concurrent_replay_is_refused_by_the_atomic_add() -> None:
     store it after validation is served."""
     app, oauth, store = oauth1_app.create_app(OAUTH1_CACHE_TYPE="simple")
     backend = bind_cache_nonce(app, oauth).cache
-    add_access_token(store)
+    store.add_access_token()
     both_checked = threading.Barrier(2, timeout=10)
 
     @oauth.noncegetter
@@ -183,7 +154,7 @@ def test_concurrent_replay_is_refused_by_the_atomic_add() -> None:
         both_checked.wait()
         return not unseen
 
-    headers = signed_resource_headers()
+    headers = oauth1_app.resource_headers()
     statuses: list[int] = []
 
     def send() -> None:
@@ -199,11 +170,11 @@ def test_concurrent_replay_is_refused_by_the_atomic_add() -> None:
 
 def test_a_lost_nonce_race_refuses_the_request() -> None:
     app, oauth, store = oauth1_app.create_app()
-    add_access_token(store)
+    store.add_access_token()
     oauth.noncesetter(lambda **key: False)
     client = app.test_client()
-    assert client.get("/api/email", headers=signed_resource_headers()).status_code == 401
-    headers = signed_request_token_headers()
+    assert client.get("/api/email", headers=oauth1_app.resource_headers()).status_code == 401
+    headers = oauth1_app.request_token_headers()
     assert client.post("/oauth/request_token", headers=headers).status_code == 401
 
 
@@ -233,7 +204,7 @@ def test_validator_that_stores_nonces_itself_still_works() -> None:
             return self._noncesetter(**key) is not False
 
     app, oauth, store = oauth1_app.create_app()
-    add_access_token(store)
+    store.add_access_token()
     stored: list[tuple[Any, ...]] = []
 
     def add_nonce(**key: Any) -> bool:
@@ -246,7 +217,7 @@ def test_validator_that_stores_nonces_itself_still_works() -> None:
 
     oauth._validator = oauth1_app.validator_for(store, OldStyle, app.config, noncesetter=add_nonce)
     client = app.test_client()
-    headers = signed_resource_headers()
+    headers = oauth1_app.resource_headers()
     assert client.get("/api/email", headers=headers).status_code == 200
     assert len(stored) == 1  # stored by the subclass, not a second time by the endpoint
     assert client.get("/api/email", headers=headers).status_code == 401
@@ -255,9 +226,9 @@ def test_validator_that_stores_nonces_itself_still_works() -> None:
 def test_validator_outside_the_provider_still_stores_nonces() -> None:
     """With oauthlib's own endpoints nothing stores a nonce later: the validator does."""
     app, oauth, store = oauth1_app.create_app()
-    add_access_token(store)
+    store.add_access_token()
     endpoint = ResourceEndpoint(oauth1_app.validator_for(store, config=app.config))
-    headers = signed_resource_headers()
+    headers = oauth1_app.resource_headers()
     assert endpoint.validate_protected_resource_request(API, headers=headers, realms=["email"])[0]
     assert len(store.nonces) == 1
     again = endpoint.validate_protected_resource_request(API, headers=headers, realms=["email"])
@@ -268,35 +239,23 @@ def test_validator_outside_the_provider_still_stores_nonces() -> None:
 
 
 def authorized_request_token(client: FlaskClient) -> tuple[str, str, str]:
-    answer = client.post("/oauth/request_token", headers=signed_request_token_headers())
+    answer = client.post("/oauth/request_token", headers=oauth1_app.request_token_headers())
     fetched = parse_qs(answer.get_data(as_text=True))
     token, secret = fetched["oauth_token"][0], fetched["oauth_token_secret"][0]
     consent = client.post(f"/oauth/authorize?oauth_token={token}", data={"confirm": "yes"})
-    verifier = parse_qs(urlsplit(consent.headers["Location"]).query)["oauth_verifier"][0]
+    verifier = redirect_params(consent)["oauth_verifier"]
     return token, secret, verifier
 
 
 def exchange(app: Flask, token: str, secret: str, verifier: str) -> int:
-    signer = OAuth1Client(
-        oauth1_app.CLIENT_KEY,
-        oauth1_app.CLIENT_SECRET,
-        token,
-        secret,
+    headers = oauth1_app.signed_headers(
+        "/oauth/access_token",
+        "POST",
+        resource_owner_key=token,
+        resource_owner_secret=secret,
         verifier=verifier,
-        nonce=uuid.uuid4().hex,
     )
-    _, headers, _ = signer.sign("http://localhost/oauth/access_token", http_method="POST")
     return app.test_client().post("/oauth/access_token", headers=headers).status_code
-
-
-def race(tasks: list[Callable[[], int]]) -> list[int]:
-    results: list[int] = []
-    threads = [threading.Thread(target=lambda t=t: results.append(t())) for t in tasks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_concurrent_exchanges_of_one_request_token_give_one_access_token() -> None:
@@ -316,6 +275,6 @@ def test_concurrent_exchanges_of_one_request_token_give_one_access_token() -> No
     for _ in range(tries):
         token, secret, verifier = authorized_request_token(client)
         barrier[:] = [threading.Barrier(racers, timeout=10)]
-        statuses = race([partial(exchange, app, token, secret, verifier)] * racers)
+        statuses = concurrently(partial(exchange, app, token, secret, verifier), racers)
         assert sorted(statuses) == [200] + [401] * (racers - 1), statuses
     assert len(store.tokens) == tries

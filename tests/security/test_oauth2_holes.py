@@ -6,57 +6,23 @@ real HTTP with requests, as an attacker would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import requests
-from flask import Flask
-from oauth2_app import REDIRECT, Client, Provider, Token, create_app
+from oauth2_app import REDIRECT, Client, Provider, authorize_url, redeem
 
-
-@pytest.fixture
-def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
-    def make(**config: Any) -> Provider:
-        app, oauth, store = create_app(None, **config)
-        return Provider(app, oauth, store, serve(app))
-
-    return make
-
-
-@pytest.fixture
-def provider(make_provider: Callable[..., Provider]) -> Provider:
-    return make_provider()
+from flask_oauthlib_core.testing import code_challenge
 
 
 def token_request(provider: Provider, auth: Any = None, **data: str) -> requests.Response:
+    """A token request exactly as given: ``auth`` (HTTP Basic) and ``data`` alone."""
     return requests.post(provider.url + "/oauth/token", data=data, auth=auth, timeout=10)
 
 
-def authorize(provider: Provider, **params: str) -> requests.Response:
-    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-    return requests.get(
-        provider.url + "/oauth/authorize?" + query, allow_redirects=False, timeout=10
-    )
-
-
-def live_token(provider: Provider, access: str, client_id: str, **kwargs: Any) -> Token:
-    store = provider.store
-    token = Token(
-        store,
-        access,
-        kwargs.pop("refresh_token", None),
-        client_id,
-        kwargs.pop("scopes", ["email"]),
-        kwargs.pop("expires", datetime.now(timezone.utc) + timedelta(hours=1)),
-        store.alice,
-        store.clients[client_id],
-        **kwargs,
-    )
-    store.tokens[access] = token
-    return token
+def authorize(provider: Provider, **params: str | None) -> requests.Response:
+    return requests.get(authorize_url(provider.url, **params), allow_redirects=False, timeout=10)
 
 
 # 1. a client without a secret never authenticates; client_credentials is confidential ---
@@ -111,7 +77,7 @@ def introspect(provider: Provider, token: str, auth: Any = None, **data: str) ->
 
 
 def test_public_client_cannot_introspect(provider: Provider) -> None:
-    live_token(provider, "someone-elses", "confidential", refresh_token="refresh-x")
+    provider.store.add_token("someone-elses", refresh_token="refresh-x")
     for token in ("someone-elses", "refresh-x"):
         resp = introspect(provider, token, client_id="public")
         assert resp.status_code == 401, resp.text
@@ -120,13 +86,13 @@ def test_public_client_cannot_introspect(provider: Provider) -> None:
 
 
 def test_unauthenticated_caller_cannot_introspect(provider: Provider) -> None:
-    live_token(provider, "someone-elses", "confidential")
+    provider.store.add_token("someone-elses")
     resp = introspect(provider, "someone-elses")
     assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
 
 
 def test_client_sees_only_its_own_tokens(provider: Provider) -> None:
-    live_token(provider, "confidentials-token", "confidential")
+    provider.store.add_token("confidentials-token")
     other = introspect(provider, "confidentials-token", auth=("machine", "m-secret"))
     assert other.status_code == 200 and other.json() == {"active": False}
     own = introspect(provider, "confidentials-token", auth=("confidential", "s3cret"))
@@ -135,7 +101,7 @@ def test_client_sees_only_its_own_tokens(provider: Provider) -> None:
 
 def test_resource_server_may_introspect_every_token(provider: Provider) -> None:
     provider.store.clients["machine"].is_resource_server = True  # type: ignore[attr-defined]
-    live_token(provider, "confidentials-token", "confidential")
+    provider.store.add_token("confidentials-token")
     resp = introspect(provider, "confidentials-token", auth=("machine", "m-secret"))
     assert resp.json()["active"] is True and resp.json()["client_id"] == "confidential"
 
@@ -150,20 +116,9 @@ def test_metadata_advertises_enforced_introspection_auth(provider: Provider) -> 
 GOOD_VERIFIER = "v" * 43
 
 
-def s256(verifier: str) -> str:
-    import base64
-    import hashlib
-
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def code_for(provider: Provider, challenge: str, method: str = "S256") -> str:
-    url = (
-        provider.url
-        + "/oauth/authorize?response_type=code&client_id=public&scope=email"
-        + f"&redirect_uri={quote(REDIRECT, safe='')}&code_challenge={quote(challenge, safe='')}"
-        + f"&code_challenge_method={method}"
+    url = authorize_url(
+        provider.url, "public", code_challenge=challenge, code_challenge_method=method
     )
     params = provider.callback_params(url)
     return params.get("code") or "error:" + params["error"]
@@ -173,15 +128,8 @@ def code_for(provider: Provider, challenge: str, method: str = "S256") -> str:
     "verifier", ["a", "a" * 42, "a" * 129, "a" * 20 + " " + "a" * 22, "a" * 42 + "+"]
 )
 def test_malformed_verifiers_are_refused(provider: Provider, verifier: str) -> None:
-    code = code_for(provider, s256(verifier))
-    resp = token_request(
-        provider,
-        grant_type="authorization_code",
-        code=code,
-        redirect_uri=REDIRECT,
-        client_id="public",
-        code_verifier=verifier,
-    )
+    code = code_for(provider, code_challenge(verifier))
+    resp = redeem(provider.url, code, "public", code_verifier=verifier)
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
     assert not provider.store.tokens
 
@@ -203,15 +151,8 @@ def test_malformed_s256_challenges_are_refused(provider: Provider, challenge: st
 
 def test_well_formed_pkce_still_works(provider: Provider) -> None:
     verifier = "A-z0._~" * 18  # 126 characters, every class allowed
-    code = code_for(provider, s256(verifier))
-    resp = token_request(
-        provider,
-        grant_type="authorization_code",
-        code=code,
-        redirect_uri=REDIRECT,
-        client_id="public",
-        code_verifier=verifier,
-    )
+    code = code_for(provider, code_challenge(verifier))
+    resp = redeem(provider.url, code, "public", code_verifier=verifier)
     assert resp.status_code == 200, resp.text
 
 
@@ -221,10 +162,9 @@ def test_well_formed_pkce_still_works(provider: Provider) -> None:
 def test_several_redirect_uris_and_none_sent_is_an_error(provider: Provider) -> None:
     resp = authorize(
         provider,
-        response_type="code",
         client_id="public",
-        scope="email",
-        code_challenge=s256(GOOD_VERIFIER),
+        redirect_uri=None,
+        code_challenge=code_challenge(GOOD_VERIFIER),
         code_challenge_method="S256",
     )
     assert resp.status_code == 302
@@ -232,7 +172,7 @@ def test_several_redirect_uris_and_none_sent_is_an_error(provider: Provider) -> 
 
 
 def test_single_redirect_uri_may_be_left_out(provider: Provider) -> None:
-    resp = authorize(provider, response_type="code", client_id="confidential", scope="email")
+    resp = authorize(provider, redirect_uri=None)
     assert resp.status_code == 200, resp.headers.get("Location")
 
 
@@ -262,9 +202,9 @@ def test_unknown_token_is_called_invalid(provider: Provider) -> None:
 
 
 def test_revoked_and_expired_tokens_say_so(provider: Provider) -> None:
-    live_token(provider, "revoked-one", "confidential", revoked=True)
+    provider.store.add_token("revoked-one", revoked=True)
     past = datetime.now(timezone.utc) - timedelta(seconds=5)
-    live_token(provider, "expired-one", "confidential", expires=past)
+    provider.store.add_token("expired-one", expires=past)
     revoked = api(provider, "revoked-one").json()["error_description"].lower()
     expired = api(provider, "expired-one").json()["error_description"].lower()
     assert "revoked" in revoked and "expired" not in revoked
@@ -272,14 +212,14 @@ def test_revoked_and_expired_tokens_say_so(provider: Provider) -> None:
 
 
 def test_token_in_the_query_is_explained(provider: Provider) -> None:
-    live_token(provider, "query-token", "confidential")
+    provider.store.add_token("query-token")
     resp = api(provider, query="?access_token=query-token")
     assert resp.status_code == 401
     assert "query" in resp.json()["error_description"].lower()
 
 
 def test_insufficient_scope_names_the_scope(provider: Provider) -> None:
-    live_token(provider, "email-only", "confidential", scopes=["email"])
+    provider.store.add_token("email-only", ["email"])
     resp = requests.get(
         provider.url + "/api/profile", headers={"Authorization": "Bearer email-only"}, timeout=10
     )

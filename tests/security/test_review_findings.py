@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,13 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import Flask
-from oauth2_app import Provider, Token, create_app
-
-
-@pytest.fixture
-def provider(serve: Callable[[Flask], str]) -> Provider:
-    app, oauth, store = create_app()
-    return Provider(app, oauth, store, serve(app))
+from oauth2_app import Provider, Token, token_request
 
 
 def raw_get(url: str, path: str, headers: bytes) -> int:
@@ -126,11 +119,8 @@ def test_nul_in_a_body_is_named(provider: Provider) -> None:
 
 
 def test_repeated_scopes_are_stored_once(provider: Provider) -> None:
-    resp = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "client_credentials", "scope": " ".join(["email"] * 5000)},
-        auth=("machine", "m-secret"),
-        timeout=10,
+    resp = token_request(
+        provider.url, "machine", grant_type="client_credentials", scope=" ".join(["email"] * 5000)
     )
     assert resp.status_code == 200 and resp.json()["scope"] == "email"
 
@@ -165,11 +155,8 @@ def test_repeated_token_parameter_is_refused_at_revocation_and_introspection(
 
 
 def test_two_client_authentication_methods_are_refused(provider: Provider) -> None:
-    resp = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"},
-        auth=("machine", "m-secret"),
-        timeout=10,
+    resp = token_request(
+        provider.url, "machine", grant_type="client_credentials", client_id="x", client_secret="y"
     )
     assert resp.status_code in (400, 401) and resp.json()["error"] in (
         "invalid_request",
@@ -178,18 +165,8 @@ def test_two_client_authentication_methods_are_refused(provider: Provider) -> No
 
 
 def test_a_refresh_token_outlives_its_access_token_in_introspection(provider: Provider) -> None:
-    store = provider.store
     past = datetime.now(timezone.utc) - timedelta(seconds=5)
-    store.tokens["old-access"] = Token(
-        store,
-        "old-access",
-        "live-refresh",
-        "confidential",
-        ["email"],
-        past,
-        store.alice,
-        store.clients["confidential"],
-    )
+    provider.store.add_token("old-access", refresh_token="live-refresh", expires=past)
     resp = requests.post(
         provider.url + "/oauth/introspect",
         data={"token": "live-refresh", "token_type_hint": "refresh_token"},
@@ -219,9 +196,8 @@ def test_error_page_does_not_headline_what_the_link_says(provider: Provider) -> 
 
 
 def test_memcached_takes_any_key_without_collisions() -> None:
-    from services import MEMCACHED_SERVERS, require_service
-
     from flask_oauthlib_contrib_cache import MemcacheBackend
+    from flask_oauthlib_core.testing import MEMCACHED_SERVERS, require_service
 
     require_service("memcached")
     backend = MemcacheBackend(MEMCACHED_SERVERS, key_prefix="review:")

@@ -9,46 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from flask import Flask
-from requests_oauthlib import OAuth2Session
-from sqla_app import REDIRECT, Token, create_app, database
-from sqlalchemy import select
-
-
-@dataclass
-class Live:
-    app: Flask
-    session: Any
-    url: str
-
-    def code(self, client_id: str = "confidential") -> str:
-        sess = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=["email"])
-        url, _ = sess.authorization_url(self.url + "/oauth/authorize")
-        answer = requests.post(url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-
-    def token(self, auth: Any = ("confidential", "s3cret"), **data: str) -> requests.Response:
-        return requests.post(self.url + "/oauth/token", data=data, auth=auth, timeout=10)
-
-    def redeem(self, code: str) -> requests.Response:
-        return self.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
-
-    def refresh(self, refresh_token: str) -> requests.Response:
-        return self.token(grant_type="refresh_token", refresh_token=refresh_token)
-
-    def api(self, access_token: str) -> int:
-        headers = {"Authorization": "Bearer " + access_token}
-        return requests.get(self.url + "/api/me", headers=headers, timeout=10).status_code
-
-    def tokens(self) -> list[Token]:
-        self.session.expire_all()
-        return list(self.session.execute(select(Token)).scalars())
+from sqla_app import REDIRECT, Live, Token, create_app, database
 
 
 @pytest.fixture
@@ -89,9 +55,9 @@ def test_code_replay_revokes_tokens_obtained_by_refreshing(live: Live) -> None:
     first = live.redeem(code).json()
     second = live.refresh(first["refresh_token"]).json()
     third = live.refresh(second["refresh_token"]).json()
-    assert live.api(third["access_token"]) == 200
+    assert live.me(third["access_token"]).status_code == 200
     assert live.redeem(code).json()["error"] == "invalid_grant"
-    assert live.api(third["access_token"]) == 401
+    assert live.me(third["access_token"]).status_code == 401
     assert live.refresh(third["refresh_token"]).json()["error"] == "invalid_grant"
     assert all(token.revoked for token in live.tokens())
 
@@ -107,8 +73,8 @@ def test_rotation_off_keeps_the_refresh_token_working(make_live: Callable[..., L
         again = live.refresh(refresh_token)
         assert again.status_code == 200, again.text
         assert again.json().get("refresh_token", refresh_token) == refresh_token
-        assert live.api(again.json()["access_token"]) == 200
-    assert live.api(first["access_token"]) == 200
+        assert live.me(again.json()["access_token"]).status_code == 200
+    assert live.me(first["access_token"]).status_code == 200
 
 
 def test_rotation_on_still_detects_reuse(live: Live) -> None:
@@ -116,7 +82,7 @@ def test_rotation_on_still_detects_reuse(live: Live) -> None:
     second = live.refresh(first["refresh_token"]).json()
     assert second["refresh_token"] != first["refresh_token"]
     assert live.refresh(first["refresh_token"]).json()["error"] == "invalid_grant"
-    assert live.api(second["access_token"]) == 401
+    assert live.me(second["access_token"]).status_code == 401
 
 
 # 13. bytes storage cannot hold are a 400, not an outage ---------------------------------
@@ -218,7 +184,7 @@ def test_code_replay_during_a_slow_exchange_revokes_the_winners_token(
         live, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
     )
     assert first.status_code == 200 and second.json()["error"] == "invalid_grant"
-    assert live.api(first.json()["access_token"]) == 401
+    assert live.me(first.json()["access_token"]).status_code == 401
 
 
 def test_refresh_reuse_during_a_slow_rotation_revokes_the_winners_tokens(
@@ -229,7 +195,7 @@ def test_refresh_reuse_during_a_slow_rotation_revokes_the_winners_tokens(
         live, grant_type="refresh_token", refresh_token=token["refresh_token"]
     )
     assert first.status_code == 200 and second.json()["error"] == "invalid_grant"
-    assert live.api(first.json()["access_token"]) == 401
+    assert live.me(first.json()["access_token"]).status_code == 401
     assert live.refresh(first.json()["refresh_token"]).json()["error"] == "invalid_grant"
 
 
@@ -259,7 +225,7 @@ def test_a_503_during_refresh_can_be_retried(live: Live) -> None:
     assert failed.status_code == 503
     retried = live.refresh(token["refresh_token"])
     assert retried.status_code == 200, retried.text
-    assert live.api(retried.json()["access_token"]) == 200
+    assert live.me(retried.json()["access_token"]).status_code == 200
 
 
 def test_a_503_during_the_code_exchange_can_be_retried(live: Live) -> None:
@@ -269,7 +235,7 @@ def test_a_503_during_the_code_exchange_can_be_retried(live: Live) -> None:
     assert failed.status_code == 503
     retried = live.redeem(code)
     assert retried.status_code == 200, retried.text
-    assert live.api(retried.json()["access_token"]) == 200
+    assert live.me(retried.json()["access_token"]).status_code == 200
 
 
 def test_revoking_a_refresh_token_revokes_the_access_tokens_it_gave(
@@ -287,4 +253,5 @@ def test_revoking_a_refresh_token_revokes_the_access_tokens_it_gave(
         timeout=10,
     )
     assert revoke.status_code == 200
-    assert [live.api(token) for token in [first["access_token"], *later]] == [401, 401, 401]
+    statuses = [live.me(token).status_code for token in [first["access_token"], *later]]
+    assert statuses == [401, 401, 401]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 from flask import Flask
 
 from flask_oauthlib_client import OAuth, OAuthException, OAuthRemoteApp
+from flask_oauthlib_core.testing import redirect_params
 
 
 def app_and_remote() -> tuple[Flask, OAuthRemoteApp]:
@@ -29,8 +28,7 @@ def started_login(app: Flask, remote: OAuthRemoteApp) -> tuple[dict[str, str], s
         from flask import session
 
         answer = remote.authorize(callback="http://localhost/cb")
-        state = parse_qs(urlsplit(answer.headers["Location"]).query)["state"][0]
-        return dict(session), state
+        return dict(session), redirect_params(answer.headers["Location"])["state"]
 
 
 @pytest.mark.parametrize(

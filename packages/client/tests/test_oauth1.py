@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from client_peers import Live, authlib_oauth1_app
-from flask import Flask, jsonify, session, url_for
+from flask import Flask
+from login_app import login_app
 
-from flask_oauthlib_client import OAuth, OAuthException, OAuthRemoteApp
+from flask_oauthlib_client import OAuthException, OAuthRemoteApp
+from flask_oauthlib_core.testing import go_to_provider, redirect_params, visit_provider
 
 CALLBACK = "http://localhost/authorized"
 
@@ -23,9 +23,6 @@ def provider(serve: Any) -> Live:
 
 
 def client_app(provider: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
-    app = Flask("client1")
-    app.secret_key = "test-secret"
-    oauth = OAuth(app)
     settings: dict[str, Any] = {
         "consumer_key": "ckey-1",
         "consumer_secret": "csecret-1",
@@ -36,44 +33,19 @@ def client_app(provider: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
         "access_token_method": "POST",
         "authorize_url": provider + "/authorize",
     }
-    settings.update(kwargs)
-    remote = oauth.remote_app("twit", **settings)
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        try:
-            resp = remote.authorized_response()
-        except OAuthException as exc:
-            return jsonify(error=exc.type), 400
-        if resp is None:
-            return jsonify(denied=True)
-        session["token"] = (resp["oauth_token"], resp["oauth_token_secret"])
-        return jsonify(resp)
-
-    @remote.tokengetter
-    def get_token() -> Any:
-        return session.get("token")
-
-    return app, remote
+    return login_app("twit", **{**settings, **kwargs})
 
 
 def test_full_oauth1_flow(provider: Live) -> None:
     app, remote = client_app(provider.url)
     with app.test_client() as tc:
         login = tc.get("/login")
-        assert login.status_code == 302
-        query = parse_qs(urlsplit(login.headers["Location"]).query)
-        assert set(query) == {"oauth_token"}
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        token = tc.get(f"{callback.path}?{callback.query}").get_json()
+        assert set(redirect_params(login)) == {"oauth_token"}
+        token = tc.get(visit_provider(login)).get_json()
         assert token["oauth_token"] in provider.state["tokens"]
         with tc.session_transaction() as sess:
-            pair = tuple(sess["token"])
+            kept = sess["token"]
+            pair = (kept["oauth_token"], kept["oauth_token_secret"])
             assert "twit_oauthtok" not in sess
     with app.test_request_context():
         got = remote.get("me", token=pair)
@@ -90,19 +62,16 @@ def test_full_oauth1_flow(provider: Live) -> None:
 def test_callback_for_another_request_token_is_rejected(provider: Live) -> None:
     app, _ = client_app(provider.url)
     with app.test_client() as tc:
-        login = tc.get("/login")
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        query = parse_qs(callback.query)
-        resp = tc.get(f"/authorized?oauth_token=other&oauth_verifier={query['oauth_verifier'][0]}")
-    assert resp.get_json() == {"error": "invalid_state"}
+        verifier = redirect_params(go_to_provider(tc))["oauth_verifier"]
+        resp = tc.get(f"/authorized?oauth_token=other&oauth_verifier={verifier}")
+    assert resp.get_json()["error"] == "invalid_state"
 
 
 def test_callback_without_a_started_login(provider: Live) -> None:
     app, _ = client_app(provider.url)
     with app.test_client() as tc:
         resp = tc.get("/authorized?oauth_token=x&oauth_verifier=y")
-    assert resp.get_json() == {"error": "token_not_found"}
+    assert resp.get_json()["error"] == "token_not_found"
 
 
 def test_wrong_consumer_secret_fails_to_get_a_request_token(provider: Live) -> None:

@@ -4,59 +4,21 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from client_peers import Live, authlib_oauth2_app
-from flask import Flask, jsonify, session, url_for
-from flask.testing import FlaskClient
+from flask import Flask, jsonify
+from login_app import login_app, remote_settings
 
-from flask_oauthlib_client import OAuth, OAuthException, OAuthRemoteApp
+from flask_oauthlib_client import OAuthException, OAuthRemoteApp
+from flask_oauthlib_core.testing import go_to_provider, redirect_params, visit_provider
 
 CALLBACK = "http://localhost/authorized"
 
 
 def client_app(provider: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
-    app = Flask("client")
-    app.secret_key = "test-secret"
-    oauth = OAuth(app)
-    settings: dict[str, Any] = {
-        "consumer_key": "client-1",
-        "consumer_secret": "secret-1",
-        "base_url": provider + "/api/",
-        "access_token_url": provider + "/token",
-        "authorize_url": provider + "/authorize",
-        "access_token_method": "POST",
-        "request_token_params": {"scope": "profile"},
-    }
-    settings.update(kwargs)
-    remote = oauth.remote_app("dev", **settings)
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        try:
-            resp = remote.authorized_response()
-        except OAuthException as exc:
-            return jsonify(error=exc.type, data=exc.data), 400
-        if resp is None:
-            return jsonify(denied=True)
-        session["token"] = resp
-        return jsonify(resp)
-
-    @remote.tokengetter
-    def get_token() -> Any:
-        return session.get("token")
-
-    @app.route("/me")
-    def me() -> Any:
-        return jsonify(remote.get("me").data)
-
-    return app, remote
+    post_for_profile = {"access_token_method": "POST", "request_token_params": {"scope": "profile"}}
+    return login_app(**remote_settings(provider, **{**post_for_profile, **kwargs}))
 
 
 @pytest.fixture
@@ -66,27 +28,24 @@ def provider(serve: Any) -> Live:
     return live
 
 
-def go_to_provider(tc: FlaskClient) -> str:
-    """Click "log in" and let the provider answer; return the callback path and query."""
-    resp = tc.get("/login")
-    assert resp.status_code == 302
-    answer = requests.get(resp.headers["Location"], allow_redirects=False, timeout=10)
-    assert answer.status_code == 302, answer.text
-    callback = urlsplit(answer.headers["Location"])
-    return f"{callback.path}?{callback.query}"
+def logged_in(app: Flask) -> dict[str, Any]:
+    """Log in with a fresh browser; return the token the client app kept."""
+    with app.test_client() as tc:
+        tc.get(go_to_provider(tc))
+        with tc.session_transaction() as sess:
+            token: dict[str, Any] = sess["token"]
+    return token
 
 
 def test_login_with_pkce_and_state(provider: Live) -> None:
     app, _ = client_app(provider.url)
     with app.test_client() as tc:
         login = tc.get("/login")
-        query = parse_qs(urlsplit(login.headers["Location"]).query)
-        assert query["code_challenge_method"] == ["S256"]
-        assert len(query["state"][0]) >= 32
-        assert query["scope"] == ["profile"]
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        token = tc.get(f"{callback.path}?{callback.query}").get_json()
+        query = redirect_params(login)
+        assert query["code_challenge_method"] == "S256"
+        assert len(query["state"]) >= 32
+        assert query["scope"] == "profile"
+        token = tc.get(visit_provider(login)).get_json()
         assert token["token_type"].lower() == "bearer"
         assert token["expires_at"] > time.time()
         assert tc.get("/me").get_json() == {"name": "alice", "scope": "profile"}
@@ -137,11 +96,9 @@ def test_state_can_be_switched_off(provider: Live) -> None:
     app, _ = client_app(provider.url, enforce_state=False, pkce=False)
     with app.test_client() as tc:
         login = tc.get("/login")
-        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        query = redirect_params(login)
         assert "state" not in query and "code_challenge" not in query
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        resp = tc.get(f"{callback.path}?{callback.query}")
+        resp = tc.get(visit_provider(login))
     assert resp.status_code == 200
     assert "access_token" in resp.get_json()
 
@@ -154,12 +111,9 @@ def test_user_state_is_passed_through_and_checked(provider: Live) -> None:
         return remote.authorize(callback=CALLBACK, state=lambda: "my-app-state")
 
     with app.test_client() as tc:
-        login = tc.get("/login-with-state")
-        assert parse_qs(urlsplit(login.headers["Location"]).query)["state"] == ["my-app-state"]
-        answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-        callback = urlsplit(answer.headers["Location"])
-        assert "state=my-app-state" in callback.query
-        assert tc.get(f"{callback.path}?{callback.query}").status_code == 200
+        path = go_to_provider(tc, "/login-with-state")
+        assert redirect_params(path)["state"] == "my-app-state"
+        assert tc.get(path).status_code == 200
 
 
 def test_denied_authorization_returns_none(provider: Live) -> None:
@@ -206,10 +160,7 @@ def test_default_methods(provider: Live) -> None:
 
 def test_request_bodies_and_methods(provider: Live) -> None:
     app, remote = client_app(provider.url)
-    with app.test_client() as tc:
-        tc.get(go_to_provider(tc))
-        with tc.session_transaction() as sess:
-            token = sess["token"]
+    token = logged_in(app)
     with app.test_request_context():
         form = remote.post("echo", data={"a": "1"}, token=token).data
         assert form["form"] == {"a": "1"}
@@ -232,10 +183,7 @@ def test_request_bodies_and_methods(provider: Live) -> None:
 
 def test_forced_content_type(provider: Live) -> None:
     app, remote = client_app(provider.url, content_type="application/json")
-    with app.test_client() as tc:
-        tc.get(go_to_provider(tc))
-        with tc.session_transaction() as sess:
-            token = sess["token"]
+    token = logged_in(app)
     with app.test_request_context():
         assert remote.get("mislabelled", token=token).data == {"name": "alice"}
 

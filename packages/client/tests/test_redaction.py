@@ -11,14 +11,15 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask, jsonify, url_for
+from flask import Flask
+from login_app import login_app
 
 from flask_oauthlib_client import OAuth, OAuthRemoteApp, RemoteResponse
 from flask_oauthlib_client.contrib import OAuth as ContribOAuth
 from flask_oauthlib_core import RedactingFilter
+from flask_oauthlib_core.testing import redirect_params
 
 FAMILIES = ("oauthlib", "requests_oauthlib", "urllib3")
 
@@ -73,34 +74,21 @@ def test_the_config_key_switches_it_off(bare_loggers: logging.Logger, registry: 
 def test_no_request_installs_it(bare_loggers: logging.Logger) -> None:
     """Switched off, it stays off through a whole login and an API call: only
     ``init_app`` installs the filter, never a request."""
-    app = Flask("requests")
-    app.secret_key = "test-secret"
-    app.config["OAUTHLIB_REDACT_LOGS"] = False
-    remote = OAuth(app).remote_app(
-        "dev",
+    app, _ = login_app(
+        config={"OAUTHLIB_REDACT_LOGS": False},
         consumer_key="k",
         consumer_secret="s",
         base_url="https://idp.example/api/",
         authorize_url="https://idp.example/authorize",
         access_token_url="https://idp.example/token",
     )
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        token = remote.authorized_response()
-        return jsonify(remote.get("me", token=token).data)
-
     answers = [
         (RemoteResponse(200, {"Content-Type": "application/json"}), body)
         for body in (b'{"access_token": "at", "token_type": "Bearer"}', b'{"name": "alice"}')
     ]
     client = app.test_client()
     with mock.patch.object(OAuthRemoteApp, "http_request", side_effect=answers):
-        location = client.get("/login").headers["Location"]
-        state = parse_qs(urlsplit(location).query)["state"][0]
-        assert client.get(f"/authorized?code=c&state={state}").get_json() == {"name": "alice"}
+        state = redirect_params(client.get("/login"))["state"]
+        assert client.get(f"/authorized?code=c&state={state}").status_code == 200
+        assert client.get("/me").get_json() == {"name": "alice"}
     assert not any(redacted(logger) for logger in third_party_loggers())

@@ -6,14 +6,16 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask, jsonify, url_for
+from flask import Flask
+from login_app import login_app
 
 import flask_oauthlib_client
 from flask_oauthlib_client import OAuth, OAuthRemoteApp, RemoteResponse
 from flask_oauthlib_client.registry import EXTENSION_KEY
+from flask_oauthlib_core.testing import redirect_params
 
 #: the members of 0.9.6's ``OAuthRemoteApp`` (docs/surface-0.9.6.txt)
 MEMBERS_096 = """
@@ -84,33 +86,19 @@ class Recording(OAuthRemoteApp):
 
 def test_a_subclass_steers_the_oauth2_flow() -> None:
     Recording.calls = []
-    app = Flask("subclassed")
-    app.secret_key = "test-secret"
-    oauth = OAuth(app)
-    remote = Recording(
-        oauth,
-        "dev",
+    app, remote = login_app(
+        remote_class=Recording,
         consumer_key="k",
         consumer_secret="s",
         base_url="https://idp.example/api/",
         authorize_url="https://idp.example/authorize",
         access_token_url="https://idp.example/token",
     )
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        token = remote.authorized_response()
-        return jsonify(token=token, me=remote.get("me", token=token).data)
-
     client = app.test_client()
-    location = client.get("/login").headers["Location"]
-    state = parse_qs(urlsplit(location).query)["state"][0]
-    answer = client.get(f"/authorized?code=c&state={state}").get_json()
-    assert answer["token"]["seen_by"] == "subclass" and answer["me"] == {"name": "alice"}
+    state = redirect_params(client.get("/login"))["state"]
+    token = client.get(f"/authorized?code=c&state={state}").get_json()
+    assert token["seen_by"] == "subclass"
+    assert client.get("/me").get_json() == {"name": "alice"}
     assert Recording.calls == [
         "authorize",
         "make_client",
@@ -143,5 +131,4 @@ def test_a_subclass_steers_the_oauth1_flow() -> None:
     )
     with app.test_request_context():
         location = remote.authorize(callback="/done", extra="1").headers["Location"]
-    query = parse_qs(urlsplit(location).query)
-    assert query == {"oauth_token": ["request-token"], "extra": ["1"]}
+    assert redirect_params(location) == {"oauth_token": "request-token", "extra": "1"}

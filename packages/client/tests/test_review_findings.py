@@ -14,18 +14,26 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 import requests
 from client_peers import Live, authlib_oauth2_app
-from flask import Flask, Response, current_app, jsonify, request, url_for
+from flask import Flask, Response, current_app, jsonify, request
+from flask.testing import FlaskClient
+from login_app import CLIENT_SECRET as SECRET
+from login_app import login_app, remote_settings
 from werkzeug.test import TestResponse
 
-from flask_oauthlib_client import OAuth, OAuthException, OAuthRemoteApp
+from flask_oauthlib_client import OAuthException, OAuthRemoteApp
 from flask_oauthlib_client.contrib.application import OAuth2Session
+from flask_oauthlib_core.testing import (
+    code_challenge,
+    concurrently,
+    go_to_provider,
+    redirect_params,
+)
 
-SECRET = "secret-1"
 CALLBACK = "http://localhost/authorized"
 #: the body of a token (or API) answer, and how it is dripped: a byte every STEP s
 TOKEN_JSON = b'{"access_token": "at-late", "token_type": "Bearer"}'
@@ -154,39 +162,19 @@ def remote_url(serve: Any, odd: Flask) -> str:
 
 
 def client_app(remote_url: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
-    """A Flask app logging in with the remote; its callback answers the token, or the
-    error's type and message."""
-    app = Flask("review_client")
-    app.secret_key = "test-secret"
-    settings: dict[str, Any] = {
-        "consumer_key": "client-1",
-        "consumer_secret": SECRET,
-        "base_url": remote_url + "/api/",
-        "access_token_url": remote_url + "/token",
-        "authorize_url": remote_url + "/authorize",
-    }
-    settings.update(kwargs)
-    remote = OAuth(app).remote_app("dev", **settings)
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        try:
-            return jsonify(remote.authorized_response())
-        except OAuthException as exc:
-            return jsonify(error=exc.type, message=exc.message), 400
-
-    return app, remote
+    """A client app logging in with the remote (``login_app``)."""
+    return login_app(**remote_settings(remote_url, **kwargs))
 
 
 def call_back(app: Flask, code: str, extra: str = "") -> TestResponse:
     """Start a login and come back with ``code`` (and ``extra`` query parameters)."""
     browser = app.test_client()
-    state = parse_qs(urlsplit(browser.get("/login").headers["Location"]).query)["state"][0]
-    return browser.get(f"/authorized?code={code}&state={state}{extra}")
+    return browser.get(f"/authorized?code={code}&state={start(browser)}{extra}")
+
+
+def start(browser: FlaskClient) -> str:
+    """Start a login in ``browser``; return its state."""
+    return redirect_params(browser.get("/login"))["state"]
 
 
 # -- 1. an unknown charset is decoded leniently, never a LookupError ------------------------
@@ -360,10 +348,7 @@ def logged_in(live: Live) -> tuple[Flask, OAuthRemoteApp, dict[str, Any]]:
         live.url, access_token_method="POST", request_token_params={"scope": "profile"}
     )
     browser = app.test_client()
-    login = browser.get("/login")
-    answer = requests.get(login.headers["Location"], allow_redirects=False, timeout=10)
-    callback = urlsplit(answer.headers["Location"])
-    token = browser.get(f"{callback.path}?{callback.query}").get_json()
+    token = browser.get(go_to_provider(browser)).get_json()
     assert "refresh_token" in token
     return app, remote, dict(token, expires_at=int(time.time()) - 10)
 
@@ -386,22 +371,14 @@ def test_parallel_calls_refresh_an_expired_token_once(rotating: Live) -> None:
         saved.append(token)
         store["token"] = token
 
-    barrier = threading.Barrier(2, timeout=5)
-    results: list[Any] = []
-
-    def call() -> None:
+    def call() -> Any:
         with app.test_request_context():
-            barrier.wait()
             try:
-                results.append(remote.get("me").data)
+                return remote.get("me").data
             except OAuthException as exc:
-                results.append(exc.type)
+                return exc.type
 
-    threads = [threading.Thread(target=call) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    results = concurrently(call, 2)
     assert results == [{"name": "alice", "scope": "profile"}] * 2
     assert refreshes(rotating) == 1
     assert {token["access_token"] for token in saved} == {store["token"]["access_token"]}
@@ -597,11 +574,6 @@ def test_an_oversized_token_response_is_response_too_large(bad_url: str) -> None
 # -- several logins pending in one session -------------------------------------------------
 
 
-def start(browser: Any) -> str:
-    """Start a login in ``browser``; return its state."""
-    return parse_qs(urlsplit(browser.get("/login").headers["Location"]).query)["state"][0]
-
-
 def test_two_tabs_both_log_in(bad_url: str) -> None:
     app, _ = client_app(bad_url)
     browser = app.test_client()
@@ -620,7 +592,7 @@ def test_a_foreign_callback_does_not_abort_a_login(bad_url: str) -> None:
     state = start(browser)
     assert browser.get("/authorized?code=x&state=y").get_json()["error"] == "invalid_state"
     assert browser.get("/authorized?code=x").get_json()["error"] == "invalid_state"
-    assert browser.get("/authorized?error=access_denied&state=y").get_json() is None
+    assert browser.get("/authorized?error=access_denied&state=y").get_json() == {"denied": True}
     assert browser.get(f"/authorized?code=a&state={state}").get_json()["access_token"] == "at"
 
 
@@ -635,19 +607,13 @@ def test_each_pending_login_keeps_its_own_verifier_and_redirect_uri(bad_url: str
 
     remote.http_request = spy  # type: ignore[method-assign]
     browser = app.test_client()
-    locations = [browser.get("/login").headers["Location"] for _ in range(2)]
-    queries = [parse_qs(urlsplit(location).query) for location in locations]
+    queries = [redirect_params(browser.get("/login")) for _ in range(2)]
     for query in reversed(queries):
-        browser.get(f"/authorized?code=a&state={query['state'][0]}")
-    import base64
-    import hashlib
-
+        browser.get(f"/authorized?code=a&state={query['state']}")
     for query, body in zip(reversed(queries), sent, strict=True):
         verifier = parse_qs(body)["code_verifier"][0]
-        digest = hashlib.sha256(verifier.encode()).digest()
-        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        assert challenge == query["code_challenge"][0]
-        assert parse_qs(body)["redirect_uri"] == query["redirect_uri"]
+        assert code_challenge(verifier) == query["code_challenge"]
+        assert parse_qs(body)["redirect_uri"] == [query["redirect_uri"]]
 
 
 def test_pending_logins_are_bounded(bad_url: str) -> None:

@@ -13,15 +13,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask, jsonify, redirect, request, session, url_for
+from flask import Flask, jsonify, redirect, request
 from flask.testing import FlaskClient
+from login_app import CLIENT_SECRET, login_app, remote_settings
 
-from flask_oauthlib_client import OAuth, OAuthRemoteApp
-
-CLIENT_SECRET = "secret-1"
+from flask_oauthlib_client import OAuthRemoteApp
+from flask_oauthlib_core.testing import redirect_params
 
 
 def remote_server(calls: list[dict[str, Any]]) -> Flask:
@@ -116,43 +115,13 @@ def keep_alive() -> Iterator[tuple[str, list[int]]]:
 
 def client_app(remote_url: str, **kwargs: Any) -> tuple[Flask, OAuthRemoteApp]:
     """A Flask app logging its users in with the remote; ``kwargs`` override settings."""
-    app = Flask("security_client")
-    app.secret_key = "test-secret"
-    settings: dict[str, Any] = {
-        "consumer_key": "client-1",
-        "consumer_secret": CLIENT_SECRET,
-        "base_url": remote_url + "/api/",
-        "access_token_url": remote_url + "/token",
-        "authorize_url": remote_url + "/authorize",
-    }
-    settings.update(kwargs)
-    remote = OAuth(app).remote_app("dev", **settings)
-
-    @app.route("/login")
-    def login() -> Any:
-        return remote.authorize(callback=url_for("authorized", _external=True))
-
-    @app.route("/authorized")
-    def authorized() -> Any:
-        session["token"] = remote.authorized_response()
-        return jsonify(session["token"])
-
-    @remote.tokengetter
-    def get_token() -> Any:
-        return session.get("token")
-
-    @app.route("/me")
-    def me() -> Any:
-        return jsonify(remote.get("me").data)
-
-    return app, remote
+    return login_app(**remote_settings(remote_url, **kwargs))
 
 
 def log_in(app: Flask, code: str) -> FlaskClient:
     """One end user's browser logs in; the remote hands back ``code``."""
     browser = app.test_client()
-    login = browser.get("/login")
-    state = parse_qs(urlsplit(login.headers["Location"]).query)["state"][0]
+    state = redirect_params(browser.get("/login"))["state"]
     assert browser.get(f"/authorized?code={code}&state={state}").status_code == 200
     return browser
 

@@ -5,23 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from cache_backends import backend_config
 from flask import Flask
-from oauth1_app import CLIENT_KEY, CLIENT_SECRET
+from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
 from oauth1_app import create_app as create_oauth1_app
-from oauth2_app import REDIRECT
+from oauth2_app import REDIRECT, authorize_url, redeem
 from oauth2_app import create_app as create_oauth2_app
 from requests_oauthlib import OAuth1, OAuth2Session
-from services import MEMCACHED_SERVERS, REDIS_URL, require_service
 
 from flask_oauthlib_contrib_cache import (
     Cache,
@@ -34,27 +32,15 @@ from flask_oauthlib_contrib_cache import (
 )
 from flask_oauthlib_contrib_cache.nonces import nonce_lifetime
 from flask_oauthlib_core import StorageUnavailable
-
-
-def backend_config(kind: str, tmp_path: Path) -> dict[str, Any]:
-    prefix = "t" + uuid.uuid4().hex[:8] + ":"
-    if kind == "redis":
-        require_service("redis")
-        return {
-            "OAUTH2_CACHE_TYPE": "redis",
-            "OAUTH2_CACHE_REDIS_URL": REDIS_URL,
-            "OAUTH2_CACHE_KEY_PREFIX": prefix,
-        }
-    if kind == "memcache":
-        require_service("memcached")
-        return {
-            "OAUTH2_CACHE_TYPE": "memcache",
-            "OAUTH2_CACHE_MEMCACHED_SERVERS": MEMCACHED_SERVERS,
-            "OAUTH2_CACHE_KEY_PREFIX": prefix,
-        }
-    if kind == "filesystem":
-        return {"OAUTH2_CACHE_TYPE": "filesystem", "OAUTH2_CACHE_DIR": str(tmp_path / "grants")}
-    return {"OAUTH2_CACHE_TYPE": kind}
+from flask_oauthlib_core.testing import (
+    REDIS_URL,
+    authorization_code,
+    code_from,
+    concurrently,
+    consent,
+    redirect_params,
+    require_service,
+)
 
 
 def provider(serve: Callable[[Flask], str], config: dict[str, Any]) -> tuple[str, Any]:
@@ -66,21 +52,7 @@ def provider(serve: Callable[[Flask], str], config: dict[str, Any]) -> tuple[str
 
 
 def get_code(url: str) -> str:
-    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"])
-    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-    query = parse_qs(urlsplit(answer.headers["Location"]).query)
-    assert "code" in query, answer.headers["Location"]
-    return query["code"][0]
-
-
-def redeem(url: str, code: str) -> requests.Response:
-    return requests.post(
-        url + "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-        timeout=10,
-    )
+    return authorization_code(authorize_url(url))
 
 
 @pytest.mark.parametrize("kind", ["simple", "filesystem", "redis", "memcache"])
@@ -88,7 +60,7 @@ def test_authorization_code_flow(kind: str, serve: Callable[[Flask], str], tmp_p
     url, _ = provider(serve, backend_config(kind, tmp_path))
     sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
     auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
+    answer = consent(auth_url)
     token = sess.fetch_token(
         url + "/oauth/token",
         authorization_response=answer.headers["Location"],
@@ -98,8 +70,7 @@ def test_authorization_code_flow(kind: str, serve: Callable[[Flask], str], tmp_p
         url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
     )
     assert me.json()["username"] == "alice"
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    assert redeem(url, code).json()["error"] == "invalid_grant"  # single use
+    assert redeem(url, code_from(answer)).json()["error"] == "invalid_grant"  # single use
 
 
 def test_null_cache_makes_codes_unusable(serve: Callable[[Flask], str], tmp_path: Path) -> None:
@@ -121,18 +92,7 @@ def test_concurrent_redemptions_have_one_winner(
 ) -> None:
     url, store = provider(serve, backend_config(kind, tmp_path))
     code = get_code(url)
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def attempt() -> None:
-        barrier.wait()
-        statuses.append(redeem(url, code).status_code)
-
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = concurrently(lambda: redeem(url, code).status_code, 20)
     assert statuses.count(200) == 1, statuses
     assert len(store.tokens) == 1
 
@@ -141,8 +101,7 @@ def test_redis_down_is_temporarily_unavailable(serve: Callable[[Flask], str]) ->
     url, _ = provider(serve, {"OAUTH2_CACHE_TYPE": "redis", "OAUTH2_CACHE_REDIS_PORT": 1})
     sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
     auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(auth_url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-    assert "error=temporarily_unavailable" in answer.headers["Location"]
+    assert redirect_params(consent(auth_url))["error"] == "temporarily_unavailable"
     resp = redeem(url, "some-code")
     assert resp.status_code == 503 and resp.json()["error"] == "temporarily_unavailable"
 
@@ -154,22 +113,14 @@ def test_grants_store_no_pickles_and_no_plain_codes(tmp_path: Path) -> None:
     app, oauth, store = create_oauth2_app(**backend_config("redis", tmp_path))
     cache = bind_cache_grant(app, oauth, lambda: store.alice)
     client = app.test_client()
-    answer = client.post(
-        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}&scope=email",
-        data={"confirm": "yes"},
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    code = authorization_code(authorize_url(), browser=client)
     raw = redis.Redis.from_url(REDIS_URL)
     keys = [k.decode() for k in raw.keys(cache.cache.prefix + "*")]
     assert len(keys) == 1 and code not in keys[0]
     stored = raw.get(keys[0]).decode()
     assert stored.startswith("{") and '"kind": "snapshot"' in stored and code not in stored
     # the grant read back from the snapshot gives the token its user and scopes
-    answer = client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    )
+    answer = redeem(client, code)
     assert answer.status_code == 200, answer.json
     token = store.token_for(answer.json["access_token"])
     assert isinstance(token.user, UserSnapshot)
@@ -212,29 +163,20 @@ def test_nonce_replay_rejected_across_two_app_instances(serve: Callable[[Flask],
         urls.append(serve(app))
     from oauthlib.oauth1 import Client
 
-    client = Client(
-        CLIENT_KEY,
-        CLIENT_SECRET,
-        callback_uri="http://127.0.0.1:8000/authorized",
-        nonce="x" * 30,
-        timestamp=str(int(time.time())),
-    )
-    uri0, headers, _ = client.sign(urls[0] + "/oauth/request_token", http_method="POST")
-    first = requests.post(uri0, headers=headers, timeout=10)
+    once = {"nonce": "x" * 30, "timestamp": str(int(time.time()))}
+    signed = [
+        Client(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK, **once).sign(
+            url + "/oauth/request_token", http_method="POST"
+        )
+        for url in urls
+    ]
+    first = requests.post(signed[0][0], headers=signed[0][1], timeout=10)
     assert first.status_code == 200
     # the same signed request replayed to the other worker (same path, other port)
-    client_b = Client(
-        CLIENT_KEY,
-        CLIENT_SECRET,
-        callback_uri="http://127.0.0.1:8000/authorized",
-        nonce="x" * 30,
-        timestamp=client.timestamp,
-    )
-    uri1, headers_b, _ = client_b.sign(urls[1] + "/oauth/request_token", http_method="POST")
-    assert requests.post(uri1, headers=headers_b, timeout=10).status_code == 401
+    assert requests.post(signed[1][0], headers=signed[1][1], timeout=10).status_code == 401
     fresh = requests.post(
         urls[1] + "/oauth/request_token",
-        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri="http://127.0.0.1:8000/authorized"),
+        auth=OAuth1(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK),
         timeout=10,
     )
     assert fresh.status_code == 200

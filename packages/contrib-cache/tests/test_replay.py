@@ -3,21 +3,20 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cache_backends import backend_config
 from flask import Flask
 from flask.testing import FlaskClient
-from oauth2_app import REDIRECT, Store, create_app
-from test_cache import backend_config, redeem
+from oauth2_app import REDIRECT, Store, authorize_url, create_app, redeem
 
 from flask_oauthlib_contrib_cache import Cache, bind_cache_grant, code_hash
 from flask_oauthlib_contrib_cache.grants import grant_key
+from flask_oauthlib_core.testing import authorization_code, concurrently
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
 STORING = ["simple", "filesystem", "redis", "memcache"]
@@ -26,19 +25,9 @@ SaveToken = Callable[..., Any]
 
 
 def create_app_and_tokensetter(**config: Any) -> tuple[Flask, OAuth2Provider, Store, SaveToken]:
-    """``create_app``, and the tokensetter it registers, caught on its way through the
-    provider's public ``tokensetter`` decorator."""
-    caught: list[SaveToken] = []
-    register = OAuth2Provider.tokensetter
-
-    def tokensetter(self: OAuth2Provider, f: SaveToken) -> SaveToken:
-        caught.append(f)
-        return register(self, f)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(OAuth2Provider, "tokensetter", tokensetter)
-        app, oauth, store = create_app(**config)
-    return app, oauth, store, caught[-1]
+    """``create_app``, and the tokensetter it registered."""
+    app, oauth, store = create_app(**config)
+    return app, oauth, store, store.functions["tokensetter"]
 
 
 class Revoker:
@@ -73,20 +62,7 @@ class Revoker:
 
 
 def issue_code(client: FlaskClient) -> str:
-    answer = client.post(
-        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
-        "&scope=email",
-        data={"confirm": "yes"},
-    )
-    return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-
-
-def exchange(client: FlaskClient, code: str) -> Any:
-    return client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    )
+    return authorization_code(authorize_url(), browser=client)
 
 
 def me(client: FlaskClient, access_token: str) -> int:
@@ -100,17 +76,17 @@ def test_replay_calls_on_replay_which_revokes_the_tokens(kind: str, tmp_path: Pa
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
-    first = exchange(client, code)
+    first = redeem(client, code)
     assert first.status_code == 200 and revoker.calls == []
     access = first.json["access_token"]
     assert me(client, access) == 200
-    replay = exchange(client, code)
+    replay = redeem(client, code)
     assert replay.status_code == 400 and replay.json["error"] == "invalid_grant"
     assert revoker.calls == [("confidential", code_hash("confidential", code))]
     assert me(client, access) == 401
     # a code never issued, and an unused one of another request, call nothing
-    assert exchange(client, "never-issued").json["error"] == "invalid_grant"
-    assert exchange(client, issue_code(client)).status_code == 200
+    assert redeem(client, "never-issued").json["error"] == "invalid_grant"
+    assert redeem(client, issue_code(client)).status_code == 200
     assert len(revoker.calls) == 1
 
 
@@ -120,7 +96,7 @@ def test_used_code_is_a_marker_without_the_grant(kind: str, tmp_path: Path) -> N
     cache = Revoker(store, save).bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
-    assert exchange(client, code).status_code == 200
+    assert redeem(client, code).status_code == 200
     raw = cache.cache.get(grant_key("confidential", code))
     assert raw is not None and '"used": true' in raw
     assert "alice" not in raw and REDIRECT not in raw and code not in raw
@@ -131,9 +107,9 @@ def test_without_on_replay_a_used_code_is_deleted(tmp_path: Path) -> None:
     cache = bind_cache_grant(app, oauth, lambda: store.alice)
     client = app.test_client()
     code = issue_code(client)
-    access = exchange(client, code).json["access_token"]
+    access = redeem(client, code).json["access_token"]
     assert cache.cache.get(grant_key("confidential", code)) is None
-    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert redeem(client, code).json["error"] == "invalid_grant"
     assert me(client, access) == 200  # nothing told the app: its tokens stay
 
 
@@ -145,9 +121,9 @@ def test_used_marker_lives_as_long_as_the_code(tmp_path: Path) -> None:
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
-    assert exchange(client, code).status_code == 200
+    assert redeem(client, code).status_code == 200
     time.sleep(1.2)
-    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert redeem(client, code).json["error"] == "invalid_grant"
     assert revoker.calls == []  # the code had expired: not a replay any more
 
 
@@ -157,8 +133,8 @@ def test_null_cache_never_calls_on_replay(tmp_path: Path) -> None:
     revoker.bind(app, oauth)
     client = app.test_client()
     code = issue_code(client)
-    assert exchange(client, code).json["error"] == "invalid_grant"
-    assert exchange(client, code).json["error"] == "invalid_grant"
+    assert redeem(client, code).json["error"] == "invalid_grant"
+    assert redeem(client, code).json["error"] == "invalid_grant"
     assert revoker.calls == []
 
 
@@ -171,18 +147,7 @@ def test_concurrent_redemptions_with_on_replay_have_one_winner(
     revoker.bind(app, oauth)
     url = serve(app)
     code = issue_code(app.test_client())
-    barrier = threading.Barrier(12)
-    statuses: list[int] = []
-
-    def attempt() -> None:
-        barrier.wait()
-        statuses.append(redeem(url, code).status_code)
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = concurrently(lambda: redeem(url, code).status_code, 12)
     assert statuses.count(200) == 1 and statuses.count(400) == 11, statuses
     assert len(store.tokens) == 1
     assert set(revoker.calls) == {("confidential", code_hash("confidential", code))}

@@ -7,14 +7,15 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cache_backends import backend_config
 from flask import Flask, jsonify, request
-from oauth2_app import REDIRECT, create_app
-from test_cache import backend_config
+from oauth2_app import authorize_url, create_app, redeem
 
 from flask_oauthlib_contrib_cache import UserSnapshot, UserStore, bind_cache_grant
+from flask_oauthlib_contrib_cache.grants import grant_key
+from flask_oauthlib_core.testing import authorization_code
 
 SECRETS = {
     "password_hash": "pbkdf2:sha256:600000$salt$deadbeef",
@@ -127,23 +128,12 @@ def test_cached_grant_writes_no_secret_of_the_user(kind: str, tmp_path: Path) ->
         )
 
     client = app.test_client()
-    answer = client.post(
-        f"/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={REDIRECT}"
-        "&scope=email",
-        data={"confirm": "yes"},
-    )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    from flask_oauthlib_contrib_cache.grants import grant_key
-
+    code = authorization_code(authorize_url(), browser=client)
     raw = cache.cache.get(grant_key("confidential", code))
     assert raw is not None and "alice@example.com" in raw
     for value in SECRETS.values():
         assert value not in raw
-    token = client.post(
-        "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("confidential", "s3cret"),
-    )
+    token = redeem(client, code)
     assert token.status_code == 200, token.text
     me = client.get(
         "/api/whoami", headers={"Authorization": "Bearer " + token.json["access_token"]}

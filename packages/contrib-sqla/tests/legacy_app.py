@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from old_style_models import define_models
+from old_style_models import define_models, seed
+from sqla_app import add_views
 
 from flask_oauthlib_contrib_sqla import bind_sqlalchemy
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
-REDIRECT = "http://127.0.0.1:8000/authorized"
-
 
 def legacy_app(
-    database_uri: str, schema: str | None = None, seed: bool = True
+    database_uri: str, schema: str | None = None, with_seed: bool = True
 ) -> tuple[Flask, Any, Any]:
     """The app, its ``db`` and its Token model; ``schema`` is a PostgreSQL search path."""
     app = Flask("legacy")
@@ -31,22 +30,9 @@ def legacy_app(
     User, Client, Grant, Token = models.User, models.Client, models.Grant, models.Token
 
     oauth = OAuth2Provider(app)
-    if seed:
+    if with_seed:
         with app.app_context():
-            db.create_all()
-            alice = User(id=1, username="alice")
-            db.session.add(alice)
-            db.session.add(
-                Client(
-                    client_id="dev",
-                    client_secret="dev-secret",
-                    user=alice,
-                    is_confidential=True,
-                    _redirect_uris=REDIRECT,
-                    _default_scopes="email",
-                )
-            )
-            db.session.commit()
+            seed(db, models)
 
     def current_user() -> Any:
         return db.session.get(User, 1)
@@ -61,19 +47,5 @@ def legacy_app(
         current_user=current_user,
     )
 
-    @app.route("/oauth/authorize", methods=["GET", "POST"])
-    @oauth.authorize_handler
-    def authorize(*args: Any, **kwargs: Any) -> Any:
-        return True if request.method == "POST" else "consent"
-
-    @app.route("/oauth/token", methods=["POST"])
-    @oauth.token_handler
-    def access_token() -> None:
-        return None
-
-    @app.route("/api/me")
-    @oauth.require_oauth("email")
-    def me() -> Any:
-        return jsonify(username=request.oauth.user.username)
-
+    add_views(app, oauth)
     return app, db, Token

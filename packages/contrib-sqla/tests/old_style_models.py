@@ -6,6 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+REDIRECT = "http://127.0.0.1:8000/authorized"
+
 
 def define_models(db: Any) -> SimpleNamespace:
     """Declare User, Client, Grant and Token on ``db`` (a ``flask_sqlalchemy.SQLAlchemy``)."""
@@ -77,3 +79,21 @@ def define_models(db: Any) -> SimpleNamespace:
             return self._scopes.split() if self._scopes else []
 
     return SimpleNamespace(User=User, Client=Client, Grant=Grant, Token=Token)
+
+
+def seed(db: Any, models: SimpleNamespace) -> None:
+    """Create the tables, alice (id 1) and her confidential client ``dev`` (secret
+    ``dev-secret``, redirect URI :data:`REDIRECT`, scope ``email``), as the 0.9.6 examples
+    register them. Needs an app context."""
+    db.create_all()
+    alice = models.User(id=1, username="alice")
+    client = models.Client(
+        client_id="dev",
+        client_secret="dev-secret",
+        user=alice,
+        is_confidential=True,
+        _redirect_uris=REDIRECT,
+        _default_scopes="email",
+    )
+    db.session.add_all([alice, client])
+    db.session.commit()

@@ -1,25 +1,26 @@
-"""A provider on bind_sqlalchemy with the ready models, on SQLite or PostgreSQL."""
+"""A provider on bind_sqlalchemy with the ready models, on SQLite or PostgreSQL, its views
+(which the other SQLAlchemy apps of the tests share), and :class:`Live`, one served."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import pytest
+import requests
 from flask import Flask, jsonify, request
-from sqlalchemy import Engine, String, create_engine, text
+from requests_oauthlib import OAuth2Session
+from sqlalchemy import Engine, String, create_engine, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from flask_oauthlib_contrib_sqla import ClientMixin, GrantMixin, TokenMixin, bind_sqlalchemy
+from flask_oauthlib_core.testing import POSTGRES_URL, authorization_code, require_service
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
 REDIRECT = "http://127.0.0.1:8000/authorized"
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 class Base(DeclarativeBase):
@@ -49,39 +50,47 @@ class Token(TokenMixin, Base):
 
 
 @contextmanager
+def postgres_schema(prefix: str = "t_") -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL (``TEST_POSTGRES_URL``), dropped afterwards;
+    the test is skipped (failed in CI) when PostgreSQL is not running."""
+    require_service("postgresql")
+    schema = prefix + secrets.token_hex(6)
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def postgres_engine(schema: str, url: str = POSTGRES_URL, **options: Any) -> Engine:
+    """An engine whose connections work in ``schema`` (``options``: more connect args)."""
+    connect_args = {"options": f"-csearch_path={schema}", **options.pop("connect_args", {})}
+    return create_engine(url, connect_args=connect_args, **options)
+
+
+@contextmanager
 def database(kind: str) -> Iterator[Engine]:
-    """A fresh database: a SQLite file, or a schema of its own in PostgreSQL."""
+    """A fresh database with the tables: in memory (SQLite), or a schema of its own in
+    PostgreSQL."""
     if kind == "sqlite":
         engine = create_engine(
-            "sqlite://",
-            connect_args={"check_same_thread": False},
-            poolclass=__import__("sqlalchemy.pool", fromlist=["StaticPool"]).StaticPool,
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
         Base.metadata.create_all(engine)
         yield engine
         engine.dispose()
         return
-    schema = "t_" + secrets.token_hex(6)
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means no PostgreSQL
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL is not reachable ({type(exc).__name__}); CI runs these")
-    engine = create_engine(
-        POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=30
-    )
-    Base.metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema() as schema:
+        engine = postgres_engine(schema, pool_size=30)
+        Base.metadata.create_all(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def seed(session: Any) -> None:
@@ -106,23 +115,28 @@ def create_app(
         seed(session)
     app = Flask("sqla_provider")
     oauth = OAuth2Provider(app)
-
-    def current_user() -> User:
-        return session.get(User, 1)  # type: ignore[return-value]
-
-    bind_sqlalchemy(
-        oauth,
-        session,
-        user=User,
-        client=Client,
-        token=Token,
-        grant=Grant,
-        current_user=current_user,
-    )
+    bind(oauth, session)
 
     @app.teardown_appcontext
     def remove_session(exc: BaseException | None) -> None:
         session.remove()
+
+    add_views(app, oauth)
+    return app, oauth, session
+
+
+def bind(oauth: OAuth2Provider, session: Any, **options: Any) -> Any:
+    """``bind_sqlalchemy`` with the ready models; the signed-in user is alice (id 1) unless
+    ``options`` give another ``current_user``."""
+    options.setdefault("current_user", lambda: session.get(User, 1))
+    return bind_sqlalchemy(
+        oauth, session, user=User, client=Client, token=Token, grant=Grant, **options
+    )
+
+
+def add_views(app: Flask, oauth: OAuth2Provider) -> None:
+    """The provider's endpoints and a resource: ``/oauth/authorize`` (GET: the consent page,
+    POST: allowed with ``confirm=yes``), ``/oauth/token``, ``/oauth/revoke``, ``/api/me``."""
 
     @app.route("/oauth/authorize", methods=["GET", "POST"])
     @oauth.authorize_handler
@@ -146,4 +160,38 @@ def create_app(
     def me() -> Any:
         return jsonify(username=request.oauth.user.username)
 
-    return app, oauth, session
+
+@dataclass
+class Live:
+    """A provider served for a test (``serve``), its session, and what clients do there."""
+
+    app: Flask
+    session: Any
+    url: str
+
+    def authorize(self, client_id: str = "confidential", **options: Any) -> tuple[str, Any]:
+        """A code for ``client_id`` (the user allows), and the requests-oauthlib session
+        that asked for it (``options``: ``pkce="S256"``)."""
+        sess = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=["email"], **options)
+        url, _ = sess.authorization_url(self.url + "/oauth/authorize")
+        return authorization_code(url), sess
+
+    def code(self, client_id: str = "confidential") -> str:
+        return self.authorize(client_id)[0]
+
+    def token(self, auth: Any = ("confidential", "s3cret"), **data: str) -> requests.Response:
+        return requests.post(self.url + "/oauth/token", data=data, auth=auth, timeout=10)
+
+    def redeem(self, code: str) -> requests.Response:
+        return self.token(grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
+
+    def refresh(self, refresh_token: str) -> requests.Response:
+        return self.token(grant_type="refresh_token", refresh_token=refresh_token)
+
+    def me(self, access_token: str) -> requests.Response:
+        headers = {"Authorization": "Bearer " + access_token}
+        return requests.get(self.url + "/api/me", headers=headers, timeout=10)
+
+    def tokens(self) -> list[Token]:
+        self.session.expire_all()
+        return list(self.session.execute(select(Token)).scalars())

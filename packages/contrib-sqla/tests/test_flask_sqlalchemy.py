@@ -8,8 +8,11 @@ from datetime import datetime
 
 import requests
 from flask import Flask
-from legacy_app import REDIRECT, legacy_app
+from legacy_app import legacy_app
+from old_style_models import REDIRECT
 from requests_oauthlib import OAuth2Session
+
+from flask_oauthlib_core.testing import consent
 
 
 def test_old_style_models_run_unchanged(serve: Callable[[Flask], str]) -> None:
@@ -17,7 +20,7 @@ def test_old_style_models_run_unchanged(serve: Callable[[Flask], str]) -> None:
     url = serve(app)
     sess = OAuth2Session("dev", redirect_uri=REDIRECT, scope=["email"])
     auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = requests.post(auth_url, allow_redirects=False, timeout=10)
+    answer = consent(auth_url)
     token = sess.fetch_token(
         url + "/oauth/token",
         authorization_response=answer.headers["Location"],

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from flask import Flask
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient
 from requests_oauthlib import OAuth2Session
-from sqla_app import REDIRECT, Client, Grant, Token, User, create_app, database
+from sqla_app import REDIRECT, Client, Grant, Live, Token, User, create_app, database
 from sqlalchemy import create_engine, select
 
 from flask_oauthlib_contrib_sqla import hash_secret
-
-
-@dataclass
-class Live:
-    app: Flask
-    session: Any
-    url: str
-
-    def code(self, client_id: str = "confidential", **pkce: Any) -> tuple[str, OAuth2Session]:
-        sess = OAuth2Session(client_id, redirect_uri=REDIRECT, scope=["email"], **pkce)
-        url, _ = sess.authorization_url(self.url + "/oauth/authorize")
-        answer = requests.post(url, data={"confirm": "yes"}, allow_redirects=False, timeout=10)
-        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0], sess
-
-    def token_request(self, **data: str) -> requests.Response:
-        return requests.post(
-            self.url + "/oauth/token", data=data, auth=("confidential", "s3cret"), timeout=10
-        )
+from flask_oauthlib_core.testing import concurrently
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,16 +27,10 @@ def live(request: pytest.FixtureRequest, serve: Callable[[Flask], str]) -> Itera
             session.remove()
 
 
-def bearer(live: Live, token: str) -> requests.Response:
-    return requests.get(
-        live.url + "/api/me", headers={"Authorization": "Bearer " + token}, timeout=10
-    )
-
-
 def test_authorization_code_with_pkce(live: Live) -> None:
-    code, sess = live.code(pkce="S256")
+    code, sess = live.authorize(pkce="S256")
     token = sess.fetch_token(live.url + "/oauth/token", code=code, client_secret="s3cret")
-    assert bearer(live, token["access_token"]).json() == {"username": "alice"}
+    assert live.me(token["access_token"]).json() == {"username": "alice"}
     stored = live.session.execute(select(Token)).scalars().one()
     assert stored.access_token_hash == hash_secret(token["access_token"])
     assert token["access_token"] not in repr(vars(stored))
@@ -66,7 +40,7 @@ def test_authorization_code_with_pkce(live: Live) -> None:
 
 
 def test_public_client_pkce_enforced_from_stored_challenge(live: Live) -> None:
-    code, sess = live.code("public", pkce="S256")
+    code, sess = live.authorize("public", pkce="S256")
     wrong = requests.post(
         live.url + "/oauth/token",
         data={
@@ -82,27 +56,22 @@ def test_public_client_pkce_enforced_from_stored_challenge(live: Live) -> None:
 
 
 def test_replayed_code_revokes_its_tokens(live: Live) -> None:
-    code, _ = live.code()
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
-    first = live.token_request(**data)
+    code = live.code()
+    first = live.redeem(code)
     assert first.status_code == 200
-    assert live.token_request(**data).json()["error"] == "invalid_grant"
-    assert bearer(live, first.json()["access_token"]).status_code == 401
+    assert live.redeem(code).json()["error"] == "invalid_grant"
+    assert live.me(first.json()["access_token"]).status_code == 401
 
 
 def test_refresh_rotation_and_reuse_detection(live: Live) -> None:
-    code, _ = live.code()
-    token = live.token_request(
-        grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-    ).json()
-    new = live.token_request(
-        grant_type="refresh_token", refresh_token=token["refresh_token"]
-    ).json()
+    code = live.code()
+    token = live.redeem(code).json()
+    new = live.refresh(token["refresh_token"]).json()
     assert new["refresh_token"] != token["refresh_token"]
-    assert bearer(live, new["access_token"]).status_code == 200
-    reuse = live.token_request(grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert live.me(new["access_token"]).status_code == 200
+    reuse = live.refresh(token["refresh_token"])
     assert reuse.json()["error"] == "invalid_grant"
-    assert bearer(live, new["access_token"]).status_code == 401  # the family is revoked
+    assert live.me(new["access_token"]).status_code == 401  # the family is revoked
     families = {t.family for t in live.session.execute(select(Token)).scalars()}
     assert len(families) == 1
 
@@ -112,7 +81,7 @@ def test_client_credentials_and_password(live: Live) -> None:
     token = machine.fetch_token(
         live.url + "/oauth/token", client_id="confidential", client_secret="s3cret"
     )
-    assert bearer(live, token["access_token"]).status_code == 200
+    assert live.me(token["access_token"]).status_code == 200
     human = OAuth2Session(client=LegacyApplicationClient(client_id="confidential"))
     token = human.fetch_token(
         live.url + "/oauth/token",
@@ -121,8 +90,8 @@ def test_client_credentials_and_password(live: Live) -> None:
         client_id="confidential",
         client_secret="s3cret",
     )
-    assert bearer(live, token["access_token"]).status_code == 200
-    wrong = live.token_request(grant_type="password", username="alice", password="nope")
+    assert live.me(token["access_token"]).status_code == 200
+    wrong = live.token(grant_type="password", username="alice", password="nope")
     assert wrong.json()["error"] == "invalid_grant"
     bad_secret = requests.post(
         live.url + "/oauth/token",
@@ -134,10 +103,8 @@ def test_client_credentials_and_password(live: Live) -> None:
 
 
 def test_revocation_marks_revoked(live: Live) -> None:
-    code, _ = live.code()
-    token = live.token_request(
-        grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-    ).json()
+    code = live.code()
+    token = live.redeem(code).json()
     resp = requests.post(
         live.url + "/oauth/revoke",
         data={"token": token["access_token"]},
@@ -145,7 +112,7 @@ def test_revocation_marks_revoked(live: Live) -> None:
         timeout=10,
     )
     assert resp.status_code == 200
-    assert bearer(live, token["access_token"]).status_code == 401
+    assert live.me(token["access_token"]).status_code == 401
     assert live.session.execute(select(Token)).scalars().one().revoked is True
 
 
@@ -155,22 +122,8 @@ def test_concurrent_redemptions_have_one_winner(
     with database("postgresql") as engine:
         app, _, session = create_app(engine)
         live = Live(app, session, serve(app))
-        code, _ = live.code()
-        results: list[int] = []
-        barrier = threading.Barrier(20)
-
-        def redeem() -> None:
-            barrier.wait()
-            resp = live.token_request(
-                grant_type="authorization_code", code=code, redirect_uri=REDIRECT
-            )
-            results.append(resp.status_code)
-
-        threads = [threading.Thread(target=redeem) for _ in range(20)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        code = live.code()
+        results = concurrently(lambda: live.redeem(code).status_code, 20)
         assert sorted(results).count(200) == 1, results
         assert all(code in (200, 400) for code in results), results
         assert len(session.execute(select(Token)).scalars().all()) == 1
@@ -185,16 +138,10 @@ def test_database_down_is_temporarily_unavailable(serve: Callable[[Flask], str])
     )
     session.remove()
     session.configure(bind=down)
-    url = serve(app)
-    resp = requests.post(
-        url + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=("confidential", "s3cret"),
-        timeout=10,
-    )
+    live = Live(app, session, serve(app))
+    resp = live.token(grant_type="client_credentials")
     assert resp.status_code == 503 and resp.json()["error"] == "temporarily_unavailable"
-    api = requests.get(url + "/api/me", headers={"Authorization": "Bearer x"}, timeout=10)
-    assert api.status_code == 503
+    assert live.me("x").status_code == 503
 
 
 def test_failed_commit_issues_nothing(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,12 +157,12 @@ def test_failed_commit_issues_nothing(live: Live, monkeypatch: pytest.MonkeyPatc
         real_commit(self)
 
     monkeypatch.setattr(live.session.registry().__class__, "commit", failing_commit)
-    resp = live.token_request(grant_type="client_credentials")
+    resp = live.token(grant_type="client_credentials")
     assert resp.status_code == 503 and calls["n"] == 1
     monkeypatch.undo()
     live.session.remove()
     assert live.session.execute(select(Token)).scalars().all() == []
-    assert live.token_request(grant_type="client_credentials").status_code == 200
+    assert live.token(grant_type="client_credentials").status_code == 200
 
 
 def test_ready_models() -> None:

@@ -9,17 +9,14 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from flask import Flask
-from requests_oauthlib import OAuth2Session
-from sqla_app import REDIRECT, Client, Grant, Token, User, create_app, database, seed
+from sqla_app import Grant, Live, Token, bind, create_app, database, seed
 from sqlalchemy import select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from flask_oauthlib_contrib_sqla import GrantBinding, bind_sqlalchemy, binding_for, hash_secret
+from flask_oauthlib_contrib_sqla import GrantBinding, binding_for, hash_secret
 from flask_oauthlib_core import utcnow
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
@@ -31,18 +28,6 @@ def session() -> Iterator[Any]:
         seed(session)
         yield session
         session.remove()
-
-
-def bind(oauth: OAuth2Provider, session: Any) -> Any:
-    return bind_sqlalchemy(
-        oauth,
-        session,
-        user=User,
-        client=Client,
-        token=Token,
-        grant=Grant,
-        current_user=lambda: session.get(User, 1),
-    )
 
 
 def issued_from_a_code(session: Any, code: str = "the-code") -> int:
@@ -127,25 +112,12 @@ def test_code_replay_revokes_with_the_grant_class_untouched(
     with database(kind) as engine:
         app, oauth, session = create_app(engine)  # bind_sqlalchemy(..., grant=Grant)
         assert dict(vars(Grant)) == grant_class
-        url = serve(app)
-        sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"])
-        authorize, _ = sess.authorization_url(url + "/oauth/authorize")
-        answer = requests.post(
-            authorize, data={"confirm": "yes"}, allow_redirects=False, timeout=10
-        )
-        code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
-
-        def exchange() -> requests.Response:
-            return requests.post(
-                url + "/oauth/token", data=data, auth=("confidential", "s3cret"), timeout=10
-            )
-
-        access = exchange().json()["access_token"]
-        me = {"Authorization": "Bearer " + access}
-        assert requests.get(url + "/api/me", headers=me, timeout=10).status_code == 200
-        assert exchange().json()["error"] == "invalid_grant"
-        assert requests.get(url + "/api/me", headers=me, timeout=10).status_code == 401
+        live = Live(app, session, serve(app))
+        code = live.code()
+        access = live.redeem(code).json()["access_token"]
+        assert live.me(access).status_code == 200
+        assert live.redeem(code).json()["error"] == "invalid_grant"
+        assert live.me(access).status_code == 401
         session.remove()
         assert [t.revoked for t in session.execute(select(Token)).scalars()] == [True]
         assert dict(vars(Grant)) == grant_class and binding_for(oauth) is not None

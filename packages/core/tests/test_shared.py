@@ -71,9 +71,11 @@ class Provider(ProviderBase[str, dict[str, Any], Any]):
 
     def __init__(self, app: Flask | None = None) -> None:
         self.builds = 0
+        self.registered: list[str] = []
         super().__init__(app)
 
     def clientgetter(self, f: Any) -> Any:
+        self.registered.append("clientgetter")
         return self._register("clientgetter", f)
 
     def _resolve_settings(self, app: Flask) -> dict[str, Any]:
@@ -81,7 +83,7 @@ class Provider(ProviderBase[str, dict[str, Any], Any]):
 
     def _build_server(self, app: Flask, settings: dict[str, Any]) -> str:
         self.builds += 1
-        return f"{app.name}:{settings['mode']}:{sorted(self._getters)}"
+        return f"{app.name}:{settings['mode']}:{sorted(self.registered)}"
 
 
 def test_a_provider_builds_once_per_app_and_again_after_a_registration() -> None:

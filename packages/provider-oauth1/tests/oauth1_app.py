@@ -7,24 +7,33 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 from flask import Flask, jsonify, request
+from oauthlib.oauth1 import Client as OAuth1Client
 
+from flask_oauthlib_core.testing import consent
 from flask_oauthlib_provider_oauth1 import OAuth1Provider, OAuth1RequestValidator
 
 CALLBACK = "http://127.0.0.1:8000/authorized"
 CLIENT_KEY = "clientkey0123456789ab"
 CLIENT_SECRET = "clientsecret0123456789"
 RSA_CLIENT_KEY = "rsaclient0123456789ab"
+#: the access token :meth:`Store.add_access_token` stores unless told otherwise
+ACCESS_TOKEN, ACCESS_SECRET = "t" * 24, "s" * 24
 
 
 @dataclass
 class User:
+    """The app's user: alice signs every request token."""
+
     id: int
     username: str
 
 
 @dataclass
 class Client:
+    """A client as the 0.9.6 documentation's model has it (``rsa_key`` for RSA-SHA1)."""
+
     client_key: str
     client_secret: str
     redirect_uris: list[str]
@@ -82,6 +91,17 @@ class Store:
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     nonces: set[tuple[Any, ...]] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: what the grantsetter saves: by default request tokens that ``redeem()`` atomically;
+    #: ``RequestToken`` (or a subclass) is storage as the 0.9.6 documentation shows it
+    request_token_class: type[RequestToken] = RedeemableRequestToken
+
+    def add_access_token(
+        self, token: str = ACCESS_TOKEN, secret: str = ACCESS_SECRET, realms: Any = ("email",)
+    ) -> AccessToken:
+        """Store an access token of :data:`CLIENT_KEY` for alice, as if it were issued."""
+        access = AccessToken(self.clients[CLIENT_KEY], self.alice, token, secret, list(realms))
+        self.tokens[token] = access
+        return access
 
 
 def storage_functions(store: Store) -> dict[str, Callable[..., Any]]:
@@ -95,7 +115,7 @@ def storage_functions(store: Store) -> dict[str, Callable[..., Any]]:
         return store.grants.get(token)
 
     def save_request_token(token: dict[str, Any], req: Any) -> RequestToken:
-        grant = RedeemableRequestToken(
+        grant = store.request_token_class(
             store,
             req.client,
             token["oauth_token"],
@@ -185,6 +205,32 @@ def create_app(
     return app, oauth, store
 
 
+@dataclass
+class Provider:
+    app: Flask
+    oauth: OAuth1Provider
+    store: Store
+    url: str
+
+    @classmethod
+    def start(
+        cls,
+        serve: Callable[[Flask], str],
+        store: Store | None = None,
+        rsa_public_key: str | None = None,
+        **config: Any,
+    ) -> Provider:
+        """:func:`create_app` served by ``serve``."""
+        app, oauth, store = create_app(store, rsa_public_key, **config)
+        return cls(app, oauth, store, serve(app))
+
+    def consent(self, authorization_url: str, allow: bool = True) -> requests.Response:
+        """Play the user: open the consent page (it must be there), then allow or deny."""
+        page = requests.get(authorization_url, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text
+        return consent(authorization_url, allow)  # type: ignore[no-any-return]
+
+
 def add_views(app: Flask, oauth: OAuth1Provider) -> None:
     """The provider's endpoints, an error page and two protected resources on ``app``."""
 
@@ -223,3 +269,30 @@ def add_views(app: Flask, oauth: OAuth1Provider) -> None:
     @oauth.require_oauth("profile")
     def profile() -> Any:
         return jsonify(user=request.oauth.user.username)
+
+
+# -- signed requests for the app's test client (http://localhost) -------------------------
+
+
+def signed_headers(path: str, method: str = "GET", **options: Any) -> dict[str, str]:
+    """The headers of a request for ``path`` of the app's test client, signed as the test
+    client :data:`CLIENT_KEY`; ``options`` go to oauthlib's ``Client`` (``client_key``,
+    ``resource_owner_key``, ``callback_uri``, ``nonce``, ``timestamp`` ...)."""
+    options = {"client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET, **options}
+    _, headers, _ = OAuth1Client(**options).sign("http://localhost" + path, http_method=method)
+    return dict(headers)
+
+
+def request_token_headers(**options: Any) -> dict[str, str]:
+    """A signed request for a request token, to come back to :data:`CALLBACK`."""
+    return signed_headers("/oauth/request_token", "POST", callback_uri=CALLBACK, **options)
+
+
+def resource_headers(path: str = "/api/email", **options: Any) -> dict[str, str]:
+    """A signed request for a resource with :data:`ACCESS_TOKEN`."""
+    options = {
+        "resource_owner_key": ACCESS_TOKEN,
+        "resource_owner_secret": ACCESS_SECRET,
+        **options,
+    }
+    return signed_headers(path, **options)

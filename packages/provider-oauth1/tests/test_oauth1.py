@@ -7,9 +7,9 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -20,29 +20,21 @@ from authlib.oauth1.rfc5849.signature import generate_signature_base_string
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
-from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET, RSA_CLIENT_KEY, Store, create_app
+from oauth1_app import (
+    CALLBACK,
+    CLIENT_KEY,
+    CLIENT_SECRET,
+    RSA_CLIENT_KEY,
+    Provider,
+    create_app,
+    request_token_headers,
+    signed_headers,
+)
 from oauthlib.oauth1 import Client as OAuth1Client
 from requests_oauthlib import OAuth1, OAuth1Session
 
+from flask_oauthlib_core.testing import redirect_params
 from flask_oauthlib_provider_oauth1 import DEFAULTS, OAuth1Provider
-
-
-@dataclass
-class Provider:
-    app: Flask
-    oauth: OAuth1Provider
-    store: Store
-    url: str
-
-    def consent(self, authorization_url: str, allow: bool = True) -> requests.Response:
-        page = requests.get(authorization_url, allow_redirects=False, timeout=10)
-        assert page.status_code == 200, page.text
-        return requests.post(
-            authorization_url,
-            data={"confirm": "yes" if allow else "no"},
-            allow_redirects=False,
-            timeout=10,
-        )
 
 
 def rsa_keys() -> tuple[str, str]:
@@ -76,11 +68,7 @@ AuthlibClientAuth.register_signature_method("HMAC-SHA256", authlib_hmac_sha256)
 
 @pytest.fixture
 def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
-    def make(**config: Any) -> Provider:
-        app, oauth, store = create_app(rsa_public_key=RSA_PUBLIC, **config)
-        return Provider(app, oauth, store, serve(app))
-
-    return make
+    return partial(Provider.start, serve, rsa_public_key=RSA_PUBLIC)
 
 
 @pytest.fixture
@@ -227,76 +215,47 @@ def test_only_valid_requests_store_their_nonce() -> None:
     app, _, store = create_app()
     client = app.test_client()
     for key, secret in (("a" * 25, "x" * 24), (CLIENT_KEY, "wrongsecret0123456789")):
-        signer = OAuth1Client(key, secret, "b" * 25, "c" * 25)
-        _, headers, _ = signer.sign("http://localhost/api/email")
+        signer = {"client_key": key, "client_secret": secret}
+        headers = signed_headers(
+            "/api/email", resource_owner_key="b" * 25, resource_owner_secret="c" * 25, **signer
+        )
         assert client.get("/api/email", headers=headers).status_code == 401
-        signer = OAuth1Client(key, secret, callback_uri=CALLBACK)
-        _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+        headers = request_token_headers(**signer)
         assert client.post("/oauth/request_token", headers=headers).status_code == 401
     assert not store.nonces
-    signer = OAuth1Client(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK)
-    _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+    headers = request_token_headers()
     assert client.post("/oauth/request_token", headers=headers).status_code == 200
     assert len(store.nonces) == 1  # the 0.9.6 noncesetter returns None: stored
     assert client.post("/oauth/request_token", headers=headers).status_code == 401
 
 
-def test_redeemed_request_token_is_not_exchanged(provider: Provider) -> None:
+def authorized_request_token(provider: Provider) -> tuple[dict[str, str], str]:
+    """A request token the user allowed, and its verifier."""
     sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
     fetched = sess.fetch_request_token(provider.url + "/oauth/request_token")
     answer = provider.consent(sess.authorization_url(provider.url + "/oauth/authorize"))
-    verifier = parse_qs(urlsplit(answer.headers["Location"]).query)["oauth_verifier"][0]
+    return fetched, redirect_params(answer)["oauth_verifier"]
+
+
+def exchange(provider: Provider, fetched: dict[str, str], verifier: str) -> requests.Response:
+    """Ask for the access token of ``fetched`` with ``verifier``."""
+    token, secret = fetched["oauth_token"], fetched["oauth_token_secret"]
+    auth = OAuth1(CLIENT_KEY, CLIENT_SECRET, token, secret, verifier=verifier)
+    return requests.post(provider.url + "/oauth/access_token", auth=auth, timeout=10)
+
+
+def test_redeemed_request_token_is_not_exchanged(provider: Provider) -> None:
+    fetched, verifier = authorized_request_token(provider)
     assert provider.store.grants[fetched["oauth_token"]].redeem()  # another exchange won
-    auth = OAuth1(
-        CLIENT_KEY,
-        CLIENT_SECRET,
-        fetched["oauth_token"],
-        fetched["oauth_token_secret"],
-        verifier=verifier,
-    )
-    late = requests.post(provider.url + "/oauth/access_token", auth=auth, timeout=10)
+    late = exchange(provider, fetched, verifier)
     assert late.status_code == 401 and not provider.store.tokens
 
 
 def test_wrong_verifier_and_reused_request_token(provider: Provider) -> None:
-    sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
-    fetched = sess.fetch_request_token(provider.url + "/oauth/request_token")
-    answer = provider.consent(sess.authorization_url(provider.url + "/oauth/authorize"))
-    verifier = parse_qs(urlsplit(answer.headers["Location"]).query)["oauth_verifier"][0]
-    wrong = requests.post(
-        provider.url + "/oauth/access_token",
-        auth=OAuth1(
-            CLIENT_KEY,
-            CLIENT_SECRET,
-            fetched["oauth_token"],
-            fetched["oauth_token_secret"],
-            verifier="x" * len(verifier),
-        ),
-        timeout=10,
-    )
-    assert wrong.status_code == 401
-    right = OAuth1(
-        CLIENT_KEY,
-        CLIENT_SECRET,
-        fetched["oauth_token"],
-        fetched["oauth_token_secret"],
-        verifier=verifier,
-    )
-    assert (
-        requests.post(provider.url + "/oauth/access_token", auth=right, timeout=10).status_code
-        == 200
-    )
-    again = OAuth1(
-        CLIENT_KEY,
-        CLIENT_SECRET,
-        fetched["oauth_token"],
-        fetched["oauth_token_secret"],
-        verifier=verifier,
-    )
-    assert (
-        requests.post(provider.url + "/oauth/access_token", auth=again, timeout=10).status_code
-        == 401
-    )
+    fetched, verifier = authorized_request_token(provider)
+    assert exchange(provider, fetched, "x" * len(verifier)).status_code == 401
+    assert exchange(provider, fetched, verifier).status_code == 200
+    assert exchange(provider, fetched, verifier).status_code == 401
 
 
 def test_denied_and_bad_authorization(provider: Provider) -> None:

@@ -12,40 +12,30 @@ from typing import Any
 import pytest
 from flask import Flask
 from oauth1_app import (
-    CALLBACK,
-    CLIENT_KEY,
-    CLIENT_SECRET,
-    AccessToken,
     Store,
     add_views,
     create_app,
+    request_token_headers,
+    resource_headers,
     validator_for,
 )
-from oauthlib.oauth1 import Client as OAuth1Client
 
 from flask_oauthlib_provider_oauth1 import DEFAULTS, OAuth1RequestValidator, OAuth1Settings
-
-ACCESS_TOKEN, ACCESS_SECRET = "t" * 24, "s" * 24
 
 
 def provider_with_token(**config: Any) -> tuple[Flask, Any, Store]:
     app, oauth, store = create_app(**config)
-    store.tokens[ACCESS_TOKEN] = AccessToken(
-        store.clients[CLIENT_KEY], store.alice, ACCESS_TOKEN, ACCESS_SECRET, ["email"]
-    )
+    store.add_access_token()
     return app, oauth, store
 
 
 def get_email(app: Flask) -> int:
     """A correctly signed request (a fresh nonce each time) for the ``email`` resource."""
-    signer = OAuth1Client(CLIENT_KEY, CLIENT_SECRET, ACCESS_TOKEN, ACCESS_SECRET)
-    _, headers, _ = signer.sign("http://localhost/api/email")
-    return app.test_client().get("/api/email", headers=headers).status_code
+    return app.test_client().get("/api/email", headers=resource_headers()).status_code
 
 
 def ask_request_token(app: Flask, method: str = "HMAC-SHA1") -> int:
-    signer = OAuth1Client(CLIENT_KEY, CLIENT_SECRET, callback_uri=CALLBACK, signature_method=method)
-    _, headers, _ = signer.sign("http://localhost/oauth/request_token", http_method="POST")
+    headers = request_token_headers(signature_method=method)
     return app.test_client().post("/oauth/request_token", headers=headers).status_code
 
 

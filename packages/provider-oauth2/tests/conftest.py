@@ -1,22 +1,20 @@
+"""The provider fixtures, and what these tests need from the repository's test tools.
+
+``make_provider`` and ``provider`` are defined in ``oauth2_app`` (root tests that drive this
+provider register them too); ``provider`` takes the storage as an indirect parameter,
+``"modern"`` by default or ``"0.9.6"``. ``serve`` and plain HTTP come from
+``flask_oauthlib_core.testing``, as in the repository's root conftest, so that these tests
+run from the sdist too.
+"""
+
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from oauth2_app import make_provider, provider
 
-import pytest
-from flask import Flask
-from oauth2_app import Provider, Store, create_app
+from flask_oauthlib_core.testing import allow_insecure_transport, serve_fixture
 
+__all__ = ["make_provider", "provider", "serve"]
 
-@pytest.fixture
-def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
-    def make(store: Store | None = None, **options: Any) -> Provider:
-        app, oauth, store = create_app(store, **options)
-        return Provider(app, oauth, store, serve(app))
+allow_insecure_transport()
 
-    return make
-
-
-@pytest.fixture
-def provider(make_provider: Callable[..., Provider]) -> Provider:
-    return make_provider()
+serve = serve_fixture()

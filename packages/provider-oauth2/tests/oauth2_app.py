@@ -1,34 +1,52 @@
-"""A provider app written the way the API reference shows, on in-memory storage.
+"""A provider app written the way the API reference shows, on in-memory storage, and the
+``make_provider`` and ``provider`` fixtures that serve it.
 
 ``Store(modern=True)`` gives grants and tokens the optional members that let the provider
 enforce PKCE, single-use codes and refresh token rotation; ``modern=False`` is storage
-exactly as 0.9.6 apps wrote it.
+exactly as 0.9.6 apps wrote it. The ``provider`` fixture takes either by name
+(:data:`STORAGES`, ``indirect`` parametrisation; :data:`on_both_storages` runs a test on
+both).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlencode
 
+import pytest
 import requests
 from flask import Flask, jsonify, request
+from flask.testing import FlaskClient
 
+from flask_oauthlib_core.testing import consent, redirect_params
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 
 REDIRECT = "http://127.0.0.1:8000/authorized"
+#: the secrets of the clients every store holds (the public client has none)
+SECRETS = {"confidential": "s3cret", "public": "", "machine": "m-secret"}
+#: the storage the ``provider`` fixture can be given: modern, or as 0.9.6 apps wrote it
+STORAGES = ("modern", "0.9.6")
+#: run a test on both kinds of storage
+on_both_storages = pytest.mark.parametrize("provider", STORAGES, indirect=True)
 
 
 @dataclass
 class User:
+    """The app's user; every code and token here is alice's."""
+
     id: int
     username: str
 
 
 @dataclass
 class Client:
+    """A client as the 0.9.6 documentation's model has it."""
+
     client_id: str
     client_secret: str
     redirect_uris: list[str]
@@ -120,13 +138,21 @@ class Store:
         self.clients: dict[str, Client] = {}
         self.grants: dict[str, Grant] = {}
         self.tokens: dict[str, Token] = {}
-        self.add_client(Client("confidential", "s3cret", [REDIRECT], ["email", "profile"]))
+        self.add_client(
+            Client("confidential", SECRETS["confidential"], [REDIRECT], ["email", "profile"])
+        )
         self.add_client(
             Client(
-                "public", "", [REDIRECT, "http://127.0.0.1/cb"], ["email"], is_confidential=False
+                "public",
+                SECRETS["public"],
+                [REDIRECT, "http://127.0.0.1/cb"],
+                ["email"],
+                is_confidential=False,
             )
         )
-        self.add_client(Client("machine", "m-secret", [REDIRECT], ["email"], user=self.alice))
+        self.add_client(
+            Client("machine", SECRETS["machine"], [REDIRECT], ["email"], user=self.alice)
+        )
         self.fail_storage = False
         #: the storage functions create_app registered, by decorator name
         self.functions: dict[str, Any] = {}
@@ -137,6 +163,31 @@ class Store:
 
     def token_for(self, access_token: str) -> Token:
         return self.tokens[access_token]
+
+    def add_token(
+        self,
+        access_token: str,
+        scopes: Iterable[str] = ("email",),
+        client_id: str = "confidential",
+        expires: datetime | None = None,
+        **fields: Any,
+    ) -> Token:
+        """Store a token of ``client_id`` for alice, as if the provider had issued it; by
+        default for ``email`` and valid for an hour (``expires`` may be naive UTC, as 0.9.6
+        apps stored it)."""
+        token = Token(
+            self,
+            access_token,
+            fields.pop("refresh_token", None),
+            client_id,
+            list(scopes),
+            expires or datetime.now(timezone.utc) + timedelta(hours=1),
+            fields.pop("user", self.alice),
+            self.clients.get(client_id),
+            **fields,
+        )
+        self.tokens[access_token] = token
+        return token
 
 
 def create_app(
@@ -295,21 +346,72 @@ class Provider:
     store: Store
     url: str
 
+    @classmethod
+    def start(
+        cls, serve: Callable[[Flask], str], store: Store | None = None, **config: Any
+    ) -> Provider:
+        """:func:`create_app` on ``store`` with ``config``, served by ``serve``."""
+        app, oauth, store = create_app(store, **config)
+        return cls(app, oauth, store, serve(app))
+
     def consent(self, authorization_url: str, allow: bool = True) -> requests.Response:
         """Play the user: open the consent page, then allow or deny."""
-        page = requests.get(authorization_url, allow_redirects=False, timeout=10)
-        if page.status_code != 200:
-            return page
-        return requests.post(
-            authorization_url,
-            data={"confirm": "yes" if allow else "no"},
-            allow_redirects=False,
-            timeout=10,
-        )
+        return consent(authorization_url, allow, open_page=True)  # type: ignore[no-any-return]
 
     def callback_params(self, authorization_url: str, allow: bool = True) -> dict[str, str]:
-        answer = self.consent(authorization_url, allow)
-        assert answer.status_code == 302, answer.text
-        location = urlsplit(answer.headers["Location"])
-        query = location.fragment if location.fragment else location.query
-        return {k: v[0] for k, v in parse_qs(query).items()}
+        return redirect_params(self.consent(authorization_url, allow))
+
+
+def authorize_url(base: str = "", client_id: str = "confidential", **params: str | None) -> str:
+    """The authorization URL of the app at ``base`` (``""`` for its test client): a code
+    for ``email`` to :data:`REDIRECT`; ``params`` add to it, replace, or leave out (``None``)."""
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "email",
+        **params,
+    }
+    return f"{base}/oauth/authorize?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def token_request(
+    via: str | FlaskClient, as_client: str | None = "confidential", **data: str
+) -> Any:
+    """POST ``data`` to the token endpoint of the app at ``via`` (a base URL, or its test
+    client) as the client ``as_client``: with HTTP Basic, or ``client_id`` in the body for
+    the client without a secret; ``None`` sends ``data`` alone."""
+    auth = None
+    if as_client is not None and SECRETS.get(as_client):
+        auth = (as_client, SECRETS[as_client])
+    elif as_client is not None:
+        data["client_id"] = as_client
+    if isinstance(via, FlaskClient):
+        return via.post("/oauth/token", data=data, auth=auth)
+    return requests.post(via + "/oauth/token", data=data, auth=auth, timeout=10)
+
+
+def redeem(via: str | FlaskClient, code: str, as_client: str = "confidential", **extra: str) -> Any:
+    """Exchange ``code`` (issued for :data:`REDIRECT`) at the app at ``via``."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    return token_request(via, as_client, **{**data, **extra})
+
+
+# -- fixtures (registered by the conftest.py of each folder whose tests use them) ------------
+
+
+@pytest.fixture
+def make_provider(serve: Callable[[Flask], str]) -> Callable[..., Provider]:
+    """``make_provider(store=None, **config)``: a :class:`Provider` served for this test."""
+    return partial(Provider.start, serve)
+
+
+@pytest.fixture
+def provider(request: pytest.FixtureRequest, make_provider: Callable[..., Provider]) -> Provider:
+    """The provider on modern storage, or on the storage parametrised in: ``"0.9.6"``
+    (``@pytest.mark.parametrize("provider", ["0.9.6"], indirect=True)``) or both
+    (:data:`on_both_storages`)."""
+    storage = getattr(request, "param", "modern")
+    if storage not in STORAGES:
+        raise ValueError(f"unknown storage {storage!r}: one of {STORAGES}")
+    return make_provider(Store(modern=storage == "modern"))

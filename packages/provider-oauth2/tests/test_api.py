@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, jsonify, request
-from oauth2_app import Token, create_app
+from oauth2_app import create_app
 
 from flask_oauthlib_provider_oauth2 import DEFAULTS, OAuth2Provider
 
@@ -17,9 +17,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def with_token(scopes: list[str]) -> tuple[Flask, OAuth2Provider, str]:
     app, oauth, store = create_app()
-    token = Token(store, "t-1", None, "confidential", scopes, None, store.alice)
-    store.tokens["t-1"] = token
-    return app, oauth, "t-1"
+    return app, oauth, store.add_token("t-1", scopes).access_token
 
 
 def test_init_app_later_defaults_config_and_refuses_a_second_provider() -> None:

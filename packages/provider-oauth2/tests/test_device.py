@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 from flask import request
-from oauth2_app import Store, create_app
+from oauth2_app import Store, create_app, token_request
 
 from flask_oauthlib_provider_oauth2 import rfc8628
 
@@ -67,12 +67,7 @@ def device_app(serve: Callable[..., str]) -> tuple[str, dict[str, Device], Store
 
 
 def poll(url: str, device_code: str) -> requests.Response:
-    return requests.post(
-        url + "/oauth/token",
-        data={"grant_type": GRANT, "device_code": device_code},
-        auth=("confidential", "s3cret"),
-        timeout=10,
-    )
+    return token_request(url, grant_type=GRANT, device_code=device_code)
 
 
 @pytest.mark.skipif(not rfc8628.SUPPORTED, reason="the device flow needs oauthlib >= 4.0")
@@ -122,12 +117,7 @@ def test_device_flow_denied_unknown_and_other_client(serve: Callable[..., str]) 
     )
     assert poll(url, grant["device_code"]).json()["error"] == "access_denied"
     assert poll(url, "no-such-code").json()["error"] == "invalid_grant"
-    other = requests.post(
-        url + "/oauth/token",
-        data={"grant_type": GRANT, "device_code": grant["device_code"]},
-        auth=("machine", "m-secret"),
-        timeout=10,
-    )
+    other = token_request(url, "machine", grant_type=GRANT, device_code=grant["device_code"])
     assert other.status_code in (400, 401)
     unauthenticated = requests.post(
         url + "/oauth/device", data={"client_id": "confidential"}, timeout=10
@@ -141,12 +131,7 @@ def test_device_flow_refuses_old_oauthlib(serve: Callable[..., str]) -> None:
     with pytest.raises(RuntimeError, match="oauthlib >= 4.0"):
         oauth.device_authorization_handler(lambda: None)
     url = serve(app)
-    resp = requests.post(
-        url + "/oauth/token",
-        data={"grant_type": GRANT, "device_code": "x"},
-        auth=("confidential", "s3cret"),
-        timeout=10,
-    )
+    resp = token_request(url, grant_type=GRANT, device_code="x")
     assert resp.json()["error"] == "unsupported_grant_type"
 
 

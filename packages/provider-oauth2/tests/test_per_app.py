@@ -33,7 +33,9 @@ def shared_validator(provider: Provider) -> OAuth2RequestValidator:
     def load_grant(client_id: str, code: str) -> Any:
         return store.grants.get(code)
 
-    return OAuth2RequestValidator(load_client, load_token, load_grant)
+    return OAuth2RequestValidator(
+        load_client, load_token, load_grant, grantsetter=store.functions["grantsetter"]
+    )
 
 
 def test_a_shared_validator_keeps_each_apps_pkce_policy(make_provider: Any) -> None:

@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import requests
-from oauth2_app import REDIRECT, Provider, Token
+from oauth2_app import REDIRECT, Provider, authorize_url, redeem, token_request
 from requests_oauthlib import OAuth2Session
 
-
-def authorize_url(provider: Provider, client_id: str = "confidential", **params: str) -> str:
-    query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT}
-    query.update(params)
-    return (
-        provider.url
-        + "/oauth/authorize?"
-        + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-    )
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def redeem(
-    provider: Provider, code: str, client: str = "confidential", **extra: str
-) -> requests.Response:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
-    data.update(extra)
-    secret = provider.store.clients[client].client_secret
-    if secret:
-        return requests.post(
-            provider.url + "/oauth/token", data=data, auth=(client, secret), timeout=10
-        )
-    data["client_id"] = client
-    return requests.post(provider.url + "/oauth/token", data=data, timeout=10)
-
+from flask_oauthlib_core.testing import code_challenge, code_from
 
 # 1. redirect_uri matched exactly; errors never go to an unvalidated URI -----------------
 
@@ -60,7 +29,7 @@ def test_unregistered_redirect_uri_shows_the_error_page(
     provider: Provider, redirect_uri: str
 ) -> None:
     resp = requests.get(
-        authorize_url(provider, redirect_uri=redirect_uri), allow_redirects=False, timeout=10
+        authorize_url(provider.url, redirect_uri=redirect_uri), allow_redirects=False, timeout=10
     )
     assert resp.status_code == 302
     assert resp.headers["Location"].startswith("/oauth/errors?")
@@ -68,26 +37,26 @@ def test_unregistered_redirect_uri_shows_the_error_page(
 
 
 def test_unknown_client_shows_the_error_page(provider: Provider) -> None:
-    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    resp = requests.get(authorize_url(provider.url, "nobody"), allow_redirects=False, timeout=10)
     assert resp.headers["Location"].startswith("/oauth/errors?error=invalid_")
 
 
 def test_error_endpoint_config(make_provider: Any) -> None:
     provider = make_provider(OAUTH2_PROVIDER_ERROR_ENDPOINT="errors")
-    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    resp = requests.get(authorize_url(provider.url, "nobody"), allow_redirects=False, timeout=10)
     assert resp.headers["Location"].startswith("/oauth/errors?")
     provider = make_provider(OAUTH2_PROVIDER_ERROR_URI="https://help.example/oauth")
-    resp = requests.get(authorize_url(provider, "nobody"), allow_redirects=False, timeout=10)
+    resp = requests.get(authorize_url(provider.url, "nobody"), allow_redirects=False, timeout=10)
     assert resp.headers["Location"].startswith("https://help.example/oauth?error=")
 
 
 def test_loopback_redirect_may_change_port_only(provider: Provider) -> None:
     ok = requests.get(
         authorize_url(
-            provider,
+            provider.url,
             "public",
             redirect_uri="http://127.0.0.1:5555/cb",
-            code_challenge=s256("v" * 43),
+            code_challenge=code_challenge("v" * 43),
             code_challenge_method="S256",
         ),
         allow_redirects=False,
@@ -95,7 +64,7 @@ def test_loopback_redirect_may_change_port_only(provider: Provider) -> None:
     )
     assert ok.status_code == 200
     other_path = requests.get(
-        authorize_url(provider, "public", redirect_uri="http://127.0.0.1:5555/other"),
+        authorize_url(provider.url, "public", redirect_uri="http://127.0.0.1:5555/other"),
         allow_redirects=False,
         timeout=10,
     )
@@ -103,7 +72,7 @@ def test_loopback_redirect_may_change_port_only(provider: Provider) -> None:
 
 
 def test_denied_goes_back_to_the_validated_uri(provider: Provider) -> None:
-    url = authorize_url(provider, scope="email", state="st")
+    url = authorize_url(provider.url, state="st")
     params = provider.callback_params(url, allow=False)
     assert params == {"error": "access_denied", "state": "st"}
 
@@ -112,9 +81,7 @@ def test_denied_goes_back_to_the_validated_uri(provider: Provider) -> None:
 
 
 def get_code(provider: Provider, client: str = "confidential", **params: str) -> str:
-    return provider.callback_params(authorize_url(provider, client, scope="email", **params))[
-        "code"
-    ]
+    return code_from(provider.consent(authorize_url(provider.url, client, **params)))
 
 
 def test_code_entropy(provider: Provider) -> None:
@@ -123,9 +90,9 @@ def test_code_entropy(provider: Provider) -> None:
 
 def test_replayed_code_fails_and_revokes_its_tokens(provider: Provider) -> None:
     code = get_code(provider)
-    first = redeem(provider, code)
+    first = redeem(provider.url, code)
     assert first.status_code == 200
-    again = redeem(provider, code)
+    again = redeem(provider.url, code)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     api = requests.get(
         provider.url + "/api/me",
@@ -137,15 +104,12 @@ def test_replayed_code_fails_and_revokes_its_tokens(provider: Provider) -> None:
 
 def test_code_is_bound_to_its_client_and_redirect_uri(provider: Provider) -> None:
     code = get_code(provider)
-    stolen = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
-        auth=("machine", "m-secret"),
-        timeout=10,
+    stolen = token_request(
+        provider.url, "machine", grant_type="authorization_code", code=code, redirect_uri=REDIRECT
     )
     assert stolen.json()["error"] in ("invalid_grant", "unauthorized_client")
     code = get_code(provider)
-    other = redeem(provider, code, redirect_uri="http://127.0.0.1:8000/elsewhere")
+    other = redeem(provider.url, code, redirect_uri="http://127.0.0.1:8000/elsewhere")
     assert other.json()["error"] in ("invalid_grant", "invalid_request")
 
 
@@ -154,58 +118,69 @@ def test_expired_code(provider: Provider, aware: bool) -> None:
     code = get_code(provider)
     past = datetime.now(timezone.utc) - timedelta(seconds=1)
     provider.store.grants[code].expires = past if aware else past.replace(tzinfo=None)
-    assert redeem(provider, code).json()["error"] == "invalid_grant"
+    assert redeem(provider.url, code).json()["error"] == "invalid_grant"
 
 
 # 3. PKCE ------------------------------------------------------------------------------
 
 
 def test_public_client_must_use_pkce(provider: Provider) -> None:
-    params = provider.callback_params(authorize_url(provider, "public", scope="email"))
+    params = provider.callback_params(authorize_url(provider.url, "public"))
     assert params["error"] == "invalid_request"
 
 
 def test_pkce_required_can_be_switched_off(make_provider: Any) -> None:
     provider = make_provider(OAUTH2_PROVIDER_PKCE_REQUIRED="none")
     code = get_code(provider, "public")
-    assert redeem(provider, code, "public").status_code == 200
+    assert redeem(provider.url, code, "public").status_code == 200
 
 
 def test_pkce_can_be_required_from_every_client(make_provider: Any) -> None:
     provider = make_provider(OAUTH2_PROVIDER_PKCE_REQUIRED="all")
-    params = provider.callback_params(authorize_url(provider, scope="email"))
+    params = provider.callback_params(authorize_url(provider.url))
     assert params["error"] == "invalid_request"
 
 
 def test_wrong_and_missing_verifier(provider: Provider) -> None:
     verifier = "a" * 64
-    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
-    assert (
-        redeem(provider, code, "public", code_verifier="b" * 64).json()["error"] == "invalid_grant"
+    code = get_code(
+        provider, "public", code_challenge=code_challenge(verifier), code_challenge_method="S256"
     )
-    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
-    assert redeem(provider, code, "public").json()["error"] == "invalid_request"
-    code = get_code(provider, "public", code_challenge=s256(verifier), code_challenge_method="S256")
-    assert redeem(provider, code, "public", code_verifier=verifier).status_code == 200
+    assert (
+        redeem(provider.url, code, "public", code_verifier="b" * 64).json()["error"]
+        == "invalid_grant"
+    )
+    code = get_code(
+        provider, "public", code_challenge=code_challenge(verifier), code_challenge_method="S256"
+    )
+    assert redeem(provider.url, code, "public").json()["error"] == "invalid_request"
+    code = get_code(
+        provider, "public", code_challenge=code_challenge(verifier), code_challenge_method="S256"
+    )
+    assert redeem(provider.url, code, "public", code_verifier=verifier).status_code == 200
 
 
 def test_verifier_without_a_challenge_is_a_downgrade(provider: Provider) -> None:
     code = get_code(provider)
-    resp = redeem(provider, code, code_verifier="c" * 64)
+    resp = redeem(provider.url, code, code_verifier="c" * 64)
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_grant"
 
 
 def test_plain_is_refused_unless_configured(make_provider: Any) -> None:
     provider = make_provider()
     params = provider.callback_params(
-        authorize_url(provider, "public", code_challenge="p" * 43, code_challenge_method="plain")
+        authorize_url(
+            provider.url, "public", code_challenge="p" * 43, code_challenge_method="plain"
+        )
     )
     assert params["error"] == "invalid_request"
-    params = provider.callback_params(authorize_url(provider, "public", code_challenge="p" * 43))
+    params = provider.callback_params(
+        authorize_url(provider.url, "public", code_challenge="p" * 43)
+    )
     assert params["error"] == "invalid_request"
     provider = make_provider(OAUTH2_PROVIDER_PKCE_ALLOW_PLAIN=True)
     code = get_code(provider, "public", code_challenge="p" * 43, code_challenge_method="plain")
-    assert redeem(provider, code, "public", code_verifier="p" * 43).status_code == 200
+    assert redeem(provider.url, code, "public", code_verifier="p" * 43).status_code == 200
 
 
 # 4. refresh rotation: see test_flows.test_refresh_rotates_and_detects_reuse -------------
@@ -213,12 +188,9 @@ def test_plain_is_refused_unless_configured(make_provider: Any) -> None:
 
 def test_rotation_can_be_switched_off(make_provider: Any) -> None:
     provider = make_provider(OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS=False)
-    token = redeem(provider, get_code(provider)).json()
-    new = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-        auth=("confidential", "s3cret"),
-        timeout=10,
+    token = redeem(provider.url, get_code(provider)).json()
+    new = token_request(
+        provider.url, grant_type="refresh_token", refresh_token=token["refresh_token"]
     ).json()
     assert "refresh_token" not in new or new["refresh_token"] == token["refresh_token"]
 
@@ -226,29 +198,14 @@ def test_rotation_can_be_switched_off(make_provider: Any) -> None:
 # 6. bearer tokens only from the Authorization header ------------------------------------
 
 
-def issue(provider: Provider, scopes: list[str], expires: datetime | None = None) -> str:
-    token = Token(
-        provider.store,
-        "tok-" + "-".join(scopes),
-        None,
-        "confidential",
-        scopes,
-        expires,
-        provider.store.alice,
-        provider.store.clients["confidential"],
-    )
-    provider.store.tokens[token.access_token] = token
-    return token.access_token
-
-
 def test_token_in_query_is_ignored_unless_configured(make_provider: Any) -> None:
     provider = make_provider()
-    token = issue(provider, ["email"])
+    token = provider.store.add_token("tok-email").access_token
     assert (
         requests.get(provider.url + "/api/me?access_token=" + token, timeout=10).status_code == 401
     )
     provider = make_provider(OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY=True)
-    token = issue(provider, ["email"])
+    token = provider.store.add_token("tok-email").access_token
     assert (
         requests.get(provider.url + "/api/me?access_token=" + token, timeout=10).status_code == 200
     )
@@ -258,8 +215,8 @@ def test_token_in_query_is_ignored_unless_configured(make_provider: Any) -> None
 
 
 def test_token_responses_are_not_cached(provider: Provider) -> None:
-    ok = redeem(provider, get_code(provider))
-    bad = redeem(provider, "nope")
+    ok = redeem(provider.url, get_code(provider))
+    bad = redeem(provider.url, "nope")
     for resp in (ok, bad):
         assert resp.headers["Cache-Control"] == "no-store"
         assert resp.headers["Pragma"] == "no-cache"
@@ -274,7 +231,7 @@ def test_consent_page_headers(provider: Provider) -> None:
         resp.headers["Access-Control-Allow-Origin"] = "*"
         return resp
 
-    page = requests.get(authorize_url(provider, scope="email"), timeout=10)
+    page = requests.get(authorize_url(provider.url), timeout=10)
     assert page.status_code == 200
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
@@ -287,7 +244,7 @@ def test_consent_page_headers(provider: Provider) -> None:
 
 
 def test_redirect_after_post_is_302(provider: Provider) -> None:
-    resp = provider.consent(authorize_url(provider, scope="email"))
+    resp = provider.consent(authorize_url(provider.url))
     assert resp.status_code == 302
 
 
@@ -309,12 +266,7 @@ def test_secret_is_compared_with_compare_digest(
         return real(a, b)
 
     monkeypatch.setattr(compare.hmac, "compare_digest", spy)
-    resp = requests.post(
-        provider.url + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=("machine", "m-secret"),
-        timeout=10,
-    )
+    resp = token_request(provider.url, "machine", grant_type="client_credentials")
     assert resp.status_code == 200 and calls == [b"m-secret"]
 
 
@@ -344,21 +296,24 @@ def test_missing_expired_and_insufficient_tokens(provider: Provider) -> None:
     none = requests.get(provider.url + "/api/me", timeout=10)
     assert none.status_code == 401 and none.headers["WWW-Authenticate"].startswith("Bearer")
     assert "error" not in none.json() and 'realm="' in none.headers["WWW-Authenticate"]
-    expired = issue(
-        provider, ["email"], datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
-    )
+    past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
+    expired = provider.store.add_token("expired", expires=past).access_token
     resp = requests.get(
         provider.url + "/api/me", headers={"Authorization": "Bearer " + expired}, timeout=10
     )
     assert resp.status_code == 401
-    narrow = issue(provider, ["email"])
+    narrow = provider.store.add_token("narrow").access_token
     resp = requests.get(
         provider.url + "/api/profile", headers={"Authorization": "Bearer " + narrow}, timeout=10
     )
     assert resp.status_code == 403 and resp.json()["error"] == "insufficient_scope"
-    for header in ("Bearer", "Basic abc", "Bearer a b", "bearer", ""):
+    for header in ("Bearer", "Basic abc", "bearer", ""):
         resp = requests.get(provider.url + "/api/me", headers={"Authorization": header}, timeout=10)
         assert resp.status_code == 401
+    malformed = requests.get(
+        provider.url + "/api/me", headers={"Authorization": "Bearer a b"}, timeout=10
+    )
+    assert malformed.status_code == 400 and malformed.json()["error"] == "invalid_request"
 
 
 def test_bad_bodies_are_invalid_request(provider: Provider) -> None:

@@ -1,4 +1,5 @@
-"""The OAuth 2 flow of a remote app (RFC 6749, with RFC 7636 PKCE and RFC 9207 ``iss``).
+"""The OAuth 2 flow of a remote app (RFC 6749, with RFC 7636 PKCE, RFC 9207 ``iss`` and
+OpenID Connect's ID token, :mod:`~flask_oauthlib_client.oidc`).
 
 :class:`OAuth2Flow` is a mixin of :class:`~flask_oauthlib_client.OAuthRemoteApp`: the
 authorization URL with its ``state`` and PKCE challenge, the callback's checks, the
@@ -23,6 +24,7 @@ from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 from flask_oauthlib_core import equal_secrets, utcnow
 
 from .exceptions import OAuthException
+from .oidc import CLAIMS_KEY, OpenIDConnect, wants_openid
 from .pending import PendingLogins
 from .pkce import create_verifier, s256_challenge
 from .refresh import RefreshLocks
@@ -53,7 +55,7 @@ MAX_LIFETIME = 10 * 365 * 24 * 3600
 log = logging.getLogger(__name__)
 
 
-class OAuth2Flow(TokenEndpoint):
+class OAuth2Flow(TokenEndpoint, OpenIDConnect):
     """The OAuth 2 half of :class:`~flask_oauthlib_client.OAuthRemoteApp`.
 
     A mixin: the settings, the oauthlib client (``make_client``) and the HTTP
@@ -61,7 +63,8 @@ class OAuth2Flow(TokenEndpoint):
     changes this flow too.
 
     .. versionadded:: 1.1
-        Split out of ``remote.py``; the methods are those of 1.0.
+        Split out of ``remote.py``; the methods are those of 1.0. A login whose scope
+        holds ``openid`` sends a nonce and verifies its ID token (:mod:`~.oidc`).
     """
 
     if TYPE_CHECKING:  # provided by OAuthRemoteApp
@@ -101,7 +104,9 @@ class OAuth2Flow(TokenEndpoint):
         :param state: the ``state`` to send (or a callable returning it); a random one
             when ``None`` and ``enforce_state`` is on.
         :param params: extra query parameters, over :attr:`request_token_params`.
-        :raises OAuthException: ``insecure_transport`` for a plain ``http`` URL.
+        :raises OAuthException: ``insecure_transport`` for a plain ``http`` URL;
+            ``invalid_configuration`` for ``openid`` without ``server_metadata_url``.
+        :raises ImportError: for ``openid`` without the ``oidc`` extra.
         """
         client = self.make_client()
         authorize_url = self.expand_url(self.authorize_url)
@@ -117,6 +122,8 @@ class OAuth2Flow(TokenEndpoint):
         pending: dict[str, str] = {"redir": callback}
         if self.enforce_state:
             pending["state"] = str(state)
+        if wants_openid(scope):
+            pending["nonce"] = self._openid_nonce(query, params.get("nonce"))
         if self.pkce:
             verifier = create_verifier()
             pending["pkce"] = verifier
@@ -141,11 +148,18 @@ class OAuth2Flow(TokenEndpoint):
     def handle_oauth2_response(self, args: Mapping[str, str]) -> Any:
         """OAuth 2: check ``state`` and ``iss``, then exchange the code for a token.
 
+        When the login asked for ``openid``, its ID token is verified (see
+        :func:`~.oidc.verify_id_token`) and its claims added as ``id_token_claims``.
+
         :param args: the callback's query parameters.
         :returns: the token response, a dict with ``expires_at`` added when the server
             gave ``expires_in``.
         :raises OAuthException: ``invalid_state``, ``invalid_issuer``, or
-            ``invalid_response`` when the token endpoint refuses or answers nonsense.
+            ``invalid_response`` when the token endpoint refuses or answers nonsense;
+            for a refused ID token, a type of :data:`~.oidc.REFUSALS`.
+
+        .. versionchanged:: 1.1
+            Verifies the ID token of an OpenID Connect login.
         """
         pending = self._check_state(args)
         self._check_issuer(args)
@@ -161,7 +175,15 @@ class OAuth2Flow(TokenEndpoint):
         body = self.make_client().prepare_request_body(**params)
         data = self._token_request(body, f"Invalid response from {self.name}")
         log.debug("obtained an access token from %s", self.name)
+        nonce = pending.get("nonce")
+        if nonce is not None or (not pending and wants_openid(self._configured_scope())):
+            data[CLAIMS_KEY] = self._verify_login(data, nonce)
+            log.debug("verified the ID token of %s", self.name)
         return data
+
+    def _configured_scope(self) -> Any:
+        """The scope of :attr:`request_token_params`, for a callback with no pending login."""
+        return self.request_token_params.get("scope")
 
     def _check_state(self, args: Mapping[str, str]) -> dict[str, str]:
         """Take the pending login of this callback (see :meth:`PendingLogins.take`).
@@ -275,14 +297,19 @@ class OAuth2Flow(TokenEndpoint):
         app with several workers that share tokens should lock there, or hand requests
         of one user to one worker.
 
+        The ``id_token_claims`` of an OpenID Connect token are carried over; an ID token
+        the server sends with the new token is verified (as at login, without a nonce)
+        and must be about the same user.
+
         :param token: the token to refresh, with a ``refresh_token``.
         :returns: the new token.
-        :raises OAuthException: ``refresh_failed`` if the server refuses.
+        :raises OAuthException: ``refresh_failed`` if the server refuses, or the new ID
+            token is refused.
 
         .. versionadded:: 1.0
 
         .. versionchanged:: 1.1
-            Serialized per refresh token within the process.
+            Serialized per refresh token within the process; ID tokens verified.
         """
         return self._refresh(token, reread=False)
 
@@ -321,6 +348,10 @@ class OAuth2Flow(TokenEndpoint):
         except OAuthException as exc:
             raise OAuthException(exc.message, type="refresh_failed", data=exc.data) from exc
         new.setdefault("refresh_token", token["refresh_token"])
+        try:
+            self._verify_refreshed(token, new)
+        except OAuthException as exc:
+            raise OAuthException(exc.message, type="refresh_failed") from exc
         if self._tokensaver is not None:
             self._tokensaver(new)
         return new

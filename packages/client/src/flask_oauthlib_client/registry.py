@@ -9,6 +9,7 @@ from flask import Flask
 
 from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
 
+from .jwks import JWKS_KEY, JwksCache
 from .metadata import METADATA_KEY, MetadataCache
 from .remote import OAuthRemoteApp
 from .settings import EXTENSION_KEY
@@ -58,9 +59,11 @@ class OAuth:
 
         It becomes ``app.extensions["oauthlib.client"]``; the app gets one pooled HTTP
         session for all remote calls, which keeps no cookies
-        (``app.extensions["oauthlib.client.http"]``), and its own cache of server
+        (``app.extensions["oauthlib.client.http"]``), its own cache of server
         metadata documents (``app.extensions["oauthlib.client.metadata"]``, a
-        :class:`~flask_oauthlib_client.metadata.MetadataCache`).
+        :class:`~flask_oauthlib_client.metadata.MetadataCache`) and of OpenID providers'
+        key sets (``app.extensions["oauthlib.client.jwks"]``, a
+        :class:`~flask_oauthlib_client.jwks.JwksCache`).
 
         The loggers of oauthlib, requests-oauthlib and urllib3 get a filter that masks
         credentials in their records, here and nowhere else; set
@@ -71,7 +74,8 @@ class OAuth:
         :raises RuntimeError: if another ``OAuth`` instance is already registered on it.
 
         .. versionchanged:: 1.1
-            Creates the app's metadata cache; honours ``OAUTHLIB_REDACT_LOGS``.
+            Creates the app's metadata and key set caches; honours
+            ``OAUTHLIB_REDACT_LOGS``.
         """
         existing = app.extensions.get(EXTENSION_KEY)
         if existing is not None and existing is not self:
@@ -84,6 +88,8 @@ class OAuth:
             app.extensions[HTTP_KEY] = pooled_session()
         if METADATA_KEY not in app.extensions:
             app.extensions[METADATA_KEY] = MetadataCache()
+        if JWKS_KEY not in app.extensions:
+            app.extensions[JWKS_KEY] = JwksCache()
         self.app = app
         warn_if_insecure_transport(log)
         install_redaction(app)

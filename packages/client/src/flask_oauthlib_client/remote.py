@@ -94,10 +94,10 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         redirect URI; a callback consumes only the one whose ``state`` it carries.
     :param issuer: the server's issuer identifier; when set, an ``iss`` parameter on the
         callback must match it (RFC 9207).
-    :param server_metadata_url: an OAuth 2 / OpenID Connect metadata document; endpoints
-        and issuer not given are read from it. When it says
-        ``authorization_response_iss_parameter_supported``, a callback without ``iss``
-        is refused (RFC 9207 section 2.4).
+    :param server_metadata_url: an OAuth 2 / OpenID Connect metadata document; endpoints,
+        issuer, ``jwks_uri`` and ``userinfo_endpoint`` are read from it (required for
+        ``openid``). With ``authorization_response_iss_parameter_supported`` in it, a
+        callback without ``iss`` is refused (RFC 9207 section 2.4).
     :param timeout: the most seconds a call to the remote server may take, as a whole:
         connecting, the status line and headers, redirects and reading the answer
         (default 10). Past it the call fails with ``OAuthException(type="timeout")``.
@@ -119,7 +119,8 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         redirects; refreshes of one refresh token are serialized within the process.
         Added ``max_response_size``; the ``timeout`` covers the status line and
         headers; token responses are validated; several logins may be pending. The
-        server's metadata is cached per Flask app, not on the remote app.
+        server's metadata is cached per Flask app, not on the remote app. OpenID
+        Connect: ID tokens verified (:mod:`~.oidc`), :meth:`userinfo`.
     """
 
     #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
@@ -354,11 +355,12 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         :param args: the callback's query parameters; ``request.args`` by default.
         :raises OAuthException: on a forged or replayed ``state`` (``invalid_state``),
             an issuer mismatch, or no ``iss`` when the server's metadata advertises it
-            (``invalid_issuer``), or an error from the token endpoint.
+            (``invalid_issuer``), an error from the token endpoint, or a refused ID token
+            (see :meth:`handle_oauth2_response`).
 
         .. versionchanged:: 1.1
             The kind of callback is decided by the remote app's protocol, not by which
-            parameter comes first.
+            parameter comes first; the ID token of an ``openid`` login is verified.
         """
         if args is None:
             args = request.args

@@ -288,6 +288,12 @@ class RemoteSettings:
         return issuer  # type: ignore[no-any-return]
 
     @setting
+    def server_metadata_url(self) -> str | None:
+        """The URL of the server's metadata document (RFC 8414 or OpenID Connect
+        Discovery), if any."""
+        return self._settings.get("server_metadata_url")  # type: ignore[no-any-return]
+
+    @setting
     def timeout(self) -> float:
         """The most seconds a call to the remote server may take, all of it."""
         return float(self._settings.get("timeout", DEFAULT_TIMEOUT))

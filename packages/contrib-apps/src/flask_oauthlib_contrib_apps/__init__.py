@@ -7,9 +7,12 @@
 Credentials come from ``app.config["<NAME>_CONSUMER_KEY"]`` and
 ``["<NAME>_CONSUMER_SECRET"]``, read when the app is used. Every factory is one entry
 of ``providers.json`` (:data:`~.providers.PROVIDERS`); :func:`oidc` builds one for any
-OpenID Connect provider from its discovery document. The 0.9.6 helpers are here too:
-``RemoteAppFactory(name, kwargs, docstring)``, :func:`make_scope_processor`,
-:func:`change_weibo_header` and :func:`change_linkedin_query`.
+OpenID Connect provider from its discovery document. The OpenID Connect ones (``google``,
+``microsoft``, ``apple``, ``okta``, ``auth0``, ``gitlab``, ``slack``, ``oidc(...)``) ask
+for ``openid`` and verify each login's ID token: install the client's ``oidc`` extra.
+The 0.9.6 helpers are here too: ``RemoteAppFactory(name, kwargs, docstring)``,
+:func:`make_scope_processor`, :func:`change_weibo_header` and
+:func:`change_linkedin_query`.
 """
 
 from __future__ import annotations
@@ -80,12 +83,18 @@ def oidc(
 ) -> RemoteAppFactory:
     """A factory for any OpenID Connect provider, configured from its discovery document
     (``.../.well-known/openid-configuration``) on first use: endpoints and issuer (the
-    callback's ``iss`` is then checked)::
+    callback's ``iss`` is then checked), signing keys and userinfo endpoint. With
+    ``openid`` in the scope (the default), each login verifies its ID token, whose
+    claims are the token's ``id_token_claims``; ``userinfo()`` asks for the rest. This
+    needs the client's ``oidc`` extra (``pip install "flask-oauthlib-client[oidc]"``)::
 
         corp = oidc("corp", "https://id.corp.example/.well-known/openid-configuration")
         corp.register_to(oauth)  # credentials from CORP_CONSUMER_KEY / _SECRET
 
     .. versionadded:: 1.0
+
+    .. versionchanged:: 1.1
+        The ID token is verified; ``userinfo()``.
     """
     provider = Provider(
         name,
@@ -93,9 +102,8 @@ def oidc(
         access_token_url="",
         default_scope=tuple(scope),
         docs=f"an OpenID Connect provider ({server_metadata_url})",
+        server_metadata_url=server_metadata_url,
     )
     factory = RemoteAppFactory(provider)
-    factory.kwargs.update(
-        authorize_url=None, access_token_url=None, server_metadata_url=server_metadata_url
-    )
+    factory.kwargs.update(authorize_url=None, access_token_url=None)
     return factory

@@ -17,7 +17,13 @@ KwargsProcessor = Callable[..., dict[str, Any]]
 P = TypeVar("P", bound=KwargsProcessor)
 
 #: the arguments of :meth:`OAuth.remote_app` that may hold ``{placeholders}``
-_URL_KEYS = ("base_url", "authorize_url", "access_token_url", "request_token_url")
+_URL_KEYS = (
+    "base_url",
+    "authorize_url",
+    "access_token_url",
+    "request_token_url",
+    "server_metadata_url",
+)
 #: arguments the factory sets itself
 _RESERVED = ("name", "register")
 
@@ -29,6 +35,15 @@ class Provider:
     URLs may hold ``{placeholders}`` filled from keyword arguments of
     :meth:`RemoteAppFactory.register_to` (``tenant=...``, ``domain=...``), with defaults
     from :attr:`url_params`.
+
+    An OpenID Connect provider has a ``server_metadata_url`` (its discovery document)
+    and ``openid`` in its ``default_scope``: its logins verify their ID token against
+    the keys the document names (the client's ``oidc`` extra), and
+    :meth:`OAuthRemoteApp.userinfo` asks its userinfo endpoint. The endpoints given
+    here are used as they are, so no document is fetched before the callback.
+
+    .. versionchanged:: 1.1
+        Added ``server_metadata_url``.
     """
 
     name: str
@@ -43,6 +58,7 @@ class Provider:
     access_token_headers: Mapping[str, str] = field(default_factory=dict)
     url_params: Mapping[str, str | None] = field(default_factory=dict)
     docs: str = ""
+    server_metadata_url: str | None = None
 
     @property
     def is_oauth1(self) -> bool:
@@ -205,6 +221,8 @@ def _preset_kwargs(provider: Provider) -> dict[str, Any]:
         "content_type": provider.content_type,
         "access_token_headers": dict(provider.access_token_headers) or None,
     }
+    if provider.server_metadata_url:
+        kwargs["server_metadata_url"] = provider.server_metadata_url
     if not provider.is_oauth1:
         kwargs["pkce"] = provider.pkce
     return kwargs
@@ -244,6 +262,8 @@ def _docstring(provider: Provider) -> str:
         )
     if not provider.is_oauth1:
         lines.append(f"- PKCE: {'on' if provider.pkce else 'off (not supported)'}")
+    if provider.server_metadata_url:
+        lines.append(f"- OpenID Connect: ``{provider.server_metadata_url}``")
     if provider.url_params:
         lines.append("- parameters: " + ", ".join(f"``{k}``" for k in provider.url_params))
     return "\n".join(lines)

@@ -36,7 +36,7 @@ import string
 import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from flask.testing import FlaskClient
@@ -63,6 +63,7 @@ __all__ = [
     "code_challenge",
     "code_from",
     "code_verifier",
+    "concurrently",
     "consent",
     "free_port",
     "go_to_provider",
@@ -76,6 +77,8 @@ __all__ = [
 
 #: how long a helper waits for a live server's answer, in seconds
 TIMEOUT = 10
+
+T = TypeVar("T")
 
 
 # -- live servers -------------------------------------------------------------------------
@@ -348,15 +351,17 @@ def authorization_code(authorize_url: str, *, browser: Any = None, open_page: bo
     return code_from(consent(authorize_url, browser=browser, open_page=open_page))
 
 
-def visit_provider(authorize_url: str, allow: bool | None = None) -> str:
+def visit_provider(authorize_url: str | Answer, allow: bool | None = None) -> str:
     """Send the user's browser (``requests``) to a provider; return the path and query it
     redirects back to.
 
+    :param authorize_url: the authorization URL, or the client app's redirect to it.
     :param allow: ``None`` for a provider that answers the visit at once; ``True`` or
         ``False`` for one with a consent page (:func:`consent`).
 
     .. versionadded:: 1.1
     """
+    authorize_url = _location(authorize_url)
     if allow is None:
         answer = _send(None, "GET", authorize_url)
     else:
@@ -370,7 +375,43 @@ def go_to_provider(browser: FlaskClient, login: str = "/login", allow: bool | No
 
     .. versionadded:: 1.1
     """
-    return visit_provider(redirect_location(browser.get(login)), allow)
+    return visit_provider(browser.get(login), allow)
+
+
+# -- races --------------------------------------------------------------------------------
+
+
+def concurrently(call: Callable[[], T], times: int) -> list[T]:
+    """Call ``call`` in ``times`` threads released at once (a barrier); return what the
+    calls returned, in the order they finished. The first exception a call raised is
+    raised here once every thread has ended.
+
+    ::
+
+        statuses = concurrently(lambda: redeem(url, code).status_code, 20)
+        assert statuses.count(200) == 1
+
+    .. versionadded:: 1.1
+    """
+    barrier = threading.Barrier(times)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(TIMEOUT)
+            results.append(call())
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 # -- services -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Built on oauthlib, with PKCE (RFC 7636), token introspection (RFC 7662), server
 metadata (RFC 8414), ``iss`` on authorization responses (RFC 9207), the device flow
-(RFC 8628) and refresh token rotation, secure by default. The server is assembled from
+(RFC 8628), refresh token rotation and, when switched on, OpenID Connect (:mod:`.oidc`,
+keys in :mod:`.jwks`), secure by default. The server is assembled from
 features (:mod:`.features`); see docs/architecture.md.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 from .clientauth import ClientAuthMethod
 from .config import DEFAULTS, OAuth2Settings
 from .features import EndpointCall, Feature
+from .jwks import JWKS, KeySet, NoSigningKey
+from .oidc import OpenIDConnect, OpenIDMixin, UserInfo
 from .provider import OAuth2Provider
 from .rfc6750 import (
     BearerRequest,
@@ -22,11 +25,13 @@ from .rfc6750 import (
 )
 from .server import DEFAULT_FEATURES, Server
 from .storage import (
+    ClaimsGetter,
     ClientGetter,
     DeviceGetter,
     DeviceSetter,
     GrantGetter,
     GrantSetter,
+    LoginGetter,
     StoredClient,
     StoredGrant,
     StoredToken,
@@ -41,6 +46,7 @@ __all__ = [
     "DEFAULT_FEATURES",
     "BearerRequest",
     "BearerTokenType",
+    "ClaimsGetter",
     "ClientAuthMethod",
     "ClientGetter",
     "DeviceGetter",
@@ -49,9 +55,15 @@ __all__ = [
     "Feature",
     "GrantGetter",
     "GrantSetter",
+    "JWKS",
+    "KeySet",
+    "LoginGetter",
+    "NoSigningKey",
     "OAuth2Provider",
     "OAuth2RequestValidator",
     "OAuth2Settings",
+    "OpenIDConnect",
+    "OpenIDMixin",
     "ProtectedRequest",
     "ResourceProtector",
     "Server",
@@ -62,5 +74,6 @@ __all__ = [
     "TokenSetter",
     "TokenType",
     "UserGetter",
+    "UserInfo",
     "get_oauth_request",
 ]

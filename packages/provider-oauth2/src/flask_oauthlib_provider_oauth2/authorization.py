@@ -31,6 +31,7 @@ from flask_oauthlib_core import (
 from . import rfc7636, rfc9207
 from .config import OAuth2Settings
 from .endpoints import mark_endpoint
+from .oidc import interaction
 from .server import Server
 
 __all__ = ["AuthorizationEndpointMixin", "harden_authorization_response"]
@@ -99,7 +100,7 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
         """Validate the request: ``(None, (scopes, credentials))`` or ``(answer, None)``."""
         try:
             uri, method, body, headers = extract_params()
-            body = rfc7636.restore_challenge(body)
+            body = interaction.restore_parameters(rfc7636.restore_challenge(body))
             validated = self.server.validate_authorization_request(uri, method, body, headers)
         except BadRequestBody as exc:
             return self._error_page(code="invalid_request", description=str(exc)), None
@@ -114,6 +115,7 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
             return self._error_page(code="temporarily_unavailable"), None
         if request.method == "GET":
             rfc7636.remember_challenge(validated[1])
+            interaction.remember_parameters(validated[1])
         return None, validated
 
     def authorize_handler(self, f: F) -> F:
@@ -123,7 +125,10 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
         ``redirect_uri`` is sent to :attr:`error_uri`, never to the client. The view then
         gets ``scopes``, ``client_id``, ``redirect_uri``, ``response_type``, ``state`` and
         ``request`` as keyword arguments, and ``csrf_token`` for a hidden field of the
-        consent form. It returns a page (the consent form) or, after the user decided,
+        consent form. An OpenID request (docs/oidc.md) also gives ``nonce``,
+        ``prompt``, ``max_age``, ``login_hint``, ``id_token_hint``, ``claims``,
+        ``display``, ``ui_locales`` and ``login_required`` (send the user to log in
+        first). It returns a page (the consent form) or, after the user decided,
         ``True`` (allow) or ``False`` (deny)::
 
             @app.route("/oauth/authorize", methods=["GET", "POST"])
@@ -166,6 +171,9 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
             except errors.OAuth2Error as exc:
                 exc.redirect_uri = exc.redirect_uri or credentials.get("redirect_uri")
                 return self._to_client(exc)
+            refused = interaction.refuse_answer(credentials, rv)
+            if refused is not None:  # what an OpenID request's prompt forbids
+                return self._to_client(refused)
             if isinstance(rv, bool):
                 if not rv:
                     denied = errors.AccessDeniedError(state=credentials.get("state"))
@@ -189,7 +197,7 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
         }
         try:
             uri, method, body, headers = extract_params()
-            body = rfc7636.restore_challenge(body)
+            body = interaction.restore_parameters(rfc7636.restore_challenge(body))
             headers_out, body_out, status = self.server.create_authorization_response(
                 uri, method, body, headers, scope.split(), credentials
             )

@@ -51,6 +51,14 @@ DEFAULTS: dict[str, Any] = {
     # refuse a consent POST without the session's csrf_token (a token that is sent is
     # always checked, and cross-site consent always refused)
     "OAUTH2_PROVIDER_CSRF_REQUIRED": False,
+    # OpenID Connect (the ``openid`` scope): off unless switched on; the signing keys
+    # (a list, newest first, or a callable / import string returning one), the ID
+    # token's algorithm and lifetime, and whether authentication requests need a nonce
+    "OAUTH2_PROVIDER_OIDC_ENABLED": False,
+    "OAUTH2_PROVIDER_OIDC_KEYS": None,
+    "OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG": "RS256",
+    "OAUTH2_PROVIDER_OIDC_ID_TOKEN_EXPIRES_IN": 3600,
+    "OAUTH2_PROVIDER_OIDC_REQUIRE_NONCE": True,
 }
 
 
@@ -67,6 +75,14 @@ def _pkce_policy(value: Any) -> PKCEPolicy:
             f"OAUTH2_PROVIDER_PKCE_REQUIRED must be 'public', 'all' or 'none', not {value!r}"
         )
     return value  # type: ignore[no-any-return]
+
+
+def _id_token_alg(value: Any) -> str:
+    if value not in ("RS256", "ES256"):
+        raise ValueError(
+            f"OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG must be 'RS256' or 'ES256', not {value!r}"
+        )
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -97,12 +113,18 @@ class OAuth2Settings:
     device_expires_in: int = 600
     device_interval: int = 5
     csrf_required: bool = False
+    oidc_enabled: bool = False
+    oidc_keys: Any = None
+    oidc_id_token_alg: str = "RS256"  # noqa: S105 - an algorithm name
+    oidc_id_token_expires_in: int = 3600
+    oidc_require_nonce: bool = True
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OAuth2Settings:
         """Resolve ``config`` (an app's config); missing keys take :data:`DEFAULTS`.
 
-        :raises ValueError: for an ``OAUTH2_PROVIDER_PKCE_REQUIRED`` it does not know.
+        :raises ValueError: for an ``OAUTH2_PROVIDER_PKCE_REQUIRED`` or
+            ``OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG`` it does not know.
         """
 
         def get(name: str) -> Any:
@@ -125,4 +147,9 @@ class OAuth2Settings:
             device_expires_in=int(get("DEVICE_EXPIRES_IN")),
             device_interval=int(get("DEVICE_INTERVAL")),
             csrf_required=bool(get("CSRF_REQUIRED")),
+            oidc_enabled=bool(get("OIDC_ENABLED")),
+            oidc_keys=get("OIDC_KEYS"),
+            oidc_id_token_alg=_id_token_alg(get("OIDC_ID_TOKEN_ALG")),
+            oidc_id_token_expires_in=int(get("OIDC_ID_TOKEN_EXPIRES_IN")),
+            oidc_require_nonce=bool(get("OIDC_REQUIRE_NONCE")),
         )

@@ -18,6 +18,7 @@ from .authorization import AuthorizationEndpointMixin, harden_authorization_resp
 from .config import DEFAULTS, OAuth2Settings
 from .endpoints import call_endpoint, mark_endpoint, unavailable
 from .features import Feature
+from .oidc.cli import oidc as oidc_cli
 from .registration import StorageFunctionsMixin
 from .rfc6750 import BearerRequest, ResourceProtector
 from .server import DEFAULT_FEATURES, Server, build_server
@@ -92,6 +93,8 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         super().init_app(app)
         # registered first, so it runs after the app's own after_request functions
         app.after_request(harden_authorization_response)
+        if "oidc" not in app.cli.commands:  # flask oidc generate-key
+            app.cli.add_command(oidc_cli)
 
     def invalid_response(self, f: F) -> F:
         """Register ``f(oauth_request)`` answering requests that fail
@@ -133,7 +136,8 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
             "tokensetter": getters.get("tokensetter"),
             "grantsetter": getters.get("grantsetter"),
         }
-        for name in ("devicegetter", "devicesetter"):  # 0.9.6 validator classes lack them
+        # 0.9.6 validator classes lack them
+        for name in ("devicegetter", "devicesetter", "claimsgetter", "logingetter"):
             if name in getters:
                 options[name] = getters[name]
         return self._validator_class(

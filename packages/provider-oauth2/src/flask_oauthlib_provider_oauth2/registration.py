@@ -15,15 +15,15 @@ from flask_oauthlib_core import ProviderBase
 
 from .config import OAuth2Settings
 from .server import Server
-from .storage import CG, DG, DS, GG, GS, TG, TS, UG
+from .storage import CG, CLG, DG, DS, GG, GS, LG, TG, TS, UG
 
 __all__ = ["StorageFunctionsMixin"]
 
 
 class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
     """``clientgetter``, ``grantgetter``, ``grantsetter``, ``tokengetter``,
-    ``tokensetter``, ``usergetter``, ``devicegetter`` and ``devicesetter`` of
-    :class:`~.OAuth2Provider`."""
+    ``tokensetter``, ``usergetter``, ``devicegetter``, ``devicesetter``,
+    ``logingetter`` and ``claimsgetter`` of :class:`~.OAuth2Provider`."""
 
     def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_id)`` returning a client object or ``None``.
@@ -45,7 +45,10 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         """Register ``f(client_id, code, request, *args, **kwargs)`` saving a grant.
 
         ``code["code"]`` is the code; ``request`` carries ``user``, ``scopes``,
-        ``redirect_uri``, ``code_challenge`` and ``code_challenge_method``.
+        ``redirect_uri``, ``code_challenge`` and ``code_challenge_method``, and for an
+        OpenID request ``nonce``, ``auth_time`` (seconds since the epoch) and
+        ``claims`` (a dict or ``None``): store them and expose them on the grant as
+        attributes of the same names.
         """
         return self._register("grantsetter", f)
 
@@ -85,3 +88,32 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         .. versionadded:: 1.0
         """
         return self._register("devicesetter", f)
+
+    def logingetter(self, f: LG) -> LG:
+        """Register ``f()`` returning ``(user, auth_time)`` of the end-user logged in at
+        the provider, or ``None`` when nobody is (OpenID Connect). ``auth_time`` is when
+        they last authenticated: a datetime (naive is UTC), seconds since the epoch, or
+        ``None`` if unknown. It decides ``prompt=none``, ``prompt=login`` and
+        ``max_age``, and gives ID tokens their ``auth_time``::
+
+            @oauth.logingetter
+            def current_login():
+                if not current_user.is_authenticated:
+                    return None
+                return current_user, session["login_time"]
+
+        .. versionadded:: 1.1
+        """
+        return self._register("logingetter", f)
+
+    def claimsgetter(self, f: CLG) -> CLG:
+        """Register ``f(user, request)`` returning the user's OpenID claims, a dict of
+        standard claim names (``sub``, ``name``, ``email``, ``email_verified``,
+        ``address`` ...). Clients get ``sub``, the claims of their token's scopes
+        (``profile``, ``email``, ``address``, ``phone``) and those the ``claims``
+        parameter named. Without it, the user's attributes of those names are read
+        (``sub`` from ``user.sub`` or ``user.id``).
+
+        .. versionadded:: 1.1
+        """
+        return self._register("claimsgetter", f)

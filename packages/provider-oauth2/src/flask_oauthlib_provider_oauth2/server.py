@@ -20,10 +20,12 @@ from oauthlib.oauth2 import (
 )
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import rfc6749, rfc7009, rfc7636, rfc7662, rfc8628, rfc9207
+from . import jwks, rfc6749, rfc7009, rfc7636, rfc7662, rfc8628, rfc9207
 from .clientauth import DEFAULT_METHODS, ClientAuthMethod
 from .config import OAuth2Settings
 from .features import Feature
+from .oidc.feature import OpenIDConnect
+from .oidc.userinfo import UserInfo
 from .rfc7662 import IntrospectionEndpoint
 
 __all__ = ["DEFAULT_FEATURES", "Server", "build_server", "random_token"]
@@ -41,6 +43,9 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     rfc7009.Revocation(),
     rfc7662.Introspection(),
     rfc9207.IssuerParameter(),
+    OpenIDConnect(),
+    UserInfo(),
+    jwks.JWKS(),
 )
 
 
@@ -96,6 +101,8 @@ class Server(
     credentials_grant: Any = None
     refresh_grant: Any = None
     device_code_grant: Any = None
+    openid_code_grant: Any = None
+    openid_refresh_grant: Any = None
 
     def __init__(
         self,

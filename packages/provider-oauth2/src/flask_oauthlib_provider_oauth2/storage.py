@@ -27,11 +27,13 @@ __all__ = [
     "StoredClient",
     "StoredGrant",
     "StoredToken",
+    "ClaimsGetter",
     "ClientGetter",
     "DeviceGetter",
     "DeviceSetter",
     "GrantGetter",
     "GrantSetter",
+    "LoginGetter",
     "TokenGetter",
     "TokenSetter",
     "UserGetter",
@@ -56,7 +58,9 @@ class StoredGrant(Protocol):
     """An authorization code: the ``user`` who granted it and its ``scopes``. Also read
     when present: ``client_id``, ``redirect_uri``, ``expires``, ``code_challenge``,
     ``code_challenge_method``, and ``delete()`` or ``redeem()`` (with
-    ``revoke_issued_tokens()``) to make it single use.
+    ``revoke_issued_tokens()``) to make it single use. With OpenID Connect: ``nonce``,
+    ``auth_time`` (a datetime or seconds since the epoch) and ``claims`` (the ``claims``
+    parameter, a dict or its JSON text), as the grantsetter found them on the request.
 
     .. versionadded:: 1.1
     """
@@ -71,7 +75,9 @@ class StoredGrant(Protocol):
 class StoredToken(Protocol):
     """A token: its ``client_id``, ``scopes`` and ``user``. Also read when present:
     ``access_token``, ``refresh_token``, ``expires``, ``revoked``, ``client``, and
-    ``delete()``, ``revoke()``, ``rotate()`` and ``revoke_family()``.
+    ``delete()``, ``revoke()``, ``rotate()`` and ``revoke_family()``. With OpenID
+    Connect: ``auth_time`` and ``claims``, as the tokensetter found them on the request
+    (for ID tokens on refresh and the userinfo endpoint).
 
     .. versionadded:: 1.1
     """
@@ -137,6 +143,27 @@ class DeviceSetter(Protocol):
     def __call__(self, device: dict[str, Any], request: Any, /) -> Any: ...
 
 
+class ClaimsGetter(Protocol):
+    """``f(user, request)`` returning the user's OpenID claims: a dict of standard claim
+    names (``sub``, ``name``, ``email`` ...).
+
+    .. versionadded:: 1.1
+    """
+
+    def __call__(self, user: Any, request: Any, /) -> dict[str, Any]: ...
+
+
+class LoginGetter(Protocol):
+    """``f()`` returning ``(user, auth_time)`` of the end-user logged in at the provider
+    (``auth_time`` a datetime, seconds since the epoch, or ``None``), or ``None`` when
+    nobody is.
+
+    .. versionadded:: 1.1
+    """
+
+    def __call__(self) -> tuple[Any, Any] | None: ...
+
+
 CG = TypeVar("CG", bound=ClientGetter)
 TG = TypeVar("TG", bound=TokenGetter)
 GG = TypeVar("GG", bound=GrantGetter)
@@ -145,3 +172,5 @@ TS = TypeVar("TS", bound=TokenSetter)
 UG = TypeVar("UG", bound=UserGetter)
 DG = TypeVar("DG", bound=DeviceGetter)
 DS = TypeVar("DS", bound=DeviceSetter)
+CLG = TypeVar("CLG", bound=ClaimsGetter)
+LG = TypeVar("LG", bound=LoginGetter)

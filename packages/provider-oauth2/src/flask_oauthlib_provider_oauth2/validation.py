@@ -93,6 +93,9 @@ class ValidatorBase(RequestValidator):
     :param grantsetter: ``f(client_id, code, request)`` saving a grant.
     :param devicegetter: ``f(device_code=...)`` returning a device authorization.
     :param devicesetter: ``f(device, request)`` saving a new device authorization.
+    :param claimsgetter: ``f(user, request)`` returning the user's OpenID claims.
+    :param logingetter: ``f()`` returning ``(user, auth_time)`` of the logged-in
+        end-user, or ``None`` (OpenID Connect).
 
     A 0.9.6 subclass whose ``__init__`` sets the getters itself without calling this one
     still works: the optional functions default to ``None``.
@@ -103,6 +106,8 @@ class ValidatorBase(RequestValidator):
     _grantsetter: Callable[..., Any] | None = None
     _devicegetter: Callable[..., Any] | None = None
     _devicesetter: Callable[..., Any] | None = None
+    _claimsgetter: Callable[..., Any] | None = None
+    _logingetter: Callable[..., Any] | None = None
 
     def __init__(
         self,
@@ -114,6 +119,8 @@ class ValidatorBase(RequestValidator):
         grantsetter: Callable[..., Any] | None = None,
         devicegetter: Callable[..., Any] | None = None,
         devicesetter: Callable[..., Any] | None = None,
+        claimsgetter: Callable[..., Any] | None = None,
+        logingetter: Callable[..., Any] | None = None,
     ) -> None:
         self._clientgetter = clientgetter
         self._tokengetter = tokengetter
@@ -123,6 +130,8 @@ class ValidatorBase(RequestValidator):
         self._grantsetter = grantsetter
         self._devicegetter = devicegetter
         self._devicesetter = devicesetter
+        self._claimsgetter = claimsgetter
+        self._logingetter = logingetter
 
     def _client(self, client_id: str | None, request: Any) -> Any:
         """The client ``client_id``, looked up once per request."""

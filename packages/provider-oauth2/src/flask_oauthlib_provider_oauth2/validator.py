@@ -23,6 +23,7 @@ from .clientauth import (
     is_confidential,
     secret_matches,
 )
+from .oidc.validator import OpenIDMixin
 from .rfc6750 import TOKEN_SYNTAX, BearerMixin
 from .rfc7009 import RevocationMixin
 from .rfc7636 import PKCEMixin
@@ -71,6 +72,7 @@ class OAuth2RequestValidator(
     RevocationMixin,
     IntrospectionMixin,
     BearerMixin,
+    OpenIDMixin,
 ):
     """oauthlib's ``RequestValidator`` on top of the provider's getters and setters.
 
@@ -82,6 +84,9 @@ class OAuth2RequestValidator(
     :param grantsetter: ``f(client_id, code, request)`` saving a grant.
     :param devicegetter: ``f(device_code=...)`` returning a device authorization.
     :param devicesetter: ``f(device, request)`` saving a new device authorization.
+    :param claimsgetter: ``f(user, request)`` returning the user's OpenID claims.
+    :param logingetter: ``f()`` returning ``(user, auth_time)`` of the logged-in
+        end-user, or ``None`` (OpenID Connect).
 
     Subclass it to change one rule and pass the subclass as
     ``OAuth2Provider(validator_class=...)``, or assign an instance to
@@ -89,7 +94,7 @@ class OAuth2RequestValidator(
     (:class:`~.clientauth.ClientAuthenticationMixin`, :class:`~.rfc7636.PKCEMixin`,
     :class:`~.rfc8628.DeviceMixin`, :class:`~.tokens.TokenMixin`,
     :class:`~.rfc7009.RevocationMixin`, :class:`~.rfc7662.IntrospectionMixin`,
-    :class:`~.rfc6750.BearerMixin`).
+    :class:`~.rfc6750.BearerMixin`, :class:`~.oidc.validator.OpenIDMixin`).
 
     Storage may opt in to stronger guarantees by giving its objects these optional
     members (the bundled SQLAlchemy models and cache binding do):
@@ -98,10 +103,14 @@ class OAuth2RequestValidator(
       ``redeem()`` returning ``False`` when the code was already used, plus
       ``revoke_issued_tokens()`` called on such a replay;
     - tokens: ``revoked``; ``rotate()`` returning ``False`` when the refresh token was
-      already rotated, plus ``revoke_family()`` called on such a reuse.
+      already rotated, plus ``revoke_family()`` called on such a reuse;
+    - OpenID Connect: grants keep ``nonce``, ``auth_time`` and ``claims`` (the
+      grantsetter finds them on the request), tokens ``auth_time`` and ``claims`` (the
+      tokensetter finds them on the request), for ID tokens on refresh and userinfo.
 
     .. versionchanged:: 1.1
-        Takes a ``devicesetter``; composed of one mixin per part of the protocol.
+        Takes a ``devicesetter``, a ``claimsgetter`` and a ``logingetter``; composed of
+        one mixin per part of the protocol, OpenID Connect's among them.
     """
 
     # -- redirect URIs, scopes, grant and response types ---------------------------------

@@ -1,0 +1,508 @@
+"""OpenID Connect logins: the client verifies the ID token before it returns the token.
+
+Over real HTTP: the client logs in to Authlib's OpenID Provider (code + PKCE + nonce) and
+gets the verified claims; then a provider these tests control issues ID tokens that are
+wrong in one way each, and each is refused with its own ``OAuthException.type``. The
+provider's key set is fetched once per app, and again once for a key it lacks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from oidc_peers import (
+    CALLBACK,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SUB,
+    Live,
+    SigningKey,
+    authlib_op,
+    forging_op,
+    hmac_signed,
+    new_key,
+    oidc_client,
+    unsigned,
+)
+from werkzeug.test import TestResponse
+
+from flask_oauthlib_client import OAuth, OAuthException
+from flask_oauthlib_client.jwks import JwksCache
+from flask_oauthlib_client.oidc import LEEWAY, REFUSALS, at_hash, verify_id_token
+from flask_oauthlib_core.testing import go_to_provider, visit_provider
+
+Serve = Callable[[Flask], str]
+
+
+def log_in(app: Flask, browser: FlaskClient | None = None) -> tuple[FlaskClient, TestResponse]:
+    """Log in through the client app's ``/login``; the callback's answer."""
+    browser = browser or app.test_client()
+    return browser, browser.get(go_to_provider(browser))
+
+
+def refused(answer: TestResponse) -> str:
+    """The ``OAuthException.type`` the callback answered (asserting it refused)."""
+    assert answer.status_code == 400, answer.get_json()
+    return str(answer.get_json()["error"])
+
+
+@pytest.fixture
+def signer() -> SigningKey:
+    return new_key("k1")
+
+
+@pytest.fixture
+def op(serve: Serve, signer: SigningKey) -> Live:
+    """The provider these tests control, signing with ``signer``."""
+    live = forging_op(signer)
+    live.url = serve(live.app)
+    return live
+
+
+# -- against Authlib's OpenID Provider -----------------------------------------------------
+
+
+def test_logs_in_to_authlib_and_verifies_its_id_token(serve: Serve, signer: SigningKey) -> None:
+    op = authlib_op(signer)
+    op.url = serve(op.app)
+    app, _ = oidc_client(op.url)
+    browser = app.test_client()
+    login = browser.get("/login")
+    query = parse_qs(urlsplit(login.headers["Location"]).query)
+    nonce = query["nonce"][0]
+    assert len(nonce) >= 32 and query["code_challenge_method"] == ["S256"]
+    assert query["scope"] == ["openid profile email"]
+
+    done = browser.get(visit_provider(login))
+    assert done.status_code == 200, done.get_json()
+    token = done.get_json()
+    claims = token["id_token_claims"]
+    assert claims["sub"] == SUB and claims["iss"] == op.url and claims["aud"] == [CLIENT_ID]
+    assert claims["nonce"] == nonce and op.state["nonces"] == [nonce]
+    assert claims["at_hash"] == at_hash(token["access_token"], "RS256")
+    assert claims["email"] == "alice@example.com"
+    assert op.state["jwks"] == 1
+
+    info = browser.get("/userinfo").get_json()
+    assert info == {"sub": SUB, "name": "Alice Liddell", "email": "alice@example.com"}
+
+    _, again = log_in(app)  # another user's browser, same app: the keys are cached
+    assert again.status_code == 200 and op.state["jwks"] == 1
+    assert op.state["nonces"][1] != nonce
+
+
+def test_a_tampered_authlib_id_token_is_refused(serve: Serve, signer: SigningKey) -> None:
+    """The same provider, but its token answer altered on the way: the payload of its ID
+    token says another user, with the provider's signature kept."""
+    op = authlib_op(signer)
+    op.url = serve(op.app)
+
+    @op.app.after_request
+    def tamper(response: Any) -> Any:
+        if response.is_json and "id_token" in (response.get_json() or {}):
+            data = response.get_json()
+            head, body, signature = data["id_token"].split(".")
+            claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+            claims["sub"] = "mallory"
+            body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+            data["id_token"] = f"{head}.{body}.{signature}"
+            response.set_data(json.dumps(data))
+        return response
+
+    app, _ = oidc_client(op.url)
+    assert refused(log_in(app)[1]) == "invalid_signature"
+
+
+# -- bad ID tokens from a provider the tests control ----------------------------------------
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def changed(**claims: Any) -> Callable[..., str]:
+    """Sign the right claims updated with ``claims`` (``None`` removes one; a callable
+    is called when the token is made, for times)."""
+
+    def forge(right: dict[str, Any], header: dict[str, Any], key: SigningKey) -> str:
+        merged = {**right, **{k: v() if callable(v) else v for k, v in claims.items()}}
+        return key.sign({k: v for k, v in merged.items() if v is not None})
+
+    return forge
+
+
+def tampered_signature(right: dict[str, Any], header: dict[str, Any], key: SigningKey) -> str:
+    head, body, signature = key.sign(right).split(".")
+    middle = len(signature) // 2
+    flipped = "A" if signature[middle] != "A" else "B"
+    return f"{head}.{body}.{signature[:middle]}{flipped}{signature[middle + 1 :]}"
+
+
+def public_key_as_hmac_secret(
+    right: dict[str, Any], header: dict[str, Any], key: SigningKey
+) -> str:
+    pem = key.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hmac_signed(right, header, pem)
+
+
+def other_key_same_kid(right: dict[str, Any], header: dict[str, Any], key: SigningKey) -> str:
+    return new_key(key.kid).sign(right)
+
+
+def rsa_signature_on_an_ec_kid(
+    right: dict[str, Any], header: dict[str, Any], key: SigningKey
+) -> str:
+    return new_key("ec-1").sign(right)  # RS256, kid of the provider's EC key
+
+
+BAD_ID_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
+    "tampered signature": (tampered_signature, "invalid_signature"),
+    "signed by another key with the same kid": (other_key_same_kid, "invalid_signature"),
+    "expired": (
+        changed(exp=lambda: now() - LEEWAY - 60, iat=lambda: now() - 3600),
+        "id_token_expired",
+    ),
+    "issued in the future": (changed(iat=lambda: now() + LEEWAY + 600), "invalid_id_token"),
+    "not valid yet": (changed(nbf=lambda: now() + LEEWAY + 600), "invalid_id_token"),
+    "for another audience": (changed(aud="someone-else"), "invalid_audience"),
+    "several audiences, no azp": (changed(aud=[CLIENT_ID, "other"]), "invalid_audience"),
+    "authorized party is another": (changed(aud=[CLIENT_ID, "x"], azp="x"), "invalid_audience"),
+    "wrong nonce": (changed(nonce="not-the-nonce-of-this-login"), "invalid_nonce"),
+    "no nonce": (changed(nonce=None), "invalid_nonce"),
+    "wrong issuer": (changed(iss="https://evil.example"), "invalid_issuer"),
+    "no subject": (changed(sub=None), "invalid_id_token"),
+    "no expiry": (changed(exp=None), "invalid_id_token"),
+    "alg none": (lambda right, header, key: unsigned(right, header), "invalid_algorithm"),
+    "HS256 keyed with the public key": (public_key_as_hmac_secret, "invalid_algorithm"),
+    "bad at_hash": (changed(at_hash="AAAAAAAAAAAAAAAAAAAAAA"), "invalid_at_hash"),
+    "no id_token at all": (lambda right, header, key: None, "invalid_id_token"),
+    "not a JWT": (lambda right, header, key: "not-a-jwt", "invalid_id_token"),
+    "an encrypted JWT (JWE)": (lambda right, header, key: "a.b.c.d.e", "invalid_id_token"),
+    "a header that is no JSON": (lambda right, header, key: "bm90.e30.c2ln", "invalid_id_token"),
+    "an alg that is a list": (
+        lambda right, header, key: raw_jws({"alg": ["RS256"], "kid": key.kid}, right),
+        "invalid_algorithm",
+    ),
+    "a kid that is a number": (
+        lambda right, header, key: raw_jws({"alg": "RS256", "kid": 1}, right),
+        "invalid_id_token",
+    ),
+}
+
+
+def raw_jws(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A JWS with this header, these claims, and a signature of nobody."""
+    parts = (json.dumps(header).encode(), json.dumps(claims).encode(), b"not a signature")
+    return ".".join(base64.urlsafe_b64encode(p).rstrip(b"=").decode() for p in parts)
+
+
+@pytest.mark.parametrize("case", BAD_ID_TOKENS)
+def test_a_bad_id_token_is_refused(op: Live, case: str) -> None:
+    forge, kind = BAD_ID_TOKENS[case]
+    op.state["forge"] = forge
+    app, _ = oidc_client(op.url)
+    browser, answer = log_in(app)
+    assert refused(answer) == kind
+    assert kind in REFUSALS
+    assert browser.get("/token").get_json() is None  # nothing was kept
+
+
+def test_an_rs256_signature_on_an_ec_key_is_refused(op: Live) -> None:
+    ec_key = new_key("ec-1", "ES256")
+    op.state["published"] = {"keys": [ec_key.public_jwk]}
+    op.state["forge"] = rsa_signature_on_an_ec_kid
+    assert refused(log_in(oidc_client(op.url)[0])[1]) == "invalid_algorithm"
+
+
+def test_the_right_id_token_passes_and_expiry_has_a_small_leeway(op: Live) -> None:
+    op.state["claims"] = {"exp": now() - LEEWAY // 2}
+    app, _ = oidc_client(op.url)
+    _, answer = log_in(app)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["id_token_claims"]["sub"] == SUB
+
+
+def test_a_nonce_is_good_for_one_login_only(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    browser, first = log_in(app)
+    assert first.status_code == 200
+    used = first.get_json()["id_token_claims"]["nonce"]
+    op.state["forge"] = changed(nonce=used)  # the provider (or a thief) replays it
+    _, second = log_in(app, browser)
+    assert refused(second) == "invalid_nonce"
+    assert op.state["nonces"][1] != used
+
+
+def test_a_replayed_callback_is_refused(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    browser = app.test_client()
+    callback = go_to_provider(browser)
+    assert browser.get(callback).status_code == 200
+    assert refused(browser.get(callback)) == "invalid_state"
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "EdDSA"])
+def test_asymmetric_algorithms_are_accepted(serve: Serve, alg: str) -> None:
+    op = forging_op(new_key(f"{alg}-key", alg))
+    op.url = serve(op.app)
+    _, answer = log_in(oidc_client(op.url)[0])
+    assert answer.status_code == 200, answer.get_json()
+    claims = answer.get_json()["id_token_claims"]
+    assert claims["at_hash"] == at_hash(answer.get_json()["access_token"], alg)
+
+
+# -- the key set: cached per app, fetched again once for an unknown key -----------------------
+
+
+def test_the_key_set_is_fetched_once_per_app(op: Live) -> None:
+    one, _ = oidc_client(op.url)
+    two, _ = oidc_client(op.url)
+    for app in (one, one, two, two, one):
+        assert log_in(app)[1].status_code == 200
+    assert op.state["jwks"] == 2
+    assert len(one.extensions["oauthlib.client.jwks"]) == 1
+
+
+def test_an_unknown_key_fetches_the_key_set_again_once_then_is_refused(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    assert log_in(app)[1].status_code == 200
+    assert op.state["jwks"] == 1
+    stranger = new_key("k-unknown")
+    op.state["forge"] = lambda right, header, key: stranger.sign(right)
+    assert refused(log_in(app)[1]) == "unknown_key"
+    assert op.state["jwks"] == 2
+    assert refused(log_in(app)[1]) == "unknown_key"  # no refetch storm: at most one
+    assert op.state["jwks"] == 2  # every REFETCH_INTERVAL seconds
+
+
+def test_a_rotated_key_is_found_by_fetching_the_key_set_again(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    assert log_in(app)[1].status_code == 200
+    op.state["keys"] = [new_key("k2"), *op.state["keys"]]  # k2 signs from now on
+    _, answer = log_in(app)
+    assert answer.status_code == 200, answer.get_json()
+    assert op.state["jwks"] == 2
+    assert log_in(app)[1].status_code == 200 and op.state["jwks"] == 2
+
+
+def test_a_malformed_key_in_the_set_is_skipped(op: Live, signer: SigningKey) -> None:
+    broken = {"kty": "RSA", "kid": signer.kid, "n": 5, "e": ["AQAB"]}
+    op.state["published"] = {"keys": [broken, "junk", signer.public_jwk]}
+    _, answer = log_in(oidc_client(op.url)[0])
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_broken_key_set_is_refused(op: Live) -> None:
+    op.state["published"] = {"keys": "none"}
+    assert refused(log_in(oidc_client(op.url)[0])[1]) == "invalid_jwks"
+
+
+# -- issuer ---------------------------------------------------------------------------------
+
+
+def test_a_multi_tenant_issuer_takes_the_tenant_of_the_token(op: Live) -> None:
+    op.state["issuer"] = op.url + "/{tenantid}/v2.0"
+    op.state["claims"] = {"iss": op.url + "/tenant-1/v2.0", "tid": "tenant-1"}
+    assert log_in(oidc_client(op.url)[0])[1].status_code == 200
+    op.state["claims"] = {"iss": op.url + "/tenant-1/v2.0", "tid": "tenant-2"}
+    assert refused(log_in(oidc_client(op.url)[0])[1]) == "invalid_issuer"
+    op.state["claims"] = {"iss": op.url + "/{tenantid}/v2.0"}
+    assert refused(log_in(oidc_client(op.url)[0])[1]) == "invalid_issuer"
+
+
+def test_a_configured_issuer_wins_over_the_metadata(op: Live) -> None:
+    app, _ = oidc_client(op.url, issuer="https://id.example")
+    assert refused(log_in(app)[1]) == "invalid_issuer"
+
+
+# -- userinfo -------------------------------------------------------------------------------
+
+
+def test_userinfo_answers_the_endpoint_claims(op: Live) -> None:
+    op.state["userinfo"] = {"sub": SUB, "name": "Alice", "locale": "en"}
+    app, remote = oidc_client(op.url)
+    browser, answer = log_in(app)
+    assert browser.get("/userinfo").get_json() == op.state["userinfo"]
+    token = answer.get_json()
+    with app.test_request_context():
+        assert remote.userinfo(token)["locale"] == "en"
+        bare = {"access_token": token["access_token"]}  # no claims: any sub is taken
+        op.state["userinfo"] = {"sub": "someone"}
+        assert remote.userinfo(bare) == {"sub": "someone"}
+
+
+def test_userinfo_about_another_user_is_refused(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    browser, _ = log_in(app)
+    op.state["userinfo"] = {"sub": "someone-else", "name": "Mallory"}
+    assert refused(browser.get("/userinfo")) == "invalid_userinfo"
+    op.state["userinfo"] = {"name": "no sub"}
+    assert refused(browser.get("/userinfo")) == "invalid_userinfo"
+
+
+def test_userinfo_needs_the_endpoint_in_the_metadata(serve: Serve) -> None:
+    idp = Flask("no_userinfo")
+
+    @idp.route("/.well-known/openid-configuration")
+    def discovery() -> Any:
+        return {"issuer": "https://id.example", "jwks_uri": "https://id.example/jwks"}
+
+    url = serve(idp)
+    app, remote = oidc_client(url)
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.userinfo({"access_token": "t"})
+    assert info.value.type == "invalid_configuration" and "userinfo_endpoint" in str(info.value)
+
+
+# -- refresh --------------------------------------------------------------------------------
+
+
+def test_a_refreshed_token_keeps_its_claims_or_verifies_its_new_id_token(op: Live) -> None:
+    app, _ = oidc_client(op.url)
+    browser, answer = log_in(app)
+    first = answer.get_json()
+    browser.get("/expire")
+    assert browser.get("/userinfo").status_code == 200  # refreshed first
+    refreshed = browser.get("/token").get_json()
+    assert refreshed["access_token"] != first["access_token"]
+    assert refreshed["id_token_claims"] == first["id_token_claims"]
+
+    op.state["refresh_id_token"] = {"iat": now() + 1, "name": "Alice again"}
+    browser.get("/expire")
+    assert browser.get("/userinfo").status_code == 200
+    assert browser.get("/token").get_json()["id_token_claims"]["name"] == "Alice again"
+
+    op.state["refresh_id_token"] = {"sub": "mallory"}
+    browser.get("/expire")
+    assert refused(browser.get("/userinfo")) == "refresh_failed"
+    op.state["refresh_id_token"] = {"aud": "someone-else"}
+    assert refused(browser.get("/userinfo")) == "refresh_failed"
+
+
+# -- when openid is not asked for, or cannot be verified ------------------------------------
+
+
+def test_without_openid_nothing_is_verified(op: Live) -> None:
+    op.state["forge"] = lambda right, header, key: "not.a.jwt"
+    app, _ = oidc_client(op.url, request_token_params={"scope": "profile"})
+    browser = app.test_client()
+    login = browser.get("/login")
+    assert "nonce" not in parse_qs(urlsplit(login.headers["Location"]).query)
+    answer = browser.get(visit_provider(login))
+    assert answer.status_code == 200
+    assert "id_token_claims" not in answer.get_json()
+
+
+def test_a_nonce_given_to_authorize_is_sent_and_checked(op: Live) -> None:
+    app, remote = oidc_client(op.url)
+
+    @app.route("/login-with-nonce")
+    def login_with_nonce() -> Any:
+        return remote.authorize(callback=url_for("authorized", _external=True), nonce="n-42")
+
+    browser = app.test_client()
+    login = browser.get("/login-with-nonce")
+    assert parse_qs(urlsplit(login.headers["Location"]).query)["nonce"] == ["n-42"]
+    answer = browser.get(visit_provider(login))
+    assert answer.status_code == 200 and answer.get_json()["id_token_claims"]["nonce"] == "n-42"
+
+
+def test_a_configured_nonce_is_not_reused_for_every_login(op: Live) -> None:
+    params = {"scope": "openid", "nonce": "the-same-every-time"}
+    app, _ = oidc_client(op.url, request_token_params=params)
+    login = app.test_client().get("/login")
+    sent = parse_qs(urlsplit(login.headers["Location"]).query)["nonce"]
+    assert sent != ["the-same-every-time"] and len(sent[0]) >= 32
+
+
+def test_without_state_a_callback_with_no_pending_login_is_refused(op: Live) -> None:
+    """With ``enforce_state=False`` a callback may find no pending login (another
+    browser, a lost session): there is no nonce to check the ID token against."""
+    app, _ = oidc_client(op.url, enforce_state=False, pkce=False)
+    callback = go_to_provider(app.test_client())
+    assert refused(app.test_client().get(callback)) == "invalid_nonce"
+
+
+def test_openid_without_metadata_is_a_configuration_error() -> None:
+    app = Flask("no_metadata")
+    app.secret_key = "k"
+    remote = OAuth(app).remote_app(
+        "idp",
+        consumer_key=CLIENT_ID,
+        consumer_secret=CLIENT_SECRET,
+        authorize_url="https://id.example/authorize",
+        access_token_url="https://id.example/token",
+        request_token_params={"scope": ["openid", "email"]},
+    )
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.authorize(callback=CALLBACK)
+    assert info.value.type == "invalid_configuration"
+    assert "server_metadata_url" in str(info.value)
+
+
+def test_without_pyjwt_openid_names_the_extra(op: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jwt", None)  # as if PyJWT were not installed
+    app, remote = oidc_client(op.url)
+    with app.test_request_context() as ctx:
+        with pytest.raises(ImportError, match=r'pip install "flask-oauthlib-client\[oidc\]"'):
+            remote.authorize(callback=CALLBACK)
+        assert "idp_oauthpending" not in ctx.session  # the user was not sent away
+        remote.request_token_params["scope"] = "profile"
+        assert remote.authorize(callback=CALLBACK).status_code == 302  # plain OAuth 2 works
+
+
+# -- verify_id_token on its own ------------------------------------------------------------
+
+
+def test_verify_id_token_as_a_function(signer: SigningKey) -> None:
+    claims = {"iss": "https://id.example", "sub": "u1", "aud": "c1", "exp": now() + 60}
+    claims["iat"] = now()
+    token = signer.sign({**claims, "nonce": "n1"})
+    fetched: list[bool] = []
+
+    def keys(refetch: bool) -> dict[str, Any]:
+        fetched.append(refetch)
+        return {"keys": [{"kty": "oct", "k": "c2VjcmV0"}, signer.public_jwk]}
+
+    verified = verify_id_token(
+        token, client_id="c1", issuer="https://id.example", keys=keys, nonce="n1"
+    )
+    assert verified["sub"] == "u1" and fetched == [False]
+    with pytest.raises(OAuthException) as info:
+        verify_id_token(token, client_id="c1", issuer="https://id.example", keys=keys, nonce="n2")
+    assert info.value.type == "invalid_nonce"
+    late = now() + 3600
+    with pytest.raises(OAuthException) as info:
+        verify_id_token(
+            token, client_id="c1", issuer="https://id.example", keys=keys, nonce=None, now=late
+        )
+    assert info.value.type == "id_token_expired"
+
+
+def test_the_jwks_cache_refetches_at_most_every_interval() -> None:
+    cache = JwksCache()
+    calls: list[str] = []
+
+    def fetch(url: str) -> dict[str, Any]:
+        calls.append(url)
+        return {"keys": [len(calls)]}
+
+    assert cache.get("u", fetch) == {"keys": [1]}
+    assert cache.get("u", fetch) == {"keys": [1]}
+    assert cache.get("u", fetch, refetch=True) == {"keys": [2]}
+    assert cache.get("u", fetch, refetch=True) == {"keys": [2]}
+    assert calls == ["u", "u"]
+    cache.clear()
+    assert cache.get("u", fetch) == {"keys": [3]} and len(cache) == 1
