@@ -45,6 +45,7 @@ from .settings import SettingsSource, config_app
 if TYPE_CHECKING:
     from .response import OAuthResponse
     from .settings import Registry
+    from .transport import HTTPCall
 
 __all__ = [
     "ALGORITHMS",
@@ -330,14 +331,8 @@ class OpenIDConnect:
         def server_metadata(self) -> dict[str, Any]: ...
         def get_request_token(self) -> Any: ...
         def get(self, *args: Any, **kwargs: Any) -> OAuthResponse: ...
-        def _http(
-            self,
-            uri: str,
-            headers: Mapping[str, str] | None = None,
-            data: Any = None,
-            method: str | None = None,
-            follow_redirects: bool = True,
-        ) -> tuple[Any, bytes]: ...
+
+        _http: HTTPCall
 
     def userinfo(self, token: Any = None) -> dict[str, Any]:
         """Ask the provider's userinfo endpoint about the user (OpenID Connect Core 5.3).

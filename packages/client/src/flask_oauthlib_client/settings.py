@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 from flask import Flask, current_app, has_app_context
 
 from .metadata import MetadataCache, fetch_metadata, metadata_cache
-from .transport import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT
+from .transport import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, HTTPCall
 
 __all__ = [
     "EXTENSION_KEY",
@@ -183,14 +183,7 @@ class RemoteSettings:
         oauth: Registry
         _settings: SettingsSource
 
-        def _http(
-            self,
-            uri: str,
-            headers: Mapping[str, str] | None = None,
-            data: Any = None,
-            method: str | None = None,
-            follow_redirects: bool = True,
-        ) -> tuple[Any, bytes]: ...
+        _http: HTTPCall
 
     @setting
     def base_url(self) -> str | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .exceptions import OAuthException
 from .response import parse_response
-from .transport import status_of
+from .transport import HTTPCall, status_of
 
 __all__ = ["TokenEndpoint"]
 
@@ -31,14 +31,7 @@ class TokenEndpoint:
     if TYPE_CHECKING:  # provided by OAuthRemoteApp
         content_type: str | None
 
-        def _http(
-            self,
-            uri: str,
-            headers: Mapping[str, str] | None = None,
-            data: Any = None,
-            method: str | None = None,
-            follow_redirects: bool = True,
-        ) -> tuple[Any, bytes]: ...
+        _http: HTTPCall
 
     def _token_http(
         self,

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookiejar import Cookie
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -34,6 +34,7 @@ from .deadline import WatchedAdapter, bounded, too_late
 from .exceptions import OAuthException
 
 __all__ = [
+    "HTTPCall",
     "DEFAULT_MAX_RESPONSE_SIZE",
     "DEFAULT_TIMEOUT",
     "FORM_TYPE",
@@ -63,6 +64,20 @@ READ_CHUNK = 64 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 log = logging.getLogger(__name__)
+
+
+class HTTPCall(Protocol):
+    """The signature of a remote app's ``_http``: what its flows call to talk to the
+    provider (declared once for the mixins that use it)."""
+
+    def __call__(
+        self,
+        uri: str,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        method: str | None = None,
+        follow_redirects: bool = True,
+    ) -> tuple[Any, bytes]: ...
 
 
 class NoCookieJar(RequestsCookieJar):

@@ -74,19 +74,8 @@ class OAuth2RequestValidator(
     BearerMixin,
     OpenIDMixin,
 ):
-    """oauthlib's ``RequestValidator`` on top of the provider's getters and setters.
-
-    :param clientgetter: ``f(client_id)`` returning a client object or ``None``.
-    :param tokengetter: ``f(access_token=None, refresh_token=None)`` returning a token.
-    :param grantgetter: ``f(client_id, code)`` returning a grant (authorization code).
-    :param usergetter: ``f(username, password, client, request)`` for the password grant.
-    :param tokensetter: ``f(token, request)`` saving a bearer token.
-    :param grantsetter: ``f(client_id, code, request)`` saving a grant.
-    :param devicegetter: ``f(device_code=...)`` returning a device authorization.
-    :param devicesetter: ``f(device, request)`` saving a new device authorization.
-    :param claimsgetter: ``f(user, request)`` returning the user's OpenID claims.
-    :param logingetter: ``f()`` returning ``(user, auth_time)`` of the logged-in
-        end-user, or ``None`` (OpenID Connect).
+    """oauthlib's ``RequestValidator`` on top of the provider's getters and setters
+    (its parameters are :class:`~.validation.ValidatorBase`'s).
 
     Subclass it to change one rule and pass the subclass as
     ``OAuth2Provider(validator_class=...)``, or assign an instance to
