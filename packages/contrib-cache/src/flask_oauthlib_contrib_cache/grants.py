@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from flask_oauthlib_core import granting_user, utcnow
+from flask_oauthlib_core import as_utc, granting_user, utcnow
 
 from .backends import Backend
 from .cache import Cache
@@ -118,7 +118,9 @@ class CachedGrant(Grant):
 
     Stored as JSON: ``client_id``, ``redirect_uri``, ``scopes``, ``user`` (a signed
     reference, see :mod:`.users`), ``expires`` (a UNIX time), ``code_challenge`` and
-    ``code_challenge_method``; the code itself only as part of the hashed key. With
+    ``code_challenge_method``, and for OpenID Connect ``nonce``, ``auth_time`` (seconds
+    since the epoch) and ``claims`` (the ``claims`` parameter, a dict), each ``None``
+    when absent; the code itself only as part of the hashed key. With
     ``on_replay``, a redeemed code is replaced by a marker, ``{"used": true,
     "client_id": ..., "expires": ...}``, until it expires: read back, it is a grant whose
     :meth:`redeem` fails and whose :meth:`revoke_issued_tokens` calls ``on_replay``.
@@ -143,6 +145,13 @@ class CachedGrant(Grant):
         self.expires = datetime.fromtimestamp(float(data["expires"]), timezone.utc)
         self.code_challenge: str | None = data.get("code_challenge")
         self.code_challenge_method: str | None = data.get("code_challenge_method")
+        nonce, auth_time, claims = data.get("nonce"), data.get("auth_time"), data.get("claims")
+        #: the OpenID request's ``nonce``
+        self.nonce: str | None = nonce if isinstance(nonce, str) else None
+        #: when the end-user authenticated, in seconds since the epoch (OpenID)
+        self.auth_time: int | None = _epoch(auth_time)
+        #: the OpenID ``claims`` parameter, as a dict
+        self.claims: dict[str, Any] | None = claims if isinstance(claims, dict) else None
         self.user_id = data.get("user_id")
         self._user_ref = data.get("user")
         self._users = users
@@ -195,6 +204,29 @@ class CachedGrant(Grant):
         return backend
 
 
+def _epoch(moment: Any) -> int | None:
+    """Seconds since the epoch of a datetime (naive is UTC) or a number; else ``None``."""
+    if isinstance(moment, datetime):
+        return int(as_utc(moment).timestamp())
+    if isinstance(moment, int | float) and not isinstance(moment, bool):
+        return int(moment)
+    return None
+
+
+def _openid_fields(request: Any) -> dict[str, Any]:
+    """The ``nonce``, ``auth_time`` and ``claims`` the provider put on an OpenID request
+    (``None`` each for a plain OAuth 2 request, whose ``nonce`` went unchecked)."""
+    if "openid" not in (request.scopes or ()):
+        return {"nonce": None, "auth_time": None, "claims": None}
+    nonce = getattr(request, "nonce", None)
+    claims = getattr(request, "claims", None)
+    return {
+        "nonce": nonce if isinstance(nonce, str) and nonce else None,
+        "auth_time": _epoch(getattr(request, "auth_time", None)),
+        "claims": claims if isinstance(claims, dict) else None,
+    }
+
+
 def _is_marker(raw: str) -> bool:
     """Whether the entry ``raw`` marks a used code."""
     try:
@@ -233,6 +265,10 @@ def bind_cache_grant(
     :param on_replay: ``f(client_id, code_hash)``, called when a used code is presented
         again, to revoke the tokens issued from it (see below).
 
+    For OpenID Connect the grant keeps the request's ``nonce``, ``auth_time`` and
+    ``claims`` and exposes them (:class:`CachedGrant`); the tokensetter stores
+    ``auth_time`` and ``claims`` with the tokens.
+
     Codes are single use even when several workers race for one (Redis ``GETDEL``,
     memcached ``cas``, a lock for the others) and expire after
     ``<PREFIX>_CACHE_DEFAULT_TIMEOUT`` seconds (100). The ``null`` cache stores nothing,
@@ -268,7 +304,8 @@ def bind_cache_grant(
     .. versionchanged:: 1.1
         Without ``user_loader`` the whole user comes back (Flask-Login loader, SQLAlchemy
         primary key, or a signed snapshot without secret-looking attributes) instead of
-        a stand-in with only ``id``; ``on_replay`` added.
+        a stand-in with only ``id``; ``on_replay`` added; OpenID Connect's ``nonce``,
+        ``auth_time`` and ``claims`` are kept.
 
     .. versionchanged:: 1.0
         Grants are stored as JSON with the user's id instead of a pickled user, and no
@@ -291,6 +328,7 @@ def bind_cache_grant(
             "expires": (utcnow() + timedelta(seconds=lifetime)).timestamp(),
             "code_challenge": request.code_challenge,
             "code_challenge_method": request.code_challenge_method,
+            **_openid_fields(request),
         }
         backend.set(grant_key(client_id, code["code"]), json.dumps(data), timeout=lifetime)
         log.debug("stored a grant for client %s", client_id)

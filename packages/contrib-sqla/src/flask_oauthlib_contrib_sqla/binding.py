@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import secrets
 import weakref
@@ -18,10 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import appcontext_tearing_down
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import JSON, delete, inspect, select
 from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
 
-from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user, utcnow
+from flask_oauthlib_core import (
+    StorageUnavailable,
+    as_utc,
+    granting_user,
+    resolve_user,
+    utcnow,
+)
 
 from . import claims
 from .hashing import hash_secret
@@ -69,6 +76,71 @@ def _construct(model: Any, fields: dict[str, Any]) -> Any:
         if "scope" not in mapped and "_scopes" in mapped and "scope" in fields:
             fields["_scopes"] = fields.pop("scope")
         return model(**{key: value for key, value in fields.items() if key in mapped})
+
+
+def _epoch(moment: Any) -> int | None:
+    """``auth_time`` as seconds since the epoch (a datetime, naive meaning UTC, or a
+    number); ``None`` for anything else."""
+    if isinstance(moment, datetime):
+        return int(as_utc(moment).timestamp())
+    if isinstance(moment, int | float) and not isinstance(moment, bool):
+        return int(moment)
+    return None
+
+
+def _claims_of(source: Any) -> dict[str, Any] | None:
+    """The ``claims`` parameter ``source`` carries (a request, grant or token) as a dict
+    (from a dict or its JSON text), or ``None``."""
+    claims = getattr(source, "claims", None)
+    if isinstance(claims, str):
+        try:
+            claims = json.loads(claims)
+        except ValueError:
+            return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _grant_openid(request: Any) -> dict[str, Any]:
+    """What the grantsetter keeps of an OpenID request: ``nonce``, ``auth_time`` and
+    ``claims``; nothing for a plain OAuth 2 request (its ``nonce`` went unchecked)."""
+    if "openid" not in (request.scopes or ()):
+        return {}
+    nonce = getattr(request, "nonce", None)
+    fields = {
+        "nonce": nonce if isinstance(nonce, str) and nonce else None,
+        "auth_time": _epoch(getattr(request, "auth_time", None)),
+        "claims": _claims_of(request),
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _token_openid(request: Any, old: Any) -> dict[str, Any]:
+    """The ``auth_time`` and ``claims`` the tokensetter finds on the request (what the
+    code or the refresh token stored), else those of ``old``, the refresh token being
+    rotated."""
+    auth_time = _epoch(getattr(request, "auth_time", None))
+    claims = _claims_of(request)
+    if old is not None:
+        auth_time = auth_time if auth_time is not None else _epoch(getattr(old, "auth_time", None))
+        claims = claims if claims is not None else _claims_of(old)
+    return {"auth_time": auth_time, "claims": claims}
+
+
+def _mapped_openid(model: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` a 0.9.6-style model has columns for; ``claims`` as JSON text unless its
+    column is of a JSON type."""
+    try:
+        columns = inspect(model).columns
+        attrs = set(inspect(model).attrs.keys())
+    except NoInspectionAvailable:
+        return {}
+    kept = {key: value for key, value in fields.items() if key in attrs and value is not None}
+    claims_column = columns.get("claims")
+    if "claims" in kept and not (
+        claims_column is not None and isinstance(claims_column.type, JSON)
+    ):
+        kept["claims"] = json.dumps(kept["claims"])
+    return kept
 
 
 def _new_refresh_hash(token: dict[str, Any], request: Any) -> str | None:
@@ -202,7 +274,8 @@ class SQLAlchemyBinding:
     def set_grant(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        """Store a new code for the current user."""
+        """Store a new code for the current user; for an OpenID request with its
+        ``nonce``, ``auth_time`` and ``claims``."""
         model = self.grant_model
         user = granting_user(self.current_user, request)
         fields: dict[str, Any] = {
@@ -211,16 +284,19 @@ class SQLAlchemyBinding:
             "scope": " ".join(request.scopes or ()),
             **_user_fields(user),
         }
+        openid = _grant_openid(request)
         if _hashed(model, "code"):
             grant = model(
                 code_hash=hash_secret(code["code"]),
                 expires=utcnow() + GRANT_LIFETIME,
                 code_challenge=request.code_challenge,
                 code_challenge_method=request.code_challenge_method,
+                **openid,
                 **fields,
             )
         else:
             expires = (utcnow() + GRANT_LIFETIME).replace(tzinfo=None)
+            fields.update(_mapped_openid(model, openid))
             grant = _construct(model, dict(fields, code=code["code"], expires=expires))
         self.session.add(grant)
         self.session.commit()
@@ -243,7 +319,8 @@ class SQLAlchemyBinding:
         return None
 
     def set_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
-        """Store a new token for the request's client and user."""
+        """Store a new token for the request's client and user, with the ``auth_time``
+        and ``claims`` of the code or refresh token it comes from (OpenID Connect)."""
         model = self.token_model
         user = self._user_for(request)
         client = request.client
@@ -261,9 +338,13 @@ class SQLAlchemyBinding:
                 expires=expires_at,
                 family=old.family if old is not None else secrets.token_hex(16),
                 grant_id=getattr(grant, "id", None),
+                **_token_openid(request, old),
             )
         else:
             tok = self._legacy_token(model, token, client, user, expires_at)
+            old = getattr(request, "refresh_token_object", None)
+            for key, value in _mapped_openid(model, _token_openid(request, old)).items():
+                setattr(tok, key, value)
         self.session.add(tok)
         claims.commit(self.session)
         return tok

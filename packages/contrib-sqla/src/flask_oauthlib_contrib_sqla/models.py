@@ -17,15 +17,21 @@ Credentials are stored hashed (SHA-256): ``Token.access_token_hash``,
 ``Token.refresh_token_hash``, ``Grant.code_hash``, ``Client.client_secret_hash``. Codes
 are marked redeemed and tokens revoked instead of deleted, so a replayed code or a
 reused refresh token is recognised and what it issued is revoked.
+
+For OpenID Connect, grants keep the request's ``nonce``, ``auth_time`` (seconds since the
+epoch) and ``claims`` (the ``claims`` parameter, stored as JSON text and exposed parsed),
+tokens ``auth_time`` and ``claims``; all nullable (see the README to add them to existing
+tables).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, select, update
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, object_session, relationship
 
@@ -41,6 +47,38 @@ log = logging.getLogger(__name__)
 
 def _split(value: str | None) -> list[str]:
     return value.split() if value else []
+
+
+def _load_json(text: str | None) -> Any:
+    """The value of a JSON text column; ``None`` for no (or unreadable) text."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        log.warning("ignored a stored claims value that is not JSON")
+        return None
+
+
+def _dump_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class _OpenIDMixin:
+    """``auth_time`` and ``claims`` of OpenID Connect (both nullable)."""
+
+    #: when the end-user authenticated, in seconds since the epoch
+    auth_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    claims_text: Mapped[str | None] = mapped_column("claims", Text, nullable=True)
+
+    @property
+    def claims(self) -> Any:
+        """The ``claims`` request parameter (a dict), or ``None``."""
+        return _load_json(self.claims_text)
+
+    @claims.setter
+    def claims(self, value: Any) -> None:
+        self.claims_text = _dump_json(value)
 
 
 def _session_of(obj: Any) -> Any:
@@ -166,8 +204,9 @@ class ClientMixin(_UserMixin):
         return secret_matches(secret, self.client_secret_hash)
 
 
-class GrantMixin(_UserMixin):
-    """An authorization code, stored hashed, with its PKCE challenge."""
+class GrantMixin(_OpenIDMixin, _UserMixin):
+    """An authorization code, stored hashed, with its PKCE challenge and, for OpenID
+    Connect, its ``nonce``, ``auth_time`` and ``claims``."""
 
     #: the token model, to revoke what a replayed code issued. ``bind_sqlalchemy`` gives
     #: it to each grant it loads (on the object: the class stays ``None``); set it on
@@ -183,6 +222,7 @@ class GrantMixin(_UserMixin):
     code_challenge: Mapped[str | None] = mapped_column(String(128), nullable=True)
     code_challenge_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
     redeemed: Mapped[bool] = mapped_column(Boolean, default=False)
+    nonce: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
     @property
     def scopes(self) -> list[str]:
@@ -218,8 +258,9 @@ class GrantMixin(_UserMixin):
         _update(self, update(cls).where(cls.id == self.id).values(redeemed=True))
 
 
-class TokenMixin(_UserMixin):
-    """A bearer token pair, stored hashed, in a rotation family."""
+class TokenMixin(_OpenIDMixin, _UserMixin):
+    """A bearer token pair, stored hashed, in a rotation family; for OpenID Connect with
+    the ``auth_time`` and ``claims`` of the code it descends from."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)
