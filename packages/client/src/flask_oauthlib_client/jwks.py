@@ -15,7 +15,6 @@ hammer the provider. A failed fetch is not cached.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -23,9 +22,7 @@ from typing import Any
 
 from flask import Flask
 
-from .exceptions import OAuthException
-from .metadata import Fetch
-from .transport import status_of
+from .metadata import Fetch, fetch_json
 
 __all__ = ["JWKS_KEY", "REFETCH_INTERVAL", "JwksCache", "fetch_jwks", "jwks_cache"]
 
@@ -102,19 +99,4 @@ def fetch_jwks(name: str, url: str, http: Fetch) -> dict[str, Any]:
     :raises OAuthException: ``invalid_jwks`` unless the server answers ``200`` with such
         an object; or what ``http`` raises (``timeout``, ``network_error``, ...).
     """
-    resp, content = http(url, method="GET")
-    status = status_of(resp)
-    if status != 200:
-        raise OAuthException(
-            f"{name}: the key set (jwks_uri) answered {status}", type="invalid_jwks"
-        )
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise OAuthException(
-            f"{name}: the key set (jwks_uri) is not a JSON object with a list of keys",
-            type="invalid_jwks",
-        )
-    return document
+    return fetch_json(name, url, http, "the key set (jwks_uri)", "invalid_jwks", keys_list=True)

@@ -82,6 +82,32 @@ def metadata_cache(app: Flask) -> MetadataCache:
     return cache
 
 
+def fetch_json(
+    name: str, url: str, http: Fetch, what: str, error: str, keys_list: bool = False
+) -> dict[str, Any]:
+    """Fetch the JSON object at ``url`` (a metadata document, a key set).
+
+    :param name: the remote app's name, for error messages.
+    :param what: what the document is, for error messages.
+    :param error: the ``OAuthException`` type of a bad answer.
+    :param keys_list: the object must have a list under ``keys`` (a JWK set).
+    :raises OAuthException: ``error`` unless the server answers ``200`` with such an
+        object; or what ``http`` raises (``timeout``, ``network_error``, ...).
+    """
+    resp, content = http(url, method="GET")
+    status = status_of(resp)
+    if status != 200:
+        raise OAuthException(f"{name}: {what} answered {status}", type=error)
+    try:
+        document = json.loads(content)
+    except (ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict) or (keys_list and not isinstance(document.get("keys"), list)):
+        shape = "a JSON object with a list of keys" if keys_list else "a JSON object"
+        raise OAuthException(f"{name}: {what} is not {shape}", type=error)
+    return document
+
+
 def fetch_metadata(name: str, url: str, http: Fetch) -> dict[str, Any]:
     """Fetch and check the metadata document at ``url``.
 
@@ -92,18 +118,4 @@ def fetch_metadata(name: str, url: str, http: Fetch) -> dict[str, Any]:
     :raises OAuthException: ``invalid_metadata`` unless the server answers ``200`` with
         a JSON object; or what ``http`` raises (``timeout``, ``network_error``, ...).
     """
-    resp, content = http(url, method="GET")
-    status = status_of(resp)
-    if status != 200:
-        raise OAuthException(
-            f"{name}: metadata document answered {status}", type="invalid_metadata"
-        )
-    try:
-        document = json.loads(content)
-    except (ValueError, RecursionError):
-        document = None
-    if not isinstance(document, dict):
-        raise OAuthException(
-            f"{name}: metadata document is not a JSON object", type="invalid_metadata"
-        )
-    return document
+    return fetch_json(name, url, http, "metadata document", "invalid_metadata")

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, url_for
 
 from .context import app_context_for
 from .errorpage import DEFAULT_ERROR_PATH, register_error_page
@@ -211,18 +211,16 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
 
     # -- protected resources -------------------------------------------------------------
 
-    def _accept(self, oauth_request: Any) -> None:
-        """Put the request a protected view accepted on ``request.oauth``, marked as
-        checked by this provider (for stacked decorators)."""
-        flask_request = request._get_current_object()  # type: ignore[attr-defined]
+    def _accept(self, flask_request: Any, oauth_request: Any) -> None:
+        """Put the request a protected view accepted on ``flask_request.oauth``, marked
+        as checked by this provider (for stacked decorators)."""
         flask_request.oauth = oauth_request
         flask_request.environ[self.extension_key + ".checked"] = (self, oauth_request)
 
-    def _accepted(self) -> Any:
-        """The request this provider accepted earlier in this request (an outer
-        protecting decorator), if ``request.oauth`` is still that one; else ``None``.
-        Whatever else set ``request.oauth`` is not trusted."""
-        flask_request = request._get_current_object()  # type: ignore[attr-defined]
+    def _accepted(self, flask_request: Any) -> Any:
+        """The request this provider accepted earlier in ``flask_request`` (an outer
+        protecting decorator), if ``flask_request.oauth`` is still that one; else
+        ``None``. Whatever else set ``request.oauth`` is not trusted."""
         checked = flask_request.environ.get(self.extension_key + ".checked")
         if checked is None or checked[0] is not self:
             return None

@@ -335,7 +335,8 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kw: Any) -> Any:
-                checked = self._accepted()
+                flask_request = request._get_current_object()  # type: ignore[attr-defined]
+                checked = self._accepted(flask_request)
                 if checked is not None:  # our outer require_oauth checked it: our realms
                     granted = set(getattr(checked.access_token, "realms", None) or ())
                     if realms and not granted >= set(realms):
@@ -363,7 +364,7 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
                     return error_response("invalid_token", "The request is not authorized.", 401)
                 req.user = getattr(req.access_token, "user", None)
                 req.realms = list(realms)
-                self._accept(req)
+                self._accept(flask_request, req)
                 return f(*args, **kw)
 
             return cast(F, decorated)

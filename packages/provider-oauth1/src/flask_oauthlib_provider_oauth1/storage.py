@@ -72,19 +72,10 @@ class NonceGetter(Protocol):
     ) -> Any: ...
 
 
-class NonceSetter(Protocol):
+class NonceSetter(NonceGetter, Protocol):
     """``f(client_key, timestamp, nonce, request_token, access_token)`` storing the
-    nonce; ``False`` when another request stored it first."""
-
-    def __call__(
-        self,
-        *,
-        client_key: str,
-        timestamp: Any,
-        nonce: str,
-        request_token: str | None,
-        access_token: str | None,
-    ) -> Any: ...
+    nonce (the noncegetter's parameters); ``False`` when another request stored it
+    first."""
 
 
 class VerifierGetter(Protocol):

@@ -298,14 +298,14 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kwargs: Any) -> Any:
-                checked = self._accepted()
+                flask_request = request._get_current_object()  # type: ignore[attr-defined]
+                checked = self._accepted(flask_request)
                 token = vars(checked).get("access_token") if checked is not None else None
                 if hasattr(token, "scopes"):
                     return self._nested(checked, token, needed, f, *args, **kwargs)
                 answer = self._run_before_request()
                 if answer is not None:
                     return answer
-                flask_request = request._get_current_object()  # type: ignore[attr-defined]
                 try:
                     valid, req = self._verify(flask_request, list(needed))
                 except StorageUnavailable as exc:
@@ -314,7 +314,7 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
                 valid, req = self._run_after_request(valid, req)
                 if not valid:
                     return self._refuse(req, needed)
-                self._accept(req)
+                self._accept(flask_request, req)
                 return f(*args, **kwargs)
 
             return cast(F, decorated)
