@@ -1,4 +1,6 @@
-"""The demo client: "Log in with Demo" with flask_oauthlib.client (PKCE and state on).
+"""The demo client: "Log in with Demo" with flask_oauthlib.client (PKCE and state on),
+as an OpenID Connect relying party: it asks for ``openid profile email`` and shows the
+claims of the ID token it verified (signature, issuer, audience, expiry, nonce, at_hash).
 
 When a login fails, the reason (the ``OAuthException``'s ``type`` and message) goes to
 the log for the developer; the person sees a plain sentence.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import datetime, timezone
 from typing import Any
 
 from demo_layout import http_headers, http_message, layout, page, use_layout
@@ -30,7 +33,8 @@ HOME = layout(
 provider, which asks you what to share.</p>
 {% if notice %}<div class="alert" role="alert" id="notice"><p>{{ notice }}</p></div>{% endif %}
 <a class="button wide" id="login" href="{{ url_for('login') }}">Log in with Demo</a>
-<p class="note">OAuth 2 authorization code flow with PKCE and <code>state</code>.</p>"""
+<p class="note">OpenID Connect on the OAuth 2 authorization code flow, with PKCE,
+<code>state</code> and <code>nonce</code>.</p>"""
 )
 
 PROFILE = layout(
@@ -42,6 +46,18 @@ PROFILE = layout(
   <dt>Username</dt><dd><code>{{ profile.username }}</code></dd>
   <dt>Shared</dt><dd><code>{{ scope }}</code></dd>
 </dl>
+{% if identity %}
+<h2>Verified ID token</h2>
+<p class="muted">Checked by the client before it let you in: the provider's signature,
+issuer, audience, expiry and the one-time <code>nonce</code>.</p>
+<dl id="id-token">
+  <dt>Subject</dt><dd><code id="sub">{{ identity.sub }}</code></dd>
+  <dt>Issuer</dt><dd><code>{{ identity.iss }}</code></dd>
+  <dt>Email</dt><dd id="email">{{ identity.email or "not shared" }}
+    {%- if identity.email_verified %} (verified){% endif %}</dd>
+  <dt>Signed in at</dt><dd id="auth-time">{{ identity.signed_in_at }}</dd>
+</dl>
+{% endif %}
 <div class="actions"><a class="button secondary" id="logout" href="{{ url_for('logout') }}">Log
 out</a></div>"""
 )
@@ -73,10 +89,11 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         "demo",
         consumer_key=client_id,
         consumer_secret=client_secret,
-        server_metadata_url=provider_url + "/.well-known/oauth-authorization-server",
+        # OpenID Connect discovery: endpoints, and the keys that sign ID tokens
+        server_metadata_url=provider_url + "/.well-known/openid-configuration",
         base_url=provider_url + "/api/",
         access_token_method="POST",
-        request_token_params={"scope": "profile"},
+        request_token_params={"scope": "openid profile email"},
     )
 
     @demo.tokengetter
@@ -100,7 +117,13 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             session.pop("demo_token", None)
             return page(HOME, title="Welcome", notice=EXPIRED)
         scope = session["demo_token"].get("scope", "profile")
-        return page(PROFILE, title="Your profile", profile=answer.data, scope=scope)
+        return page(
+            PROFILE,
+            title="Your profile",
+            profile=answer.data,
+            scope=scope,
+            identity=session.get("demo_identity"),
+        )
 
     @app.route("/login")
     def login() -> Any:
@@ -129,12 +152,18 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             else:
                 log.warning("login failed: the provider answered %r", error[:100])
             return failed("Login failed", FAILED, 400)
-        session["demo_token"] = token
+        # the ID token was verified by authorized_response(); keep its claims, not the
+        # token itself (the session cookie stays small)
+        session["demo_token"] = {
+            key: token[key] for key in ("access_token", "token_type", "scope") if key in token
+        }
+        session["demo_identity"] = identity(demo, token)
         return redirect(url_for("index"))
 
     @app.route("/logout")
     def logout() -> Any:
         session.pop("demo_token", None)
+        session.pop("demo_identity", None)
         return redirect(url_for("index"))
 
     @app.errorhandler(HTTPException)
@@ -145,3 +174,30 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         return body, status, http_headers(exc)
 
     return app
+
+
+def identity(demo: Any, token: dict[str, Any]) -> dict[str, Any] | None:
+    """What the profile page shows of the ID token claims ``authorized_response()``
+    verified, with the email from the userinfo endpoint (whose ``sub`` the client checks
+    against the ID token's); ``None`` without an ID token."""
+    claims = token.get("id_token_claims")
+    if not claims:
+        return None
+    try:
+        email = demo.userinfo(token)
+    except OAuthException as exc:
+        log.warning("userinfo request failed: %s: %s", exc.type, exc.message)
+        email = {}
+    auth_time = claims.get("auth_time")
+    signed_in_at = (
+        datetime.fromtimestamp(auth_time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if isinstance(auth_time, (int, float))
+        else "not said"
+    )
+    return {
+        "sub": claims["sub"],
+        "iss": claims["iss"],
+        "email": email.get("email"),
+        "email_verified": email.get("email_verified") is True,
+        "signed_in_at": signed_in_at,
+    }

@@ -1,9 +1,12 @@
-"""The demo OAuth 2 provider: OAuth2Provider + bind_sqlalchemy on SQLite by default.
+"""The demo OAuth 2 provider and OpenID Provider: OAuth2Provider + bind_sqlalchemy on
+SQLite by default.
 
 A login page, a consent page listing the requested scopes with Allow and Deny, a
-``/api/me`` resource protected by ``require_oauth("profile")``, and the metadata document.
-Seed data (user ``alice`` / ``wonderland`` and one registered client) is created on
-first start. Run it through ``examples/run_demo.py``.
+``/api/me`` resource protected by ``require_oauth("profile")``, the metadata document
+(also as ``/.well-known/openid-configuration``), and OpenID Connect: ID tokens signed with
+a key made at each start, the key set and the userinfo endpoint. Seed data (user
+``alice`` / ``wonderland`` and one registered client) is created on first start. Run it
+through ``examples/run_demo.py``.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import html
 import logging
 import re
 import secrets
+import time
 import unicodedata
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from demo_layout import http_headers, http_message, layout, page, use_layout
 from flask import Flask, Response, jsonify, redirect, request, session, url_for
-from sqlalchemy import String, create_engine, select
+from sqlalchemy import Engine, String, create_engine, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -26,6 +30,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from flask_oauthlib.contrib.oauth2 import bind_sqlalchemy
 from flask_oauthlib.provider import OAuth2Provider
 from flask_oauthlib_contrib_sqla import ClientMixin, GrantMixin, TokenMixin
+from flask_oauthlib_provider_oauth2.jwks import generate_key, private_pem
 
 log = logging.getLogger("demo_provider")
 
@@ -42,6 +47,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
 
     def check_password(self, password: str) -> bool:
@@ -61,6 +67,7 @@ class Token(TokenMixin, Base):
 
 
 SCOPE_DESCRIPTIONS = {
+    "openid": "Who you are: your account identifier at the demo provider",
     "profile": "Your name and username",
     "email": "Your email address",
 }
@@ -150,8 +157,8 @@ ERROR = layout(
 HOME = layout(
     """
 <h1>Demo provider</h1>
-<p>The OAuth 2 authorization server of the demo. Applications send you here to sign in
-and to decide what they may see.</p>
+<p>The OAuth 2 authorization server and OpenID Provider of the demo. Applications send
+you here to sign in and to decide what they may see.</p>
 {% if user %}
 <p>Signed in as <strong>{{ user.name }}</strong> ({{ user.username }}).</p>
 <form method="post" action="{{ url_for('logout') }}" class="actions">
@@ -165,7 +172,8 @@ and to decide what they may see.</p>
 </div>
 {% endif %}
 <p class="note">For developers: <a href="/.well-known/oauth-authorization-server">the
-metadata document</a>.</p>"""
+metadata document</a>, <a href="/.well-known/openid-configuration">the OpenID Connect
+discovery document</a>, <a href="/oauth/jwks">the signing keys</a>.</p>"""
 )
 
 
@@ -174,9 +182,31 @@ def describe(scope: str) -> str:
     return SCOPE_DESCRIPTIONS.get(scope, f'Access to "{scope}"')
 
 
+class OutdatedDatabase(RuntimeError):
+    """The database holds the demo's tables as an older demo made them."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`OutdatedDatabase` if a table of the demo lacks a column of its model
+    (a database left by an older demo: ``create_all`` adds tables, never columns)."""
+    existing = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not existing.has_table(table.name):
+            continue
+        have = {column["name"] for column in existing.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in have]
+        if missing:
+            raise OutdatedDatabase(
+                f"The demo database {engine.url.render_as_string(hide_password=True)} was"
+                f" made by an older demo: table {table.name!r} lacks {', '.join(missing)}."
+            )
+
+
 def create_provider(database_url: str, client_redirect_uri: str, issuer: str) -> Flask:
-    """The provider app; seeds the database on first start."""
+    """The provider app; seeds the database on first start. Raises
+    :class:`OutdatedDatabase` for a database an older demo made."""
     engine = create_engine(database_url)
+    check_schema(engine)
     Base.metadata.create_all(engine)
     db = scoped_session(sessionmaker(engine))
     seed(db, client_redirect_uri)
@@ -190,6 +220,10 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         OAUTH2_PROVIDER_ISSUER=issuer,
         OAUTH2_PROVIDER_ALLOW_IMPLICIT=False,  # RFC 9700: no implicit grant
         OAUTH2_PROVIDER_ALLOW_PASSWORD=False,
+        # OpenID Connect: ID tokens signed with a key made at each start (a real provider
+        # loads its keys from files or a secret store: see docs/oidc.md)
+        OAUTH2_PROVIDER_OIDC_ENABLED=True,
+        OAUTH2_PROVIDER_OIDC_KEYS=[private_pem(generate_key())],
     )
     oauth = OAuth2Provider(app)
 
@@ -201,12 +235,30 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         oauth, db, user=User, client=Client, token=Token, grant=Grant, current_user=current_user
     )
 
+    @oauth.logingetter
+    def current_login() -> tuple[User, int | None] | None:
+        """Who is signed in at the provider, and since when (for ``auth_time``,
+        ``max_age`` and ``prompt``)."""
+        user = current_user()
+        return (user, session.get("login_time")) if user else None
+
+    @oauth.claimsgetter
+    def user_claims(user: User, request: Any) -> dict[str, Any]:
+        """What the ID token's ``sub`` and the userinfo endpoint say about ``user``."""
+        return {
+            "sub": str(user.id),
+            "name": user.name,
+            "preferred_username": user.username,
+            "email": user.email,
+            "email_verified": True,
+        }
+
     use_layout(
         app,
         site="Demo provider",
         logo="P",
         accent="#4f46e5",
-        footer="flask-oauthlib demo: the OAuth 2 provider",
+        footer="flask-oauthlib demo: the OAuth 2 provider and OpenID Provider",
     )
     client_home = urlunsplit((*urlsplit(client_redirect_uri)[:2], "/", "", ""))
 
@@ -225,7 +277,7 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
                 return page(LOGIN, 400, title="Sign in", error=WRONG_LOGIN, username="")
             user = db.execute(select(User).filter_by(username=username)).scalar()
             if user and user.check_password(password):
-                session["user_id"] = user.id
+                session["user_id"], session["login_time"] = user.id, int(time.time())
                 return redirect(local_path(request.args.get("next")), code=303)
             error = WRONG_LOGIN
         return page(LOGIN, title="Sign in", error=error, username=username)
@@ -239,7 +291,8 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     @oauth.authorize_handler
     def authorize(*args: Any, **kwargs: Any) -> Any:
         user = current_user()
-        if user is None:
+        # login_required: an OpenID client's prompt=login or max_age asks for a new login
+        if user is None or kwargs.get("login_required"):
             here = request.script_root + request.full_path
             return redirect(url_for("login", next=here), code=303)
         if request.method == "GET":
@@ -280,9 +333,20 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         pass
 
     @app.route("/.well-known/oauth-authorization-server")
+    @app.route("/.well-known/openid-configuration")
     @oauth.metadata_handler
     def metadata() -> dict[str, Any]:
-        return {"scopes_supported": ["profile", "email"]}
+        return {"scopes_supported": ["openid", "profile", "email"]}
+
+    @app.route("/oauth/userinfo", methods=["GET", "POST"])
+    @oauth.endpoint_handler("userinfo")
+    def userinfo() -> None:
+        return None
+
+    @app.route("/oauth/jwks")
+    @oauth.endpoint_handler("jwks")
+    def jwks() -> None:
+        return None
 
     @app.route("/oauth/errors")
     def oauth_errors() -> Any:
@@ -346,6 +410,7 @@ def seed(db: Any, client_redirect_uri: str) -> None:
             User(
                 username="alice",
                 name="Alice Liddell",
+                email="alice@example.com",
                 password_hash=generate_password_hash("wonderland"),
             )
         )
@@ -353,7 +418,7 @@ def seed(db: Any, client_redirect_uri: str) -> None:
     if client is None:
         client = Client(client_id=DEMO_CLIENT_ID, name="Demo client", is_confidential=True)
         client.set_client_secret(DEMO_CLIENT_SECRET)
-        client.default_scopes = ["profile", "email"]
+        client.default_scopes = ["openid", "profile", "email"]
         db.add(client)
     client.redirect_uris = [client_redirect_uri]
     db.commit()

@@ -21,7 +21,12 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_client import create_client  # noqa: E402
-from demo_provider import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, create_provider  # noqa: E402
+from demo_provider import (  # noqa: E402
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    OutdatedDatabase,
+    create_provider,
+)
 
 
 def port_number(text: str) -> int:
@@ -68,7 +73,15 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     provider_url = f"http://127.0.0.1:{args.provider_port}"
     client_url = f"http://127.0.0.1:{args.client_port}"
-    provider = create_provider(args.database_url, client_url + "/authorized", provider_url)
+    try:
+        provider = create_provider(args.database_url, client_url + "/authorized", provider_url)
+    except OutdatedDatabase as exc:
+        if args.database_url != default_db:
+            sys.exit(f"{exc} Drop the demo's tables or use another --database-url.")
+        # the demo's own SQLite file holds only seed data and tokens: start it afresh
+        print(f"{exc} Starting it afresh.", flush=True)
+        Path(default_db.removeprefix("sqlite:///")).unlink()
+        provider = create_provider(args.database_url, client_url + "/authorized", provider_url)
     client = create_client(provider_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
     servers = [

@@ -14,6 +14,9 @@ venv=.venv-demo
 stamp="$venv/.demo-install-stamp"
 packages=(./packages/core ./packages/client ./packages/provider-oauth2 ./packages/contrib-sqla .)
 requirements=("psycopg[binary]>=3.1")
+# pip installs "." (the meta distribution) with the extra the demo uses: OpenID Connect
+# on both sides (PyJWT with cryptography)
+install=("${packages[@]/%./.[oidc]}")
 
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
@@ -21,7 +24,7 @@ fi
 
 # sha256 over every file of the packages' src/ trees and their pyproject.toml (caches and
 # build output left out), plus the pip arguments
-fingerprint=$("$venv/bin/python" - "${packages[@]}" -- "${requirements[@]}" <<'EOF'
+fingerprint=$("$venv/bin/python" - "${packages[@]}" -- "${install[@]}" "${requirements[@]}" <<'EOF'
 import hashlib
 import sys
 from pathlib import Path
@@ -49,7 +52,7 @@ else
     echo "Installing the demo into $venv (pip install; this takes a minute the first time)..."
     rm -f "$stamp"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "${packages[@]}" "${requirements[@]}"
+        "${install[@]}" "${requirements[@]}"
     echo "$fingerprint" >"$stamp"
 fi
 exec "$venv/bin/python" examples/run_demo.py "$@"

@@ -70,6 +70,116 @@ def test_demo_login_in_process(serve: Callable[..., str], tmp_path: Path) -> Non
     assert "token" not in metadata["response_types_supported"]  # implicit is off in the demo
 
 
+def test_demo_is_an_openid_provider(serve: Callable[..., str], tmp_path: Path) -> None:
+    """The demo client logs in with ``openid profile email`` and shows the claims of the ID
+    token it verified; discovery, keys and userinfo are served; ``prompt=login`` sends a
+    signed-in user to the login page again."""
+    import jwt
+    from demo_apps import start_demo
+
+    demo = start_demo(serve, tmp_path)
+    landed = log_in(demo.client_url)
+    assert "Verified ID token" in landed.text, landed.text
+    assert re.search(r'<code id="sub">1</code>', landed.text), landed.text
+    assert re.search(r'id="email">alice@example.com \(verified\)', landed.text), landed.text
+    assert re.search(r'id="auth-time">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC', landed.text)
+
+    discovery = requests.get(demo.provider_url + "/.well-known/openid-configuration", timeout=10)
+    document = discovery.json()
+    assert document["issuer"] == demo.provider_url
+    assert document["jwks_uri"] == demo.provider_url + "/oauth/jwks"
+    assert document["userinfo_endpoint"] == demo.provider_url + "/oauth/userinfo"
+    assert document["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert set(document["scopes_supported"]) == {"openid", "profile", "email"}
+    (key,) = requests.get(document["jwks_uri"], timeout=10).json()["keys"]
+    assert key["kty"] == "RSA" and "d" not in key  # the public half only
+
+    # a relying party of its own checks an ID token of the demo with PyJWT
+    browser = requests.Session()
+    callback = demo.client_url + "/authorized"
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "demo-client",
+            "redirect_uri": callback,
+            "scope": "openid email",
+            "state": "s",
+            "nonce": "n-1",
+        }
+    )
+    authorize = f"{demo.provider_url}/oauth/authorize?{query}"
+    to_login = browser.get(authorize, allow_redirects=False)
+    browser.post(
+        urljoin(authorize, to_login.headers["Location"]),
+        data={"username": "alice", "password": "wonderland"},
+    )
+    consent = browser.get(authorize)
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
+    assert csrf_token and 'data-scope="openid"' in consent.text, consent.text
+    decided = browser.post(
+        authorize,
+        data={"confirm": "yes", "csrf_token": csrf_token.group(1)},
+        allow_redirects=False,
+    )
+    code = re.search(r"code=([^&]+)", decided.headers["Location"])
+    assert code, decided.headers
+    token = requests.post(
+        document["token_endpoint"],
+        data={"grant_type": "authorization_code", "code": code.group(1), "redirect_uri": callback},
+        auth=("demo-client", "demo-client-secret"),
+        timeout=10,
+    ).json()
+    claims = jwt.decode(
+        token["id_token"],
+        jwt.PyJWK(key).key,
+        algorithms=["RS256"],
+        audience="demo-client",
+        issuer=demo.provider_url,
+    )
+    assert claims["sub"] == "1" and claims["nonce"] == "n-1" and claims["auth_time"]
+    bearer = {"Authorization": "Bearer " + token["access_token"]}
+    assert requests.get(document["userinfo_endpoint"], headers=bearer, timeout=10).json() == {
+        "sub": "1",
+        "email": "alice@example.com",
+        "email_verified": True,
+    }
+
+    # prompt=login: signed in, yet sent to the login page again (times are whole seconds:
+    # a login in the second the request arrived counts as after it)
+    time.sleep(1.05)
+    again = browser.get(authorize + "&prompt=login", allow_redirects=False)
+    assert again.status_code == 303 and "/login?next=" in again.headers["Location"]
+
+
+def test_outdated_demo_database_is_named(tmp_path: Path) -> None:
+    """A database an older demo made (its user table has no email column) stops the demo
+    with a sentence, not an error deep in SQLAlchemy; the demo's own file starts afresh."""
+    import sqlite3
+
+    from demo_provider import OutdatedDatabase, create_provider
+
+    database = tmp_path / "old.sqlite"
+    with sqlite3.connect(database) as old:
+        old.execute(
+            "CREATE TABLE user (id INTEGER PRIMARY KEY, username VARCHAR(80),"
+            " name VARCHAR(120), password_hash VARCHAR(200))"
+        )
+    with pytest.raises(OutdatedDatabase, match="table 'user' lacks email"):
+        create_provider(f"sqlite:///{database}", "http://127.0.0.1:1/cb", "http://localhost")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "run_demo.py")]
+        + [f"--provider-port={free_port()}", f"--client-port={free_port()}"]
+        + ["--database-url", f"sqlite:///{database}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1 and run.stdout == "", run.stdout
+    assert run.stderr.endswith(
+        "table 'user' lacks email. Drop the demo's tables or use another --database-url.\n"
+    ), run.stderr
+
+
 OFFSITE_NEXT = [
     "https://attacker.example",
     "//attacker.example",

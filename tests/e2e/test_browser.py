@@ -91,8 +91,13 @@ def sign_in_and_decide(page: Any, demo: Any, button: str) -> None:
     page.click("#sign-in")
     page.wait_for_selector("#scopes")
     scopes = page.locator("#scopes li")
-    assert scopes.evaluate_all("items => items.map(item => item.dataset.scope)") == ["profile"]
-    assert "Your name and username" in scopes.first.inner_text()
+    assert scopes.evaluate_all("items => items.map(item => item.dataset.scope)") == [
+        "openid",
+        "profile",
+        "email",
+    ]
+    assert "your account identifier" in scopes.first.inner_text()
+    assert "Your name and username" in scopes.nth(1).inner_text()
     assert page.input_value('input[name="csrf_token"]')
     shot(page, "consent")
     page.click(button)
@@ -104,6 +109,10 @@ def test_login_allow(browser: Any, demo: Any) -> None:
     page.wait_for_selector("#welcome")
     assert page.inner_text("#welcome") == "Hello, Alice Liddell!"
     assert page.url == demo.client_url + "/"
+    # OpenID Connect: the claims of the ID token the client verified, email from userinfo
+    assert page.inner_text("#sub") == "1"
+    assert page.inner_text("#email") == "alice@example.com (verified)"
+    assert page.inner_text("#auth-time").endswith(" UTC")
     shot(page, "client-profile")
     page.goto(demo.provider_url + "/")
     assert "Signed in as Alice Liddell" in page.inner_text("main")
