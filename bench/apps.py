@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -172,6 +173,206 @@ def authlib_app() -> Flask:
         return server.create_token_response()
 
     return app
+
+
+# -- OpenID Connect: the token endpoint redeeming a code whose scope holds openid ----------
+
+OIDC_ISSUER = "http://127.0.0.1"
+OIDC_REDIRECT_URI = "http://127.0.0.1/cb"
+OIDC_SCOPE = "openid email"
+OIDC_NONCE = "n-0S6_WzA2Mj"
+OIDC_AUTH_TIME = int(time.time()) - 60  # the user logged in a minute before the run
+
+
+def oidc_key() -> tuple[str, Any]:
+    """A fresh 2048-bit RSA key: its private PEM (both apps sign with it, RS256) and its
+    public key (to verify what they issue)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return pem, key.public_key()
+
+
+def ours_oidc_app(private_pem: str) -> tuple[Flask, Callable[[str], None]]:
+    """Our provider as an OpenID Provider, and a function storing one unused code (issued
+    to the bench client for OIDC_SCOPE, with a nonce, as the authorization view would)."""
+    from flask_oauthlib.provider import OAuth2Provider
+
+    app = Flask("ours_oidc")
+    app.config.update(
+        OAUTH2_PROVIDER_OIDC_ENABLED=True,
+        OAUTH2_PROVIDER_OIDC_KEYS=[private_pem],
+        OAUTH2_PROVIDER_ISSUER=OIDC_ISSUER,
+    )
+    oauth = OAuth2Provider(app)
+    client = SimpleNamespace(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        is_confidential=True,
+        redirect_uris=[OIDC_REDIRECT_URI],
+        default_redirect_uri=OIDC_REDIRECT_URI,
+        default_scopes=OIDC_SCOPE.split(),
+    )
+    grants: dict[str, Any] = {}
+    tokens: dict[str, Any] = {}
+
+    def add_code(code: str) -> None:
+        grants[code] = SimpleNamespace(
+            client_id=CLIENT_ID,
+            code=code,
+            user=USER,
+            scopes=OIDC_SCOPE.split(),
+            redirect_uri=OIDC_REDIRECT_URI,
+            expires=datetime.now(timezone.utc) + timedelta(hours=1),
+            code_challenge=None,
+            code_challenge_method=None,
+            nonce=OIDC_NONCE,
+            auth_time=OIDC_AUTH_TIME,
+            claims=None,
+            delete=lambda: grants.pop(code, None),
+        )
+
+    oauth.clientgetter(lambda client_id: client if client_id == CLIENT_ID else None)
+    oauth.grantgetter(lambda client_id, code: grants.get(code))
+    oauth.grantsetter(lambda client_id, code, req, *a, **k: None)
+    oauth.tokengetter(lambda access_token=None, refresh_token=None: tokens.get(access_token or ""))
+    oauth.logingetter(lambda: (USER, OIDC_AUTH_TIME))
+
+    @oauth.tokensetter
+    def save_token(token: dict[str, Any], req: Any, *args: Any, **kwargs: Any) -> None:
+        tokens[token["access_token"]] = SimpleNamespace(
+            client_id=CLIENT_ID,
+            user=req.user,
+            scopes=token["scope"].split(),
+            refresh_token=token.get("refresh_token"),
+            auth_time=getattr(req, "auth_time", None),
+            claims=req.claims,
+        )
+
+    @app.route("/oauth/token", methods=["POST"])
+    @oauth.token_handler
+    def token() -> None:
+        return None
+
+    return app, add_code
+
+
+def authlib_oidc_app(private_pem: str) -> tuple[Flask, Callable[[str], None]]:
+    """Authlib's OpenID Connect server (AuthorizationCodeGrant with the OpenIDCode
+    extension, RS256), and a function storing one unused code like ours_oidc_app's."""
+    from authlib.integrations.flask_oauth2 import AuthorizationServer
+    from authlib.oauth2.rfc6749 import ClientMixin, grants
+    from authlib.oidc.core import AuthorizationCodeMixin, UserInfo
+    from authlib.oidc.core.grants import OpenIDCode
+    from joserfc.jwk import RSAKey
+
+    signing_key = RSAKey.import_key(private_pem)  # parsed once, as ours caches its keys
+    kid = signing_key.thumbprint()
+
+    class Client(ClientMixin):  # type: ignore[misc]
+        client_id = CLIENT_ID
+
+        def get_client_id(self) -> str:
+            return CLIENT_ID
+
+        def get_default_redirect_uri(self) -> str:
+            return OIDC_REDIRECT_URI
+
+        def get_allowed_scope(self, scope: str) -> str:
+            return scope or OIDC_SCOPE
+
+        def check_redirect_uri(self, redirect_uri: str) -> bool:
+            return redirect_uri == OIDC_REDIRECT_URI
+
+        def check_client_secret(self, client_secret: str) -> bool:
+            return secrets.compare_digest(client_secret, CLIENT_SECRET)
+
+        def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+            return method == "client_secret_basic"
+
+        def check_response_type(self, response_type: str) -> bool:
+            return response_type == "code"
+
+        def check_grant_type(self, grant_type: str) -> bool:
+            return grant_type in ("authorization_code", "refresh_token")
+
+    class Code(AuthorizationCodeMixin):  # type: ignore[misc]
+        def __init__(self, code: str) -> None:
+            self.code, self.expires_at = code, time.time() + 3600
+
+        def get_redirect_uri(self) -> str:
+            return OIDC_REDIRECT_URI
+
+        def get_scope(self) -> str:
+            return OIDC_SCOPE
+
+        def get_nonce(self) -> str:
+            return OIDC_NONCE
+
+        def get_auth_time(self) -> int:
+            return OIDC_AUTH_TIME
+
+    client = Client()
+    codes: dict[str, Code] = {}
+    tokens: dict[str, dict[str, Any]] = {}
+
+    class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic"]
+
+        def query_authorization_code(self, code: str, client: Any) -> Code | None:
+            item = codes.get(code)
+            return item if item and time.time() < item.expires_at else None
+
+        def delete_authorization_code(self, authorization_code: Code) -> None:
+            codes.pop(authorization_code.code, None)
+
+        def authenticate_user(self, authorization_code: Code) -> Any:
+            return USER
+
+    class OpenID(OpenIDCode):  # type: ignore[misc]
+        def resolve_client_private_key(self, client: Any) -> Any:
+            return signing_key
+
+        def get_client_claims(self, client: Any) -> dict[str, Any]:
+            return {"iss": OIDC_ISSUER, "aud": [client.get_client_id()]}
+
+        def get_encode_header(self, client: Any) -> dict[str, str]:
+            return {"alg": "RS256", "kid": kid}
+
+        def exists_nonce(self, nonce: str, request: Any) -> bool:
+            return False
+
+        def generate_user_info(self, user: Any, scope: str) -> Any:
+            return UserInfo(sub=str(user.id))
+
+    app = Flask("authlib_oidc")
+    app.config.update(  # a refresh token and one hour, as ours issues
+        OAUTH2_REFRESH_TOKEN_GENERATOR=True,
+        OAUTH2_TOKEN_EXPIRES_IN={"authorization_code": 3600},
+    )
+
+    def save_token(token: dict[str, Any], req: Any) -> None:
+        tokens[token["access_token"]] = dict(token, user=req.user, auth_time=OIDC_AUTH_TIME)
+
+    server = AuthorizationServer(
+        app, query_client=lambda cid: client if cid == CLIENT_ID else None, save_token=save_token
+    )
+    server.register_grant(CodeGrant, [OpenID(require_nonce=True)])
+
+    @app.route("/oauth/token", methods=["POST"])
+    def token() -> Any:
+        return server.create_token_response()
+
+    def add_code(code: str) -> None:
+        codes[code] = Code(code)
+
+    return app, add_code
 
 
 def ours_oauth1_app() -> Flask:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import importlib.metadata
 import io
+import json
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.test import EnvironBuilder
 
@@ -116,6 +120,60 @@ def oauth1_environs(count: int) -> list[dict[str, Any]]:
         _, headers, _ = client.sign("http://127.0.0.1/api/me")
         out.append(environ_for("/api/me", headers=headers))
     return out
+
+
+def code_body(code: str) -> str:
+    """The token request redeeming an authorization code (the client authenticates Basic)."""
+    redirect_uri = quote(apps.OIDC_REDIRECT_URI, safe="")
+    return f"grant_type=authorization_code&code={code}&redirect_uri={redirect_uri}"
+
+
+def code_environs(add_code: Callable[[str], None], count: int) -> Callable[[], dict[str, Any]]:
+    """Store ``count`` fresh codes in an app; return an environ maker that redeems the next
+    one on each call. The environ is built once: a call only swaps in the next body (all
+    bodies have one length), so per request it costs what a fixed environ costs."""
+    bodies = []
+    for _ in range(count):
+        code = secrets.token_urlsafe(30)
+        add_code(code)
+        bodies.append(code_body(code).encode())
+    template = environ_for("/oauth/token", "POST", {"Authorization": BASIC}, bodies[0].decode())
+    if any(len(body) != int(template["CONTENT_LENGTH"]) for body in bodies):
+        raise AssertionError("the code bodies must all have one length")
+    pending = iter(bodies)
+
+    def environ() -> dict[str, Any]:
+        template["wsgi.input"] = io.BytesIO(next(pending))
+        return template
+
+    return environ
+
+
+def check_id_token(name: str, app: Any, environ: dict[str, Any], public_key: Any) -> None:
+    """Redeem one code before timing: the answer must hold an access token, a refresh
+    token and an ID token that verifies against the public key (RS256, iss, aud) with the
+    code's nonce and auth_time and the access token's at_hash. A misconfigured app fails
+    here rather than being timed."""
+    import jwt
+
+    statuses: list[str] = []
+    result = app(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+    answer = json.loads(b"".join(result))
+    if not statuses[0].startswith("200 ") or not answer.get("refresh_token"):
+        raise AssertionError(f"{name}: {statuses[0]} {answer}")
+    claims = jwt.decode(
+        answer["id_token"],
+        public_key,
+        algorithms=["RS256"],
+        audience=apps.CLIENT_ID,
+        issuer=apps.OIDC_ISSUER,
+        options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+    )
+    digest = hashlib.sha256(answer["access_token"].encode()).digest()[:16]
+    at_hash = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    expected = {"nonce": apps.OIDC_NONCE, "auth_time": apps.OIDC_AUTH_TIME, "at_hash": at_hash}
+    if {claim: claims.get(claim) for claim in expected} != expected or claims["sub"] != "1":
+        raise AssertionError(f"{name}: ID token claims {claims}")
 
 
 def import_time() -> tuple[float, float, list[str]]:
@@ -245,6 +303,30 @@ def main() -> None:
         )
     )
 
+    # (g) token endpoint redeeming a code whose scope holds openid: an RS256 ID token each
+    # time, every call a fresh code, stored beforehand in each app's dict
+    private_pem, public_key = apps.oidc_key()
+    codes = iterations * (repetitions + 1) + 10
+    oidc_calls = {
+        "bare Flask route": wsgi_driver(
+            bare,
+            environ_for("/oauth/token", "POST", {"Authorization": BASIC}, code_body("x" * 40)),
+            200,
+        )
+    }
+    for label, factory in (("ours", apps.ours_oidc_app), ("Authlib", apps.authlib_oidc_app)):
+        app, add_code = factory(private_pem)
+        environ = code_environs(add_code, codes)
+        check_id_token(label, app, environ(), public_key)
+        oidc_calls[label] = wsgi_driver(app, environ, 200)
+    rows.append(
+        (
+            "direct WSGI",
+            "(g) token endpoint, authorization_code with openid (RS256 ID token)",
+            run_set(oidc_calls, iterations, repetitions),
+        )
+    )
+
     # (f) our token endpoint on the SQLAlchemy binding
     sqla_rows: dict[str, float] = {}
     basic = "Basic " + base64.b64encode(b"confidential:s3cret").decode()
@@ -309,6 +391,13 @@ def write_results(
         bare = result["bare Flask route"]
         ours, authlib = cells(result, "ours"), cells(result, "Authlib")
         lines.append(f"| {driver} | {name} | {bare:.1f} | {ours} | {authlib} |")
+    lines += [
+        "",
+        "(g): every request redeems a fresh code stored beforehand (scope `openid email`, a"
+        " nonce); both answer with an access token, a refresh token and an ID token (nonce,"
+        " at_hash, auth_time) signed RS256 with one 2048-bit key, checked with PyJWT before"
+        " timing. Authlib: `AuthorizationCodeGrant` with the `OpenIDCode` extension.",
+    ]
     lines += ["", "(f) our token endpoint (client_credentials) on `bind_sqlalchemy`:", ""]
     lines += [f"- {label}: {value:.0f} µs/request" for label, value in sqla.items()]
     lines += [

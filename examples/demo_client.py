@@ -158,13 +158,23 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             key: token[key] for key in ("access_token", "token_type", "scope") if key in token
         }
         session["demo_identity"] = identity(demo, token)
+        session["demo_id_token"] = token.get("id_token")  # the hint for logging out
         return redirect(url_for("index"))
 
     @app.route("/logout")
     def logout() -> Any:
+        """Log out here, and at the provider too (RP-initiated logout): it knows the
+        user and this client from the ID token, and sends the browser back home."""
+        id_token = session.pop("demo_id_token", None)
         session.pop("demo_token", None)
         session.pop("demo_identity", None)
-        return redirect(url_for("index"))
+        if not id_token:
+            return redirect(url_for("index"))
+        try:
+            return redirect(demo.end_session_url(id_token, url_for("index", _external=True)))
+        except OAuthException as exc:  # no metadata, or no end_session_endpoint in it
+            log.warning("logged out here only: %s: %s", exc.type, exc.message)
+            return redirect(url_for("index"))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

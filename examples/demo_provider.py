@@ -154,6 +154,21 @@ ERROR = layout(
 <p class="muted"><a href="{{ url_for('index') }}">Demo provider home</a></p>"""
 )
 
+LOGOUT = layout(
+    """
+<h1>Sign out of the demo provider?</h1>
+<p class="muted">Signed in as {{ user.name }} ({{ user.username }})</p>
+<p>{% if client %}<strong>{{ client.name or client.client_id }}</strong> asks to sign you
+out{% else %}An application asks to sign you out{% endif %} of the demo provider too.</p>
+<form method="post">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+  <div class="actions">
+    <button class="button secondary" id="stay" name="confirm" value="no">Stay signed in</button>
+    <button class="button" id="sign-out-confirm" name="confirm" value="yes">Sign out</button>
+  </div>
+</form>"""
+)
+
 HOME = layout(
     """
 <h1>Demo provider</h1>
@@ -260,7 +275,7 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         accent="#4f46e5",
         footer="flask-oauthlib demo: the OAuth 2 provider and OpenID Provider",
     )
-    client_home = urlunsplit((*urlsplit(client_redirect_uri)[:2], "/", "", ""))
+    client_home = home_of(client_redirect_uri)
 
     @app.teardown_appcontext
     def remove_session(exc: BaseException | None) -> None:
@@ -286,6 +301,18 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     def logout() -> Any:
         session.clear()
         return redirect(url_for("index"), code=303)
+
+    @app.route("/oauth/logout", methods=["GET", "POST"])
+    @oauth.logout_handler
+    def end_session(*args: Any, **kwargs: Any) -> Any:
+        """RP-initiated logout: a client signs the user out here too. With its ID token
+        of the signed-in user no question is asked; otherwise the user decides."""
+        decision = request.form.get("confirm")
+        if kwargs["confirmation_required"] and decision is None:
+            return page(LOGOUT, title="Sign out?", **kwargs)
+        if decision != "no":
+            session.clear()
+        return redirect(kwargs["post_logout_redirect_uri"] or url_for("index"), code=303)
 
     @app.route("/oauth/authorize", methods=["GET", "POST"])
     @oauth.authorize_handler
@@ -403,6 +430,11 @@ def local_path(target: str | None) -> str:
     return "/" if parts.scheme or parts.netloc else target
 
 
+def home_of(redirect_uri: str) -> str:
+    """The home page of the site ``redirect_uri`` belongs to."""
+    return urlunsplit((*urlsplit(redirect_uri)[:2], "/", "", ""))
+
+
 def seed(db: Any, client_redirect_uri: str) -> None:
     """One user and one client; the client's redirect URI follows the client's port."""
     if db.execute(select(User).filter_by(username="alice")).scalar() is None:
@@ -421,5 +453,7 @@ def seed(db: Any, client_redirect_uri: str) -> None:
         client.default_scopes = ["openid", "profile", "email"]
         db.add(client)
     client.redirect_uris = [client_redirect_uri]
+    # where RP-initiated logout may send the user back: the client's home page
+    client.post_logout_redirect_uris = [home_of(client_redirect_uri)]
     db.commit()
     db.remove()

@@ -120,6 +120,39 @@ def test_login_allow(browser: Any, demo: Any) -> None:
     page.close()
 
 
+def test_logout_everywhere(browser: Any, demo: Any) -> None:
+    """The client's "Log out" signs the user out at the provider too (RP-initiated
+    logout with the ID token: no question asked) and comes back to the client's home."""
+    page = browser.new_page()
+    sign_in_and_decide(page, demo, "#allow")
+    page.wait_for_selector("#welcome")
+    page.click("#logout")
+    page.wait_for_url(demo.client_url + "/")
+    assert page.is_visible("#login")
+    page.goto(demo.provider_url + "/")
+    assert "Signed in as" not in page.inner_text("main")
+    page.close()
+
+
+def test_logout_without_an_id_token_asks(browser: Any, demo: Any) -> None:
+    """A logout request that does not prove who sent it is a question to the user."""
+    page = browser.new_page()
+    sign_in_and_decide(page, demo, "#allow")
+    page.wait_for_selector("#welcome")
+    page.goto(demo.provider_url + "/oauth/logout?client_id=demo-client")
+    assert page.inner_text("h1") == "Sign out of the demo provider?"
+    assert "Demo client asks to sign you out" in page.inner_text("main")
+    shot(page, "provider-logout")
+    page.click("#stay")
+    page.wait_for_url(demo.provider_url + "/")
+    assert "Signed in as Alice Liddell" in page.inner_text("main")
+    page.goto(demo.provider_url + "/oauth/logout?client_id=demo-client")
+    page.click("#sign-out-confirm")
+    page.wait_for_url(demo.provider_url + "/")
+    assert "Signed in as" not in page.inner_text("main")
+    page.close()
+
+
 def test_login_deny(browser: Any, demo: Any) -> None:
     page = browser.new_page()
     sign_in_and_decide(page, demo, "#deny")

@@ -184,6 +184,8 @@ BAD_ID_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
     "wrong issuer": (changed(iss="https://evil.example"), "invalid_issuer"),
     "no subject": (changed(sub=None), "invalid_id_token"),
     "no expiry": (changed(exp=None), "invalid_id_token"),
+    "an expiry that is NaN": (changed(exp=float("nan")), "invalid_id_token"),
+    "an expiry of hundreds of digits": (changed(exp=10**400), "invalid_id_token"),
     "alg none": (lambda right, header, key: unsigned(right, header), "invalid_algorithm"),
     "HS256 keyed with the public key": (public_key_as_hmac_secret, "invalid_algorithm"),
     "bad at_hash": (changed(at_hash="AAAAAAAAAAAAAAAAAAAAAA"), "invalid_at_hash"),
@@ -261,6 +263,171 @@ def test_asymmetric_algorithms_are_accepted(serve: Serve, alg: str) -> None:
     assert answer.status_code == 200, answer.get_json()
     claims = answer.get_json()["id_token_claims"]
     assert claims["at_hash"] == at_hash(answer.get_json()["access_token"], alg)
+
+
+# -- max_age: how long ago the user logged in (auth_time) ------------------------------------
+
+
+def max_age_client(op: Live, **settings: Any) -> Flask:
+    """The client app, with ``/login/<max_age>`` passing ``max_age`` to ``authorize()``."""
+    app, remote = oidc_client(op.url, **settings)
+
+    @app.route("/login/<int:max_age>")
+    def login_with_max_age(max_age: int) -> Any:
+        return remote.authorize(callback=url_for("authorized", _external=True), max_age=max_age)
+
+    return app
+
+
+def log_in_with_max_age(app: Flask, max_age: int | None) -> TestResponse:
+    """Log in asking for ``max_age`` (``None``: the plain ``/login``); the callback's
+    answer, after checking the provider was sent ``max_age``."""
+    browser = app.test_client()
+    login = browser.get("/login" if max_age is None else f"/login/{max_age}")
+    sent = parse_qs(urlsplit(login.headers["Location"]).query).get("max_age")
+    assert sent == (None if max_age is None else [str(max_age)])
+    return browser.get(visit_provider(login))
+
+
+def test_max_age_is_sent_and_auth_time_is_checked_against_authlib(
+    serve: Serve, signer: SigningKey
+) -> None:
+    op = authlib_op(signer)
+    op.url = serve(op.app)
+    answer = log_in_with_max_age(max_age_client(op), 600)
+    assert answer.status_code == 200, answer.get_json()
+    auth_time = answer.get_json()["id_token_claims"]["auth_time"]
+    assert abs(auth_time - now()) < 30
+
+
+def test_max_age_without_auth_time_is_refused(op: Live) -> None:
+    op.state["forge"] = changed(auth_time=None)
+    answer = log_in_with_max_age(max_age_client(op), 600)
+    assert refused(answer) == "missing_auth_time"
+    assert "auth_time" in answer.get_json()["message"]
+
+
+def test_a_login_older_than_max_age_is_refused(op: Live) -> None:
+    op.state["claims"] = {"auth_time": now() - 600 - LEEWAY - 60}
+    answer = log_in_with_max_age(max_age_client(op), 600)
+    assert refused(answer) == "login_too_old"
+    assert "max_age" in answer.get_json()["message"]
+
+
+@pytest.mark.parametrize("ago", [0, 100, 600 + LEEWAY // 2])
+def test_a_login_within_max_age_is_accepted(op: Live, ago: int) -> None:
+    auth_time = now() - ago
+    op.state["claims"] = {"auth_time": auth_time}
+    answer = log_in_with_max_age(max_age_client(op), 600)
+    assert answer.status_code == 200, answer.get_json()
+    claims = answer.get_json()["id_token_claims"]
+    assert claims["auth_time"] == auth_time and claims["sub"] == SUB
+
+
+@pytest.mark.parametrize("auth_time", [None, 0, 10**9])
+def test_without_max_age_auth_time_is_not_required(op: Live, auth_time: int | None) -> None:
+    op.state["forge"] = changed(auth_time=auth_time)  # missing, or logged in long ago
+    answer = log_in_with_max_age(max_age_client(op), None)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["id_token_claims"].get("auth_time") == auth_time
+
+
+@pytest.mark.parametrize(
+    ("ago", "kind"), [(0, None), (LEEWAY // 2, None), (LEEWAY + 30, "login_too_old")]
+)
+def test_max_age_zero_needs_a_login_within_the_leeway_of_now(
+    op: Live, ago: int, kind: str | None
+) -> None:
+    """``max_age=0`` asks the provider to authenticate the user again (OpenID Connect
+    Core 3.1.2.1): it is sent (not dropped as falsy), and ``auth_time`` must be now."""
+    op.state["claims"] = {"auth_time": now() - ago}
+    answer = log_in_with_max_age(max_age_client(op), 0)
+    if kind is None:
+        assert answer.status_code == 200, answer.get_json()
+    else:
+        assert refused(answer) == kind
+
+
+@pytest.mark.parametrize("max_age", [None, 600])
+@pytest.mark.parametrize(
+    "auth_time",
+    ["1700000000", True, [1700000000], {"t": 1}, float("nan"), float("inf"), 10**400],
+    ids=["string", "boolean", "list", "object", "NaN", "Infinity", "huge"],
+)
+def test_an_auth_time_that_is_not_a_number_is_refused(
+    op: Live, max_age: int | None, auth_time: Any
+) -> None:
+    op.state["claims"] = {"auth_time": auth_time}
+    answer = log_in_with_max_age(max_age_client(op), max_age)
+    assert refused(answer) == "invalid_id_token"
+    assert "auth_time" in answer.get_json()["message"]
+
+
+def test_max_age_in_request_token_params_is_checked(op: Live) -> None:
+    app = max_age_client(op, request_token_params={"scope": "openid", "max_age": 300})
+    login = app.test_client().get("/login")
+    assert parse_qs(urlsplit(login.headers["Location"]).query)["max_age"] == ["300"]
+    op.state["claims"] = {"auth_time": now() - 300 - LEEWAY - 60}
+    assert refused(log_in(app)[1]) == "login_too_old"
+    op.state["claims"] = {"auth_time": now() - 200}
+    assert log_in(app)[1].status_code == 200
+    op.state["forge"] = changed(auth_time=None)
+    assert refused(log_in(app)[1]) == "missing_auth_time"
+
+
+def test_max_age_is_kept_per_login(op: Live) -> None:
+    """Two logins pending in one browser: the one that asked for ``max_age`` needs
+    ``auth_time``, the other does not; each is used once."""
+    app = max_age_client(op)
+    browser = app.test_client()
+    with_max_age = browser.get("/login/0")
+    plain = browser.get("/login")
+    op.state["forge"] = changed(auth_time=None)
+    first = browser.get(visit_provider(plain))
+    assert first.status_code == 200, first.get_json()
+    callback = visit_provider(with_max_age)
+    assert refused(browser.get(callback)) == "missing_auth_time"
+    assert refused(browser.get(callback)) == "invalid_state"  # that login is over
+
+
+@pytest.mark.parametrize("max_age", [-1, "soon", "1e3", 1.5, True])
+def test_a_malformed_max_age_is_a_configuration_error(op: Live, max_age: Any) -> None:
+    app, remote = oidc_client(op.url)
+    with app.test_request_context() as ctx, pytest.raises(OAuthException) as info:
+        remote.authorize(callback=CALLBACK, max_age=max_age)
+    assert info.value.type == "invalid_configuration" and "max_age" in str(info.value)
+    assert "idp_oauthpending" not in ctx.session  # the user was not sent away
+
+
+def test_verify_id_token_checks_max_age(signer: SigningKey) -> None:
+    moment = 1_800_000_000
+    claims = {"iss": "https://id.example", "sub": "u1", "aud": "c1", "iat": moment}
+    claims["exp"] = moment + 300
+
+    def verify(max_age: int | None, **changes: Any) -> dict[str, Any]:
+        token = signer.sign({**claims, **changes})
+        return verify_id_token(
+            token,
+            client_id="c1",
+            issuer="https://id.example",
+            keys=lambda refetch: {"keys": [signer.public_jwk]},
+            nonce=None,
+            max_age=max_age,
+            now=moment,
+        )
+
+    assert verify(0, auth_time=moment - LEEWAY)["auth_time"] == moment - LEEWAY
+    assert verify(60, auth_time=moment - 60 - LEEWAY)["sub"] == "u1"
+    assert "auth_time" not in verify(None)
+    for max_age, changes, kind in [
+        (0, {"auth_time": moment - LEEWAY - 1}, "login_too_old"),
+        (60, {"auth_time": moment - 60 - LEEWAY - 1}, "login_too_old"),
+        (60, {}, "missing_auth_time"),
+        (None, {"auth_time": "now"}, "invalid_id_token"),
+    ]:
+        with pytest.raises(OAuthException) as info:
+            verify(max_age, **changes)
+        assert info.value.type == kind and kind in REFUSALS
 
 
 # -- the key set: cached per app, fetched again once for an unknown key -----------------------
@@ -364,6 +531,41 @@ def test_userinfo_needs_the_endpoint_in_the_metadata(serve: Serve) -> None:
     with app.test_request_context(), pytest.raises(OAuthException) as info:
         remote.userinfo({"access_token": "t"})
     assert info.value.type == "invalid_configuration" and "userinfo_endpoint" in str(info.value)
+
+
+# -- logout ---------------------------------------------------------------------------------
+
+
+def test_end_session_url_names_the_endpoint_and_the_client(serve: Serve) -> None:
+    idp = Flask("with_logout")
+    document = {"issuer": "https://id.example", "jwks_uri": "https://id.example/jwks"}
+
+    @idp.route("/.well-known/openid-configuration")
+    def discovery() -> Any:
+        return document
+
+    url = serve(idp)
+    app, remote = oidc_client(url)
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.end_session_url("an.id.token")
+    assert info.value.type == "invalid_configuration" and "end_session_endpoint" in str(info.value)
+
+    document["end_session_endpoint"] = "https://id.example/logout?ui_locales=en"
+    app, remote = oidc_client(url)  # a new app: the metadata is cached per app
+    with app.test_request_context():
+        logout = urlsplit(remote.end_session_url("an.id.token", "https://rp.example/bye", "s"))
+        assert logout[:3] == ("https", "id.example", "/logout")
+        assert parse_qs(logout.query) == {
+            "ui_locales": ["en"],
+            "id_token_hint": ["an.id.token"],
+            "client_id": [remote.consumer_key],
+            "post_logout_redirect_uri": ["https://rp.example/bye"],
+            "state": ["s"],
+        }
+        assert parse_qs(urlsplit(remote.end_session_url()).query) == {
+            "ui_locales": ["en"],
+            "client_id": [remote.consumer_key],
+        }
 
 
 # -- refresh --------------------------------------------------------------------------------

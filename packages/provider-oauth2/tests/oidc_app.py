@@ -16,14 +16,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask, redirect, request, session
 
-from flask_oauthlib_core.testing import redirect_location
+from flask_oauthlib_core.testing import code_verifier, redirect_location
 from flask_oauthlib_provider_oauth2 import OAuth2Provider
 from flask_oauthlib_provider_oauth2.jwks import generate_key, private_pem
 
 REDIRECT = "http://127.0.0.1:8000/callback"
+LOGGED_OUT = "http://127.0.0.1:8000/logged-out"
 SECRET = "rp-secret"
+SCOPE = "openid profile email"
 
 
 @cache
@@ -50,6 +53,7 @@ class Client:
     default_scopes: list[str]
     is_confidential: bool = True
     id_token_signed_response_alg: str | None = None
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
 
     @property
     def default_redirect_uri(self) -> str:
@@ -108,6 +112,7 @@ class Store:
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens: list[Token] = field(default_factory=list)
     saved: list[dict[str, Any]] = field(default_factory=list)
+    logouts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def make_app(redirect_uri: str = REDIRECT, **config: Any) -> tuple[Flask, OAuth2Provider, Store]:
@@ -124,7 +129,11 @@ def make_app(redirect_uri: str = REDIRECT, **config: Any) -> tuple[Flask, OAuth2
     store.users["alice"] = alice
     store.users["bob"] = User(2, "bob", "Bob", "bob@example.com")
     store.clients["rp"] = Client(
-        "rp", SECRET, [redirect_uri], ["openid", "profile", "email", "phone", "read"]
+        "rp",
+        SECRET,
+        [redirect_uri],
+        ["openid", "profile", "email", "phone", "read"],
+        post_logout_redirect_uris=[LOGGED_OUT],
     )
 
     @oauth.clientgetter
@@ -222,6 +231,17 @@ def make_app(redirect_uri: str = REDIRECT, **config: Any) -> tuple[Flask, OAuth2
     def configuration() -> dict[str, Any]:
         return {}
 
+    @app.route("/oauth/logout", methods=["GET", "POST"])
+    @oauth.logout_handler
+    def logout(*args: Any, **kwargs: Any) -> Any:
+        store.logouts.append(kwargs)
+        decision = request.form.get("confirm")
+        if kwargs["confirmation_required"] and decision is None:
+            return f"<p>Log out {kwargs['user'].name}?</p>", 200
+        if decision != "no":
+            session.pop("user", None)
+        return redirect(kwargs["post_logout_redirect_uri"] or "/")
+
     return app, oauth, store
 
 
@@ -250,3 +270,36 @@ class Browser:
         page = self.get(url)
         assert page.status_code == 200, (page.status_code, page.headers, page.text)
         return redirect_location(self.consent(url))
+
+
+def rp(scope: str = SCOPE) -> OAuth2Session:
+    """The relying party: Authlib's client, with PKCE."""
+    return OAuth2Session(
+        "rp", SECRET, scope=scope, redirect_uri=REDIRECT, code_challenge_method="S256"
+    )
+
+
+def start(url: str, scope: str = SCOPE, **params: Any) -> tuple[OAuth2Session, str, str, str]:
+    """An authentication request: the client, its URL, its nonce and its verifier."""
+    client = rp(scope)
+    nonce, verifier = secrets.token_urlsafe(16), code_verifier()
+    params.setdefault("nonce", nonce)
+    params = {k: v for k, v in params.items() if v is not None}
+    uri, _ = client.create_authorization_url(
+        url + "/oauth/authorize", code_verifier=verifier, **params
+    )
+    return client, uri, nonce, verifier
+
+
+def exchange(client: OAuth2Session, url: str, location: str, verifier: str) -> Any:
+    return client.fetch_token(
+        url + "/oauth/token", authorization_response=location, code_verifier=verifier
+    )
+
+
+def login_flow(url: str, scope: str = SCOPE, **params: Any) -> tuple[Any, str, OAuth2Session]:
+    """Alice logs in, consents; the client gets tokens. Returns (token, nonce, client)."""
+    browser = Browser(url)
+    browser.login("alice", ago=5)
+    client, uri, nonce, verifier = start(url, scope, **params)
+    return exchange(client, url, browser.authorize(uri), verifier), nonce, client

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import stat
 import subprocess
 import sys
@@ -17,50 +16,24 @@ from typing import Any
 
 import pytest
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from oidc_app import REDIRECT, SECRET, Browser, make_app, pem
+from oidc_app import (
+    REDIRECT,
+    SECRET,
+    Browser,
+    exchange,
+    login_flow,
+    make_app,
+    pem,
+    rp,
+    start,
+)
 
 from flask_oauthlib_core.testing import code_verifier, redirect_params
 from flask_oauthlib_provider_oauth2 import OAuth2RequestValidator
 from flask_oauthlib_provider_oauth2.jwks import load_key
-
-SCOPE = "openid profile email"
-
-
-def rp(scope: str = SCOPE) -> OAuth2Session:
-    """The relying party: Authlib's client, with PKCE."""
-    return OAuth2Session(
-        "rp", SECRET, scope=scope, redirect_uri=REDIRECT, code_challenge_method="S256"
-    )
-
-
-def start(url: str, scope: str = SCOPE, **params: Any) -> tuple[OAuth2Session, str, str, str]:
-    """An authentication request: the client, its URL, its nonce and its verifier."""
-    client = rp(scope)
-    nonce, verifier = secrets.token_urlsafe(16), code_verifier()
-    params.setdefault("nonce", nonce)
-    params = {k: v for k, v in params.items() if v is not None}
-    uri, _ = client.create_authorization_url(
-        url + "/oauth/authorize", code_verifier=verifier, **params
-    )
-    return client, uri, nonce, verifier
-
-
-def exchange(client: OAuth2Session, url: str, location: str, verifier: str) -> Any:
-    return client.fetch_token(
-        url + "/oauth/token", authorization_response=location, code_verifier=verifier
-    )
-
-
-def login_flow(url: str, scope: str = SCOPE, **params: Any) -> tuple[Any, str, OAuth2Session]:
-    """Alice logs in, consents; the client gets tokens. Returns (token, nonce, client)."""
-    browser = Browser(url)
-    browser.login("alice", ago=5)
-    client, uri, nonce, verifier = start(url, scope, **params)
-    return exchange(client, url, browser.authorize(uri), verifier), nonce, client
 
 
 def validate(url: str, token: Any, nonce: str | None) -> Any:

@@ -105,7 +105,8 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
             when ``None`` and ``enforce_state`` is on.
         :param params: extra query parameters, over :attr:`request_token_params`.
         :raises OAuthException: ``insecure_transport`` for a plain ``http`` URL;
-            ``invalid_configuration`` for ``openid`` without ``server_metadata_url``.
+            ``invalid_configuration`` for ``openid`` without ``server_metadata_url``, or
+            with a ``max_age`` that is not a number of seconds.
         :raises ImportError: for ``openid`` without the ``oidc`` extra.
         """
         client = self.make_client()
@@ -123,7 +124,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         if self.enforce_state:
             pending["state"] = str(state)
         if wants_openid(scope):
-            pending["nonce"] = self._openid_nonce(query, params.get("nonce"))
+            pending.update(self._openid_login(query, params.get("nonce")))
         if self.pkce:
             verifier = create_verifier()
             pending["pkce"] = verifier
@@ -149,14 +150,15 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         """OAuth 2: check ``state`` and ``iss``, then exchange the code for a token.
 
         When the login asked for ``openid``, its ID token is verified (see
-        :func:`~.oidc.verify_id_token`) and its claims added as ``id_token_claims``.
+        :func:`~.id_token.verify_id_token`; with the ``max_age`` the login asked for, if
+        any) and its claims added as ``id_token_claims``.
 
         :param args: the callback's query parameters.
         :returns: the token response, a dict with ``expires_at`` added when the server
             gave ``expires_in``.
         :raises OAuthException: ``invalid_state``, ``invalid_issuer``, or
             ``invalid_response`` when the token endpoint refuses or answers nonsense;
-            for a refused ID token, a type of :data:`~.oidc.REFUSALS`.
+            for a refused ID token, a type of :data:`~.id_token.REFUSALS`.
 
         .. versionchanged:: 1.1
             Verifies the ID token of an OpenID Connect login.
@@ -177,7 +179,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         log.debug("obtained an access token from %s", self.name)
         nonce = pending.get("nonce")
         if nonce is not None or (not pending and wants_openid(self._configured_scope())):
-            data[CLAIMS_KEY] = self._verify_login(data, nonce)
+            data[CLAIMS_KEY] = self._verify_login(data, pending)
             log.debug("verified the ID token of %s", self.name)
         return data
 

@@ -3,9 +3,11 @@
 Each login a remote app starts (:meth:`OAuthRemoteApp.authorize
 <flask_oauthlib_client.OAuthRemoteApp.authorize>`) keeps, in the Flask session, its
 one-time ``state`` (RFC 6749 section 10.12), its PKCE verifier (RFC 7636) and its
-redirect URI, under ``<name>_oauthpending``. Up to :data:`MAX_PENDING` may be pending at
-once (several tabs); a callback consumes only the one whose ``state`` it carries, so a
-stray or forged callback aborts no login in progress.
+redirect URI (for OpenID Connect also its ``nonce`` and ``max_age``: see
+:mod:`~flask_oauthlib_client.oidc`), under ``<name>_oauthpending``. Up to
+:data:`MAX_PENDING` may be pending at once (several tabs); a callback consumes only the
+one whose ``state`` it carries, so a stray or forged callback aborts no login in
+progress.
 
 .. versionadded:: 1.1
 """

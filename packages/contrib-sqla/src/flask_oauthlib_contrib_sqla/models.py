@@ -150,6 +150,9 @@ class ClientMixin(_UserMixin):
     allowed_response_types_text: Mapped[str | None] = mapped_column(
         "allowed_response_types", Text, nullable=True
     )
+    post_logout_redirect_uris_text: Mapped[str | None] = mapped_column(
+        "post_logout_redirect_uris", Text, nullable=True
+    )
 
     @property
     def redirect_uris(self) -> list[str]:
@@ -165,6 +168,16 @@ class ClientMixin(_UserMixin):
         """The first registered redirect URI."""
         uris = self.redirect_uris
         return uris[0] if uris else None
+
+    @property
+    def post_logout_redirect_uris(self) -> list[str]:
+        """Where RP-initiated logout may send the user back (OpenID Connect), matched
+        exactly."""
+        return _split(self.post_logout_redirect_uris_text or "")
+
+    @post_logout_redirect_uris.setter
+    def post_logout_redirect_uris(self, uris: list[str]) -> None:
+        self.post_logout_redirect_uris_text = " ".join(uris) or None
 
     @property
     def default_scopes(self) -> list[str]:

@@ -19,6 +19,7 @@ from .config import DEFAULTS, OAuth2Settings
 from .endpoints import call_endpoint, mark_endpoint, unavailable
 from .features import Feature
 from .oidc.cli import oidc as oidc_cli
+from .oidc.logout import logout_view
 from .registration import StorageFunctionsMixin
 from .rfc6750 import BearerRequest, ResourceProtector
 from .server import DEFAULT_FEATURES, Server, build_server
@@ -243,6 +244,27 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         if not rfc8628.SUPPORTED:
             raise RuntimeError("the device authorization grant needs oauthlib >= 4.0")
         return self.endpoint_handler("device_authorization")(f)
+
+    def logout_handler(self, f: F) -> F:
+        """Decorate the RP-initiated logout view (OpenID Connect RP-Initiated Logout 1.0,
+        the ``end_session_endpoint``). The view gets the checked request as keyword
+        arguments (:class:`~.oidc.logout.LogoutRequest`, and ``csrf_token``) and logs the
+        user out itself::
+
+            @app.route("/oauth/logout", methods=["GET", "POST"])
+            @oauth.logout_handler
+            def logout(*args, **kwargs):
+                if kwargs["confirmation_required"] and request.form.get("confirm") != "yes":
+                    return render_template("logout.html", **kwargs)
+                session.clear()
+                return redirect(kwargs["post_logout_redirect_uri"] or "/")
+
+        A request that fails a check goes to :attr:`error_uri`; while OpenID Connect is
+        off the view answers 404.
+
+        .. versionadded:: 1.1
+        """
+        return logout_view(self, f)
 
     def metadata_handler(self, f: F) -> F:
         """Decorate the view serving the authorization server metadata (RFC 8414),

@@ -25,6 +25,7 @@ from .clientauth import DEFAULT_METHODS, ClientAuthMethod
 from .config import OAuth2Settings
 from .features import Feature
 from .oidc.feature import OpenIDConnect
+from .oidc.logout import EndSession
 from .oidc.userinfo import UserInfo
 from .rfc7662 import IntrospectionEndpoint
 
@@ -46,6 +47,7 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     OpenIDConnect(),
     UserInfo(),
     jwks.JWKS(),
+    EndSession(),
 )
 
 

@@ -10,6 +10,7 @@ changes a request, and PyJWT is not imported. The parts:
 - :mod:`.claims`: which claims the scopes and the ``claims`` parameter give;
 - :mod:`.interaction`: ``prompt``, ``max_age`` and logins at the authorization endpoint;
 - :mod:`.userinfo`: the userinfo endpoint;
+- :mod:`.logout`: RP-initiated logout (``oauth.logout_handler``);
 - :mod:`.cli`: ``flask oidc generate-key``.
 
 Keys and the JWKS endpoint live in :mod:`..jwks`. See docs/oidc.md.
@@ -22,11 +23,14 @@ from __future__ import annotations
 from .claims import SCOPE_CLAIMS, attribute_claims, select_claims
 from .context import OpenIDContext
 from .feature import OpenIDConnect
+from .logout import EndSession, LogoutRequest
 from .userinfo import UserInfo
 from .validator import OpenIDMixin
 
 __all__ = [
     "SCOPE_CLAIMS",
+    "EndSession",
+    "LogoutRequest",
     "OpenIDConnect",
     "OpenIDContext",
     "OpenIDMixin",
