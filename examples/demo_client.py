@@ -18,6 +18,7 @@ from flask import Flask, redirect, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from flask_oauthlib.client import OAuth, OAuthException
+from flask_oauthlib_core import is_cross_site
 
 log = logging.getLogger("demo_client")
 
@@ -25,6 +26,7 @@ DENIED = "You did not allow access."
 FAILED = "Signing in did not work. Please try again."
 UNREACHABLE = "The demo provider cannot be reached right now. Please try again in a moment."
 EXPIRED = "Your sign-in has expired. Please log in again."
+NOT_FROM_HERE = "That request came from another site, so you are still logged in."
 
 HOME = layout(
     """
@@ -44,6 +46,8 @@ PROFILE = layout(
 <dl id="profile">
   <dt>Name</dt><dd>{{ profile.name }}</dd>
   <dt>Username</dt><dd><code>{{ profile.username }}</code></dd>
+  {% if identity %}<dt>Email</dt><dd id="email">{{ identity.email or "not shared" }}
+    {%- if identity.email_verified %} (verified by the provider){% endif %}</dd>{% endif %}
   <dt>Shared</dt><dd><code>{{ scope }}</code></dd>
 </dl>
 {% if identity %}
@@ -53,13 +57,12 @@ issuer, audience, expiry and the one-time <code>nonce</code>.</p>
 <dl id="id-token">
   <dt>Subject</dt><dd><code id="sub">{{ identity.sub }}</code></dd>
   <dt>Issuer</dt><dd><code>{{ identity.iss }}</code></dd>
-  <dt>Email</dt><dd id="email">{{ identity.email or "not shared" }}
-    {%- if identity.email_verified %} (verified){% endif %}</dd>
   <dt>Signed in at</dt><dd id="auth-time">{{ identity.signed_in_at }}</dd>
 </dl>
 {% endif %}
-<div class="actions"><a class="button secondary" id="logout" href="{{ url_for('logout') }}">Log
-out</a></div>"""
+<form method="post" action="{{ url_for('logout') }}" class="actions">
+  <button class="button secondary" id="logout" type="submit">Log out</button>
+</form>"""
 )
 
 ERROR = layout(
@@ -77,6 +80,8 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
     app = Flask("demo_client")
     app.secret_key = secrets.token_hex(32)
     app.config["SESSION_COOKIE_NAME"] = "client_session"
+    # other sites' POSTs carry no session: they cannot log the user out (/logout is POST)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     use_layout(
         app,
         site="Demo client",
@@ -161,20 +166,24 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         session["demo_id_token"] = token.get("id_token")  # the hint for logging out
         return redirect(url_for("index"))
 
-    @app.route("/logout")
+    @app.route("/logout", methods=["POST"])
     def logout() -> Any:
         """Log out here, and at the provider too (RP-initiated logout): it knows the
-        user and this client from the ID token, and sends the browser back home."""
+        user and this client from the ID token, and sends the browser back home.
+        A form of another site (another port of 127.0.0.1 too) cannot do it."""
+        if is_cross_site():
+            return failed("Not logged out", NOT_FROM_HERE, 403)
         id_token = session.pop("demo_id_token", None)
         session.pop("demo_token", None)
         session.pop("demo_identity", None)
         if not id_token:
-            return redirect(url_for("index"))
+            return redirect(url_for("index"), code=303)
         try:
-            return redirect(demo.end_session_url(id_token, url_for("index", _external=True)))
+            home = url_for("index", _external=True)
+            return redirect(demo.end_session_url(id_token, home), code=303)
         except OAuthException as exc:  # no metadata, or no end_session_endpoint in it
             log.warning("logged out here only: %s: %s", exc.type, exc.message)
-            return redirect(url_for("index"))
+            return redirect(url_for("index"), code=303)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -97,9 +97,8 @@ ERROR_MESSAGES = {
     ),
 }
 DEFAULT_ERROR = (
-    "This sign-in request cannot be completed",
-    "The link that brought you here is not valid. Go back to the application and start"
-    " signing in again.",
+    "This request cannot be completed",
+    "The link that brought you here is not valid. Go back to the application and try again.",
 )
 #: the consent form was refused before the view ran (flask_oauthlib_core.consent)
 CONSENT_REFUSED = (
@@ -158,10 +157,13 @@ LOGOUT = layout(
     """
 <h1>Sign out of the demo provider?</h1>
 <p class="muted">Signed in as {{ user.name }} ({{ user.username }})</p>
-<p>{% if client %}<strong>{{ client.name or client.client_id }}</strong> asks to sign you
-out{% else %}An application asks to sign you out{% endif %} of the demo provider too.</p>
-<form method="post">
+<p>{% if client %}A link naming <strong>{{ client.name or client.client_id }}</strong>
+asks{% else %}A link asks{% endif %} to sign you out of the demo provider. Nothing proves
+it comes from an application you use, so it is up to you.</p>
+<form method="post" action="{{ url_for('end_session') }}">
   <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+  {% for name, value in params.items() %}
+  <input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
   <div class="actions">
     <button class="button secondary" id="stay" name="confirm" value="no">Stay signed in</button>
     <button class="button" id="sign-out-confirm" name="confirm" value="yes">Sign out</button>

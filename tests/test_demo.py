@@ -81,7 +81,7 @@ def test_demo_is_an_openid_provider(serve: Callable[..., str], tmp_path: Path) -
     landed = log_in(demo.client_url)
     assert "Verified ID token" in landed.text, landed.text
     assert re.search(r'<code id="sub">1</code>', landed.text), landed.text
-    assert re.search(r'id="email">alice@example.com \(verified\)', landed.text), landed.text
+    assert re.search(r'id="email">alice@example.com \(verified by the provider\)', landed.text)
     assert re.search(r'id="auth-time">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC', landed.text)
 
     discovery = requests.get(demo.provider_url + "/.well-known/openid-configuration", timeout=10)
@@ -254,7 +254,7 @@ def test_provider_error_page_is_html(demo_provider: Flask) -> None:
     page = browser.get(sent.headers["Location"], headers=BROWSER)
     assert page.status_code == 400
     assert_page_for_people(page, "invalid_request")
-    assert "This sign-in request cannot be completed" in page.text
+    assert "This request cannot be completed" in page.text
     assert "Invalid client_id parameter value." in page.text  # under "Technical details"
     escaped = browser.get("/oauth/errors?error=x&error_description=<script>", headers=BROWSER)
     assert "<script>" not in escaped.text and "&lt;script&gt;" in escaped.text

@@ -111,7 +111,7 @@ def test_login_allow(browser: Any, demo: Any) -> None:
     assert page.url == demo.client_url + "/"
     # OpenID Connect: the claims of the ID token the client verified, email from userinfo
     assert page.inner_text("#sub") == "1"
-    assert page.inner_text("#email") == "alice@example.com (verified)"
+    assert page.inner_text("#email") == "alice@example.com (verified by the provider)"
     assert page.inner_text("#auth-time").endswith(" UTC")
     shot(page, "client-profile")
     page.goto(demo.provider_url + "/")
@@ -141,7 +141,7 @@ def test_logout_without_an_id_token_asks(browser: Any, demo: Any) -> None:
     page.wait_for_selector("#welcome")
     page.goto(demo.provider_url + "/oauth/logout?client_id=demo-client")
     assert page.inner_text("h1") == "Sign out of the demo provider?"
-    assert "Demo client asks to sign you out" in page.inner_text("main")
+    assert "A link naming Demo client asks to sign you out" in page.inner_text("main")
     shot(page, "provider-logout")
     page.click("#stay")
     page.wait_for_url(demo.provider_url + "/")
@@ -150,6 +150,46 @@ def test_logout_without_an_id_token_asks(browser: Any, demo: Any) -> None:
     page.click("#sign-out-confirm")
     page.wait_for_url(demo.provider_url + "/")
     assert "Signed in as" not in page.inner_text("main")
+    page.close()
+
+
+def test_logout_posted_by_a_relying_party_keeps_its_way_back(browser: Any, demo: Any) -> None:
+    """A logout request sent as a form POST (no ID token: the user is asked) still
+    returns to the registered URI with its state once the user confirms."""
+    page = browser.new_page()
+    sign_in_and_decide(page, demo, "#allow")
+    page.wait_for_selector("#welcome")
+    page.set_content(
+        f'<form method="post" action="{demo.provider_url}/oauth/logout">'
+        '<input name="client_id" value="demo-client">'
+        f'<input name="post_logout_redirect_uri" value="{demo.client_url}/">'
+        '<input name="state" value="s1"><button id="go">go</button></form>'
+    )
+    page.click("#go")
+    page.wait_for_selector("#sign-out-confirm")
+    page.click("#sign-out-confirm")
+    page.wait_for_url(demo.client_url + "/?state=s1")
+    page.goto(demo.provider_url + "/")
+    assert "Signed in as" not in page.inner_text("main")
+    page.close()
+
+
+def test_another_site_cannot_log_the_user_out(browser: Any, demo: Any) -> None:
+    """The client's "Log out" is a POST from its own page: a form on another origin
+    (the provider's port here) is refused and the user stays logged in."""
+    page = browser.new_page()
+    sign_in_and_decide(page, demo, "#allow")
+    page.wait_for_selector("#welcome")
+    page.goto(demo.provider_url + "/")
+    page.evaluate(
+        """url => { const form = document.createElement("form");
+        form.method = "post"; form.action = url; document.body.append(form); form.submit(); }""",
+        demo.client_url + "/logout",
+    )
+    page.wait_for_selector("#error")
+    assert page.inner_text("#error") == "Not logged out"
+    page.goto(demo.client_url + "/")
+    assert page.inner_text("#welcome") == "Hello, Alice Liddell!"
     page.close()
 
 
@@ -205,7 +245,7 @@ def test_provider_error_page(browser: Any, demo: Any) -> None:
     page = browser.new_page()
     page.goto(demo.provider_url + "/oauth/authorize?response_type=code&client_id=unknown&state=s")
     page.wait_for_url(demo.provider_url + "/oauth/errors**")
-    assert page.inner_text("h1") == "This sign-in request cannot be completed"
+    assert page.inner_text("h1") == "This request cannot be completed"
     assert_error_box(page, "not valid")
     assert_no_raw_error(page, "invalid_request")
     shot(page, "provider-error")

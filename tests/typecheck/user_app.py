@@ -53,6 +53,18 @@ def get_user(username: str, password: str, *args: Any, **kwargs: Any) -> None:
     return None
 
 
+@oauth.clientsetter
+def save_client(
+    client_id: str, client: dict[str, Any] | None, request: Any, *args: Any, **kwargs: Any
+) -> None:
+    return None
+
+
+@oauth.registration_policy
+def may_register(metadata: dict[str, Any], request: Any) -> bool:
+    return request.initial_access_token is not None
+
+
 @app.route("/api/me")
 @oauth.require_oauth("email")
 def me() -> ResponseReturnValue:
@@ -74,3 +86,10 @@ def grant_setter_missing_request(client_id: str, code: dict[str, Any]) -> None:
 
 oauth.tokengetter(token_by_position)  # type: ignore[type-var]
 oauth.grantsetter(grant_setter_missing_request)  # type: ignore[type-var]
+
+
+def client_setter_missing_request(client_id: str, client: dict[str, Any] | None) -> None:
+    return None
+
+
+oauth.clientsetter(client_setter_missing_request)  # type: ignore[type-var]

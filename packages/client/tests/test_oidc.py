@@ -708,3 +708,20 @@ def test_the_jwks_cache_refetches_at_most_every_interval() -> None:
     assert calls == ["u", "u"]
     cache.clear()
     assert cache.get("u", fetch) == {"keys": [3]} and len(cache) == 1
+
+
+def test_a_cached_key_set_is_fetched_again_when_old() -> None:
+    """A key the provider withdrew stops verifying once the cached set is MAX_AGE old
+    (the reviewer's case: a removed key stayed trusted for as long as the app ran)."""
+    cache = JwksCache(max_age=0.2)
+    calls: list[str] = []
+
+    def fetch(url: str) -> dict[str, Any]:
+        calls.append(url)
+        return {"keys": [len(calls)]}
+
+    assert cache.get("u", fetch) == {"keys": [1]}
+    assert cache.get("u", fetch) == {"keys": [1]}
+    time.sleep(0.25)
+    assert cache.get("u", fetch) == {"keys": [2]} and calls == ["u", "u"]
+    assert JwksCache().max_age == 3600

@@ -116,6 +116,8 @@ def test_import_callable() -> None:
         ("<Client resource_owner_key=2FyWqT8o1zrd, verifier=Li5nQWrCaPAf>", "Li5nQWrCaPAf"),
         ("[('oauth_verifier', '4jPtPAR8BXtnkM')]", "4jPtPAR8BXtnkM"),
         ("GET&x%26oauth_token%3D7y05T8In4e1E%26oauth_version", "7y05T8In4e1E"),
+        ("GET /oauth/logout?id_token_hint=eyJh.eyJz.c2ln&state=1", "eyJh.eyJz.c2ln"),
+        ("registration_access_token=Rt-5gq", "Rt-5gq"),
     ],
 )
 def test_redact(text: str, secret: str) -> None:

@@ -3,6 +3,7 @@ redaction switch and the provider base."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -16,8 +17,10 @@ from flask_oauthlib_core import (
     RedactingFilter,
     as_utc,
     equal_secrets,
+    hash_secret,
     install_redaction,
     is_expired,
+    matches_hash,
     utcnow,
 )
 
@@ -42,6 +45,14 @@ def test_equal_secrets() -> None:
     assert not equal_secrets(None, None) and not equal_secrets("", None)
 
 
+def test_stored_credentials_are_sha256_hashes() -> None:
+    stored = hash_secret("t0ken")
+    assert stored == hashlib.sha256(b"t0ken").hexdigest()
+    assert matches_hash("t0ken", stored) and not matches_hash("t0ken!", stored)
+    assert not matches_hash(None, stored) and not matches_hash("", hash_secret(""))
+    assert not matches_hash("t0ken", None) and not matches_hash("t0ken", "")
+
+
 @pytest.fixture
 def oauthlib_logger() -> Iterator[logging.Logger]:
     logger = logging.getLogger("oauthlib.shared_test")
@@ -49,6 +60,19 @@ def oauthlib_logger() -> Iterator[logging.Logger]:
     logger.filters = [f for f in logger.filters if not isinstance(f, RedactingFilter)]
     yield logger
     logger.filters = saved
+
+
+def test_the_development_servers_request_lines_are_redacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """werkzeug's development server logs each request line with its query: a code or an
+    ID token in a callback URL went to the console (found by the outside review)."""
+    install_redaction(Flask("dev"))
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info(
+            '127.0.0.1 - - "%s" 302 -', "GET /authorized?code=h79Xk2&state=s HTTP/1.1"
+        )
+    assert "h79Xk2" not in caplog.text and "code=[redacted]" in caplog.text
 
 
 def test_redaction_is_on_unless_the_app_switches_it_off(oauthlib_logger: logging.Logger) -> None:

@@ -8,7 +8,9 @@ of the Flask app whose config the remote app reads,
 token signed with a key the cached set does not hold (a provider that rotated its keys)
 fetches the set again, once; such refetches of one URL happen at most every
 :data:`REFETCH_INTERVAL` seconds, so tokens naming unknown keys cannot make the client
-hammer the provider. A failed fetch is not cached.
+hammer the provider. A cached set is fetched again once it is :data:`MAX_AGE` seconds
+old, so a key the provider withdrew (a compromised one) stops verifying within that
+time. A failed fetch is not cached.
 
 .. versionadded:: 1.1
 """
@@ -24,13 +26,15 @@ from flask import Flask
 
 from .metadata import Fetch, fetch_json
 
-__all__ = ["JWKS_KEY", "REFETCH_INTERVAL", "JwksCache", "fetch_jwks", "jwks_cache"]
+__all__ = ["JWKS_KEY", "MAX_AGE", "REFETCH_INTERVAL", "JwksCache", "fetch_jwks", "jwks_cache"]
 
 #: where :meth:`OAuth.init_app <flask_oauthlib_client.OAuth.init_app>` keeps the app's
 #: :class:`JwksCache`
 JWKS_KEY = "oauthlib.client.jwks"
 #: the fewest seconds between two refetches of one key set for an unknown key
 REFETCH_INTERVAL = 10.0
+#: the most seconds a fetched key set is used before it is fetched again
+MAX_AGE = 3600.0
 
 
 class JwksCache:
@@ -39,10 +43,14 @@ class JwksCache:
     There is one per app, in ``app.extensions["oauthlib.client.jwks"]``. Thread-safe:
     two requests that find a key set missing at the same time may both fetch it, and
     the later one stored wins (both are the provider's current keys).
+
+    :param max_age: seconds a fetched key set is used before it is fetched again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_age: float = MAX_AGE) -> None:
+        self.max_age = max_age
         self._sets: dict[str, dict[str, Any]] = {}
+        self._fetched: dict[str, float] = {}
         self._refetched: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -62,6 +70,8 @@ class JwksCache:
         """
         with self._lock:
             found = self._sets.get(url)
+            if found is not None and time.monotonic() - self._fetched[url] >= self.max_age:
+                found = None  # too old: the provider may have withdrawn a key
             if found is not None and refetch:
                 last = self._refetched.get(url)
                 if last is not None and time.monotonic() - last < REFETCH_INTERVAL:
@@ -72,12 +82,14 @@ class JwksCache:
         document = fetch(url)
         with self._lock:
             self._sets[url] = document
+            self._fetched[url] = time.monotonic()
         return document
 
     def clear(self) -> None:
         """Forget every key set, so each is fetched again on next use."""
         with self._lock:
             self._sets.clear()
+            self._fetched.clear()
             self._refetched.clear()
 
 

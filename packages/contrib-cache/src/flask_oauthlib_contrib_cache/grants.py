@@ -118,9 +118,10 @@ class CachedGrant(Grant):
 
     Stored as JSON: ``client_id``, ``redirect_uri``, ``scopes``, ``user`` (a signed
     reference, see :mod:`.users`), ``expires`` (a UNIX time), ``code_challenge`` and
-    ``code_challenge_method``, and for OpenID Connect ``nonce``, ``auth_time`` (seconds
-    since the epoch) and ``claims`` (the ``claims`` parameter, a dict), each ``None``
-    when absent; the code itself only as part of the hashed key. With
+    ``code_challenge_method``, ``resources`` (RFC 8707, a list), and for OpenID Connect
+    ``nonce``, ``auth_time`` (seconds since the epoch) and ``claims`` (the ``claims``
+    parameter, a dict), each ``None`` when absent; the code itself only as part of the
+    hashed key. With
     ``on_replay``, a redeemed code is replaced by a marker, ``{"used": true,
     "client_id": ..., "expires": ...}``, until it expires: read back, it is a grant whose
     :meth:`redeem` fails and whose :meth:`revoke_issued_tokens` calls ``on_replay``.
@@ -152,6 +153,8 @@ class CachedGrant(Grant):
         self.auth_time: int | None = _epoch(auth_time)
         #: the OpenID ``claims`` parameter, as a dict
         self.claims: dict[str, Any] | None = claims if isinstance(claims, dict) else None
+        #: the resources (RFC 8707) the code was granted for; empty: any
+        self.resources: list[str] = _resource_list(data.get("resources"))
         self.user_id = data.get("user_id")
         self._user_ref = data.get("user")
         self._users = users
@@ -227,6 +230,13 @@ def _openid_fields(request: Any) -> dict[str, Any]:
     }
 
 
+def _resource_list(value: Any) -> list[str]:
+    """Resources as stored (a list of strings); anything else is none."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
 def _is_marker(raw: str) -> bool:
     """Whether the entry ``raw`` marks a used code."""
     try:
@@ -267,7 +277,9 @@ def bind_cache_grant(
 
     For OpenID Connect the grant keeps the request's ``nonce``, ``auth_time`` and
     ``claims`` and exposes them (:class:`CachedGrant`); the tokensetter stores
-    ``auth_time`` and ``claims`` with the tokens.
+    ``auth_time`` and ``claims`` with the tokens. The grant keeps the ``resources`` of
+    RFC 8707 as well; tokens for resources need a tokensetter that keeps them too
+    (``request.resources``, the token's ``resources``).
 
     Codes are single use even when several workers race for one (Redis ``GETDEL``,
     memcached ``cas``, a lock for the others) and expire after
@@ -305,7 +317,7 @@ def bind_cache_grant(
         Without ``user_loader`` the whole user comes back (Flask-Login loader, SQLAlchemy
         primary key, or a signed snapshot without secret-looking attributes) instead of
         a stand-in with only ``id``; ``on_replay`` added; OpenID Connect's ``nonce``,
-        ``auth_time`` and ``claims`` are kept.
+        ``auth_time`` and ``claims``, and the ``resources`` of RFC 8707, are kept.
 
     .. versionchanged:: 1.0
         Grants are stored as JSON with the user's id instead of a pickled user, and no
@@ -328,6 +340,7 @@ def bind_cache_grant(
             "expires": (utcnow() + timedelta(seconds=lifetime)).timestamp(),
             "code_challenge": request.code_challenge,
             "code_challenge_method": request.code_challenge_method,
+            "resources": list(getattr(request, "resources", None) or ()),
             **_openid_fields(request),
         }
         backend.set(grant_key(client_id, code["code"]), json.dumps(data), timeout=lifetime)

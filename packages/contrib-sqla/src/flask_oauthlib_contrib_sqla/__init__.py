@@ -11,6 +11,7 @@ from .binding import SQLAlchemyBinding, bind_sqlalchemy, binding_for
 from .hashing import hash_secret
 from .legacy import BaseBinding, ClientBinding, GrantBinding, TokenBinding, UserBinding
 from .models import ClientMixin, GrantMixin, TokenMixin
+from .registered_clients import RegisteredClientMixin
 
 __all__ = [
     "BaseBinding",
@@ -18,6 +19,7 @@ __all__ = [
     "ClientMixin",
     "GrantBinding",
     "GrantMixin",
+    "RegisteredClientMixin",
     "SQLAlchemyBinding",
     "TokenBinding",
     "TokenMixin",

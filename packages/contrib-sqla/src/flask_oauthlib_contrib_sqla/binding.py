@@ -32,6 +32,8 @@ from flask_oauthlib_core import (
 
 from . import claims
 from .hashing import hash_secret
+from .registered_clients import can_register, save_client
+from .resources import resource_columns, resources_of
 
 __all__ = ["SQLAlchemyBinding", "bind_sqlalchemy", "binding_for"]
 
@@ -240,6 +242,11 @@ class SQLAlchemyBinding:
         """The client with ``client_id``."""
         return self._first(self.client_model, client_id=client_id)
 
+    def set_client(self, client_id: str, client: Any, request: Any, *args: Any, **kw: Any) -> Any:
+        """Save a dynamically registered client, or delete it with its tokens and codes
+        when ``client`` is ``None`` (:func:`.registered_clients.save_client`)."""
+        return save_client(self, client_id, client)
+
     # -- grants ----------------------------------------------------------------------------
 
     def get_grant(self, client_id: str, code: str) -> Any:
@@ -274,15 +281,23 @@ class SQLAlchemyBinding:
     def set_grant(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        """Store a new code for the current user; for an OpenID request with its
-        ``nonce``, ``auth_time`` and ``claims``."""
+        """Store a new code for the current user, with its ``resources`` (RFC 8707);
+        for an OpenID request with its ``nonce``, ``auth_time`` and ``claims``. A code
+        with resources a model has no column for is not stored (the provider refuses it).
+        """
         model = self.grant_model
         user = granting_user(self.current_user, request)
+        resources = resources_of(request)
+        kept = resource_columns(model, resources)
+        if resources and not kept:
+            log.warning("%s has no resources column: the code is not stored", model.__name__)
+            return None
         fields: dict[str, Any] = {
             "client_id": request.client.client_id,
             "redirect_uri": request.redirect_uri,
             "scope": " ".join(request.scopes or ()),
             **_user_fields(user),
+            **kept,
         }
         openid = _grant_openid(request)
         if _hashed(model, "code"):
@@ -319,14 +334,21 @@ class SQLAlchemyBinding:
         return None
 
     def set_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
-        """Store a new token for the request's client and user, with the ``auth_time``
-        and ``claims`` of the code or refresh token it comes from (OpenID Connect)."""
+        """Store a new token for the request's client and user, with its audience
+        (``resources``, RFC 8707) and the ``auth_time`` and ``claims`` of the code or
+        refresh token it comes from (OpenID Connect). A token with resources a model has
+        no column for is not stored (the provider refuses it, nothing is written)."""
         model = self.token_model
         user = self._user_for(request)
         client = request.client
         expires_at = utcnow() + timedelta(seconds=int(token.get("expires_in") or 3600))
+        old = getattr(request, "refresh_token_object", None)
+        resources = resources_of(request, old)
+        kept = resource_columns(model, resources)
+        if resources and not kept:
+            log.warning("%s has no resources column: the token is not stored", model.__name__)
+            return None
         if _hashed(model, "access_token"):
-            old = getattr(request, "refresh_token_object", None)
             grant = getattr(request, "grant", None)
             tok = model(
                 client_id=client.client_id,
@@ -339,11 +361,12 @@ class SQLAlchemyBinding:
                 family=old.family if old is not None else secrets.token_hex(16),
                 grant_id=getattr(grant, "id", None),
                 **_token_openid(request, old),
+                **kept,
             )
         else:
             tok = self._legacy_token(model, token, client, user, expires_at)
-            old = getattr(request, "refresh_token_object", None)
-            for key, value in _mapped_openid(model, _token_openid(request, old)).items():
+            openid = _mapped_openid(model, _token_openid(request, old))
+            for key, value in {**openid, **kept}.items():
                 setattr(tok, key, value)
         self.session.add(tok)
         claims.commit(self.session)
@@ -405,7 +428,9 @@ def bind_sqlalchemy(
         ``db.session``.
     :param user: the user model (``username`` and ``check_password(password)``), for the
         password grant.
-    :param client: the client model.
+    :param client: the client model (one that stores a registration access token hash,
+        as the ready :class:`~.models.ClientMixin` does, also gets the ``clientsetter``
+        of dynamic client registration).
     :param token: the token model.
     :param grant: the grant (authorization code) model.
     :param current_user: a function returning the logged-in user, or Flask-Login's
@@ -436,6 +461,7 @@ def bind_sqlalchemy(
         (token, "tokensetter", binding.set_token),
         (grant, "grantgetter", binding.get_grant),
         (grant, "grantsetter", binding.set_grant),
+        (client if can_register(client) else None, "clientsetter", binding.set_client),
     ]
     for model, decorator, function in registrations:
         if model is not None:

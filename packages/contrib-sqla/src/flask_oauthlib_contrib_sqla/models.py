@@ -21,7 +21,8 @@ reused refresh token is recognised and what it issued is revoked.
 For OpenID Connect, grants keep the request's ``nonce``, ``auth_time`` (seconds since the
 epoch) and ``claims`` (the ``claims`` parameter, stored as JSON text and exposed parsed),
 tokens ``auth_time`` and ``claims``; all nullable (see the README to add them to existing
-tables).
+tables). With resource indicators (RFC 8707) grants and tokens keep ``resources``
+(space-separated URIs, nullable, like the scopes).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from flask_oauthlib_core import StorageUnavailable
 
 from .claims import claim
 from .hashing import hash_secret, secret_matches
+from .registered_clients import RegisteredClientMixin
 
 __all__ = ["ClientMixin", "GrantMixin", "TokenMixin"]
 
@@ -79,6 +81,22 @@ class _OpenIDMixin:
     @claims.setter
     def claims(self, value: Any) -> None:
         self.claims_text = _dump_json(value)
+
+
+class _ResourcesMixin:
+    """``resources`` of RFC 8707: the resources a code was granted for, the audience of
+    a token (space-separated; ``NULL`` or empty: none)."""
+
+    resources_text: Mapped[str | None] = mapped_column("resources", Text, nullable=True)
+
+    @property
+    def resources(self) -> list[str]:
+        """The resource URIs (RFC 8707), in order."""
+        return _split(self.resources_text)
+
+    @resources.setter
+    def resources(self, uris: list[str]) -> None:
+        self.resources_text = " ".join(uris) or None
 
 
 def _session_of(obj: Any) -> Any:
@@ -135,8 +153,11 @@ class _UserMixin:
         return relationship(cls.__user_model__, lazy="joined")
 
 
-class ClientMixin(_UserMixin):
-    """A registered client. ``user`` is its owner, used by the client credentials grant."""
+class ClientMixin(RegisteredClientMixin, _UserMixin):
+    """A registered client. ``user`` is its owner, used by the client credentials grant.
+    A client registered dynamically (RFC 7591) also keeps its
+    ``token_endpoint_auth_method``, ``client_id_issued_at``, ``client_secret_expires_at``,
+    ``registration_access_token_hash`` and ``client_metadata`` (all nullable)."""
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -217,9 +238,9 @@ class ClientMixin(_UserMixin):
         return secret_matches(secret, self.client_secret_hash)
 
 
-class GrantMixin(_OpenIDMixin, _UserMixin):
-    """An authorization code, stored hashed, with its PKCE challenge and, for OpenID
-    Connect, its ``nonce``, ``auth_time`` and ``claims``."""
+class GrantMixin(_OpenIDMixin, _ResourcesMixin, _UserMixin):
+    """An authorization code, stored hashed, with its PKCE challenge, its ``resources``
+    (RFC 8707) and, for OpenID Connect, its ``nonce``, ``auth_time`` and ``claims``."""
 
     #: the token model, to revoke what a replayed code issued. ``bind_sqlalchemy`` gives
     #: it to each grant it loads (on the object: the class stays ``None``); set it on
@@ -271,9 +292,10 @@ class GrantMixin(_OpenIDMixin, _UserMixin):
         _update(self, update(cls).where(cls.id == self.id).values(redeemed=True))
 
 
-class TokenMixin(_OpenIDMixin, _UserMixin):
-    """A bearer token pair, stored hashed, in a rotation family; for OpenID Connect with
-    the ``auth_time`` and ``claims`` of the code it descends from."""
+class TokenMixin(_OpenIDMixin, _ResourcesMixin, _UserMixin):
+    """A bearer token pair, stored hashed, in a rotation family, with its audience
+    (``resources``, RFC 8707); for OpenID Connect with the ``auth_time`` and ``claims``
+    of the code it descends from."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), index=True)

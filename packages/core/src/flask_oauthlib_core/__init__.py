@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .adapters import FORM_MIMETYPE, BadRequestBody, create_response, extract_params, request_uri
 from .clock import as_utc, is_expired, utcnow
-from .compare import equal_secrets
+from .compare import equal_secrets, hash_secret, matches_hash
 from .consent import (
     CSRF_FIELD,
     consent_csrf_token,
@@ -35,7 +35,9 @@ __all__ = [
     "app_context_for",
     "as_utc",
     "equal_secrets",
+    "hash_secret",
     "is_expired",
+    "matches_hash",
     "utcnow",
     "CSRF_FIELD",
     "DEFAULT_ERROR_PATH",

@@ -22,7 +22,8 @@ __all__ = ["RedactingFilter", "install_redaction", "redact"]
 _PARAMS = (
     "access_token|refresh_token|id_token|code|code_verifier|client_secret|password|"
     "oauth_token|oauth_token_secret|oauth_verifier|oauth_signature|device_code|token|"
-    "resource_owner_key|resource_owner_secret|verifier|secret"
+    "resource_owner_key|resource_owner_secret|verifier|secret|id_token_hint|"
+    "client_assertion|registration_access_token"
 )
 _PAIR = re.compile(
     rf"(?i)(['\"]?(?<![A-Za-z_])(?:{_PARAMS})\b['\"]?\s*(?:[:=,]|%3D)\s*['\"]?)([^&%'\",\s}})\]]+)"
@@ -58,7 +59,8 @@ class RedactingFilter(logging.Filter):
 
 
 #: loggers of the libraries below us that may format credentials at DEBUG level
-THIRD_PARTY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3")
+#: (werkzeug's: its development server logs each request line, query string included)
+THIRD_PARTY_LOGGERS = ("oauthlib", "requests_oauthlib", "urllib3", "werkzeug")
 _FILTER = RedactingFilter()
 
 
@@ -67,7 +69,8 @@ CONFIG_KEY = "OAUTHLIB_REDACT_LOGS"
 
 
 def install_redaction(app: Flask | None = None) -> bool:
-    """Attach the filter to the loggers of oauthlib, requests-oauthlib and urllib3.
+    """Attach the filter to the loggers of oauthlib, requests-oauthlib, urllib3 and
+    werkzeug (the development server's request lines).
 
     Each extension calls it once, from ``init_app`` (never per request): a logger filter
     only sees records logged on that very logger, so it is attached to the logger of

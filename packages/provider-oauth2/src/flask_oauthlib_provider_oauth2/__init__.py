@@ -1,9 +1,11 @@
 """OAuth 2 provider for Flask: the ``flask_oauthlib.provider.OAuth2Provider`` API.
 
 Built on oauthlib, with PKCE (RFC 7636), token introspection (RFC 7662), server
-metadata (RFC 8414), ``iss`` on authorization responses (RFC 9207), the device flow
-(RFC 8628), refresh token rotation and, when switched on, OpenID Connect (:mod:`.oidc`,
-keys in :mod:`.jwks`), secure by default. The server is assembled from
+metadata (RFC 8414), ``iss`` on authorization responses (RFC 9207), resource
+indicators (RFC 8707), protected resource metadata (RFC 9728), the device flow
+(RFC 8628), refresh token rotation and, when switched on, dynamic client registration
+(RFC 7591, RFC 7592) and OpenID Connect (:mod:`.oidc`, keys in :mod:`.jwks`), secure by
+default. The server is assembled from
 features (:mod:`.features`); see docs/architecture.md.
 """
 
@@ -23,15 +25,19 @@ from .rfc6750 import (
     TokenType,
     get_oauth_request,
 )
+from .rfc8707 import InvalidTarget, ResourceIndicators
+from .rfc9728 import ResourceMetadata
 from .server import DEFAULT_FEATURES, Server
 from .storage import (
     ClaimsGetter,
     ClientGetter,
+    ClientSetter,
     DeviceGetter,
     DeviceSetter,
     GrantGetter,
     GrantSetter,
     LoginGetter,
+    RegistrationPolicy,
     StoredClient,
     StoredGrant,
     StoredToken,
@@ -49,12 +55,14 @@ __all__ = [
     "ClaimsGetter",
     "ClientAuthMethod",
     "ClientGetter",
+    "ClientSetter",
     "DeviceGetter",
     "DeviceSetter",
     "EndpointCall",
     "Feature",
     "GrantGetter",
     "GrantSetter",
+    "InvalidTarget",
     "JWKS",
     "KeySet",
     "LoginGetter",
@@ -65,6 +73,9 @@ __all__ = [
     "OpenIDConnect",
     "OpenIDMixin",
     "ProtectedRequest",
+    "RegistrationPolicy",
+    "ResourceIndicators",
+    "ResourceMetadata",
     "ResourceProtector",
     "Server",
     "StoredClient",

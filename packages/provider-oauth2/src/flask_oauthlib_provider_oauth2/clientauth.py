@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from flask_oauthlib_core import equal_secrets
+from flask_oauthlib_core import equal_secrets, utcnow
 
 from .validation import ValidatorBase
 
@@ -32,6 +32,8 @@ __all__ = [
     "ClientAuthenticationMixin",
     "basic_credentials",
     "is_confidential",
+    "registered_method",
+    "secret_expired",
     "secret_matches",
 ]
 
@@ -82,6 +84,28 @@ def secret_matches(client: Any, secret: str | None) -> bool:
     return equal_secrets(secret, getattr(client, "client_secret", None) or None)
 
 
+def secret_expired(client: Any) -> bool:
+    """Whether the client's secret has expired: its ``client_secret_expires_at``
+    (seconds since the epoch, RFC 7591; ``0`` or missing: never) has passed.
+
+    .. versionadded:: 1.1
+    """
+    expires_at = getattr(client, "client_secret_expires_at", None)
+    if not isinstance(expires_at, int | float) or isinstance(expires_at, bool) or expires_at <= 0:
+        return False
+    return bool(utcnow().timestamp() >= expires_at)
+
+
+def registered_method(client: Any) -> str | None:
+    """The one authentication method the client registered (its
+    ``token_endpoint_auth_method``, RFC 7591), or ``None`` when any offered method will do.
+
+    .. versionadded:: 1.1
+    """
+    method = getattr(client, "token_endpoint_auth_method", None)
+    return method if isinstance(method, str) and method else None
+
+
 class ClientAuthMethod(Protocol):
     """One way for a client to authenticate, named as in RFC 8414's
     ``token_endpoint_auth_methods_supported``."""
@@ -113,7 +137,7 @@ class ClientSecretBasic:
         return None if client_id is None else (client_id, secret)
 
     def verify(self, client: Any, secret: str | None, request: Any) -> bool:
-        return secret_matches(client, secret)
+        return secret_matches(client, secret) and not secret_expired(client)
 
 
 @dataclass(frozen=True)
@@ -129,7 +153,7 @@ class ClientSecretPost:
         return request.client_id, request.client_secret
 
     def verify(self, client: Any, secret: str | None, request: Any) -> bool:
-        return secret_matches(client, secret)
+        return secret_matches(client, secret) and not secret_expired(client)
 
 
 @dataclass(frozen=True)
@@ -193,13 +217,17 @@ class ClientAuthenticationMixin(ValidatorBase):
         return client is not None and is_confidential(client)
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
-        """Authenticate a client with the one registered method the request uses;
-        secrets are compared in constant time."""
+        """Authenticate a client with the one registered method the request uses (the
+        client's own ``token_endpoint_auth_method`` if it registered one); secrets are
+        compared in constant time, and an expired secret proves nothing."""
         method, (client_id, secret) = self._used_method(request)
         if method is None or not client_id:
             return False
         client = self._client(client_id, request)
         if client is None:
+            return False
+        if registered_method(client) not in (None, method.name):
+            log.debug("client authentication with %s refused: not its method", method.name)
             return False
         if not method.verify(client, secret, request):
             log.debug("client authentication failed")
@@ -219,7 +247,7 @@ class ClientAuthenticationMixin(ValidatorBase):
         client = self._client(client_id, request)
         if client is None:
             return False
-        if is_confidential(client):
+        if is_confidential(client) or registered_method(client) not in (None, NONE.name):
             # a confidential client must authenticate; its id alone proves nothing
             return False
         request.client = client

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from flask_oauthlib_core import import_callable
 
@@ -41,6 +42,13 @@ DEFAULTS: dict[str, Any] = {
     # the issuer identifier: sent as ``iss`` on authorization responses (RFC 9207) and
     # in the metadata document; without it metadata uses the request's host URL
     "OAUTH2_PROVIDER_ISSUER": None,
+    # resource indicators (RFC 8707): the resources clients may name with ``resource``
+    # (``None``: any absolute URI); the identifiers of the resources this app serves
+    # (``require_oauth`` then accepts only tokens meant for one of them, and RFC 9728
+    # metadata describes them); whether a token without any audience is still accepted
+    "OAUTH2_PROVIDER_ALLOWED_RESOURCES": None,
+    "OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS": None,
+    "OAUTH2_PROVIDER_ALLOW_TOKENS_WITHOUT_AUDIENCE": True,
     # issue a new refresh token on every refresh (and revoke the old one when storage can)
     "OAUTH2_PROVIDER_ROTATE_REFRESH_TOKENS": True,
     # device flow (RFC 8628, oauthlib 4.x): where users enter their code (a URL or an
@@ -59,6 +67,12 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG": "RS256",
     "OAUTH2_PROVIDER_OIDC_ID_TOKEN_EXPIRES_IN": 3600,
     "OAUTH2_PROVIDER_OIDC_REQUIRE_NONCE": True,
+    # dynamic client registration (RFC 7591) and management (RFC 7592): off unless
+    # switched on; the scopes a registered client may ask for (all of them when it names
+    # none), and the seconds a client secret it gets lives (0: it never expires)
+    "OAUTH2_PROVIDER_REGISTRATION_ENABLED": False,
+    "OAUTH2_PROVIDER_REGISTRATION_SCOPES": None,
+    "OAUTH2_PROVIDER_REGISTRATION_SECRET_EXPIRES_IN": 0,
 }
 
 
@@ -75,6 +89,30 @@ def _pkce_policy(value: Any) -> PKCEPolicy:
             f"OAUTH2_PROVIDER_PKCE_REQUIRED must be 'public', 'all' or 'none', not {value!r}"
         )
     return value  # type: ignore[no-any-return]
+
+
+def _scope_list(value: Any) -> tuple[str, ...]:
+    """Scopes from a space-separated string or a list of them (``None``: none)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(dict.fromkeys(value.split()))
+    return tuple(dict.fromkeys(str(scope) for scope in value))
+
+
+def _resource_uris(name: str, value: Any) -> tuple[str, ...]:
+    """Resource identifiers from one string or a list of them (``None``: none); each an
+    absolute URI without a fragment."""
+    if value is None:
+        return ()
+    uris = (value,) if isinstance(value, str) else tuple(str(uri) for uri in value)
+    for uri in uris:
+        parts = urlsplit(uri)
+        if not parts.scheme or parts.fragment or "#" in uri or any(c.isspace() for c in uri):
+            raise ValueError(
+                f"OAUTH2_PROVIDER_{name} holds absolute URIs without a fragment, not {uri!r}"
+            )
+    return tuple(dict.fromkeys(uris))
 
 
 def _id_token_alg(value: Any) -> str:
@@ -108,6 +146,9 @@ class OAuth2Settings:
     require_all_scopes: bool = True
     allow_token_in_query: bool = False
     issuer: str | None = None
+    allowed_resources: tuple[str, ...] | None = None
+    resource_identifiers: tuple[str, ...] = ()
+    allow_tokens_without_audience: bool = True
     rotate_refresh_tokens: bool = True
     device_verification_uri: str | None = None
     device_expires_in: int = 600
@@ -118,13 +159,18 @@ class OAuth2Settings:
     oidc_id_token_alg: str = "RS256"  # noqa: S105 - an algorithm name
     oidc_id_token_expires_in: int = 3600
     oidc_require_nonce: bool = True
+    registration_enabled: bool = False
+    registration_scopes: tuple[str, ...] = ()
+    registration_secret_expires_in: int = 0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OAuth2Settings:
         """Resolve ``config`` (an app's config); missing keys take :data:`DEFAULTS`.
 
         :raises ValueError: for an ``OAUTH2_PROVIDER_PKCE_REQUIRED`` or
-            ``OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG`` it does not know.
+            ``OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG`` it does not know, or a resource in
+            ``OAUTH2_PROVIDER_ALLOWED_RESOURCES`` or
+            ``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS`` that is no absolute URI.
         """
 
         def get(name: str) -> Any:
@@ -142,6 +188,15 @@ class OAuth2Settings:
             require_all_scopes=bool(get("REQUIRE_ALL_SCOPES")),
             allow_token_in_query=bool(get("ALLOW_TOKEN_IN_QUERY")),
             issuer=get("ISSUER") or None,
+            allowed_resources=(
+                None
+                if get("ALLOWED_RESOURCES") is None
+                else _resource_uris("ALLOWED_RESOURCES", get("ALLOWED_RESOURCES"))
+            ),
+            resource_identifiers=_resource_uris(
+                "RESOURCE_IDENTIFIERS", get("RESOURCE_IDENTIFIERS")
+            ),
+            allow_tokens_without_audience=bool(get("ALLOW_TOKENS_WITHOUT_AUDIENCE")),
             rotate_refresh_tokens=bool(get("ROTATE_REFRESH_TOKENS")),
             device_verification_uri=get("DEVICE_VERIFICATION_URI") or None,
             device_expires_in=int(get("DEVICE_EXPIRES_IN")),
@@ -152,4 +207,7 @@ class OAuth2Settings:
             oidc_id_token_alg=_id_token_alg(get("OIDC_ID_TOKEN_ALG")),
             oidc_id_token_expires_in=int(get("OIDC_ID_TOKEN_EXPIRES_IN")),
             oidc_require_nonce=bool(get("OIDC_REQUIRE_NONCE")),
+            registration_enabled=bool(get("REGISTRATION_ENABLED")),
+            registration_scopes=_scope_list(get("REGISTRATION_SCOPES")),
+            registration_secret_expires_in=int(get("REGISTRATION_SECRET_EXPIRES_IN")),
         )

@@ -46,7 +46,8 @@ class Feature:
     """
 
     #: the endpoint kinds this feature answers, each with the metadata field that
-    #: carries its URL (``{"revocation": "revocation_endpoint"}``)
+    #: carries its URL (``{"revocation": "revocation_endpoint"}``; ``""`` for an endpoint
+    #: the metadata does not list, such as RFC 7592's client configuration endpoint)
     endpoints: ClassVar[Mapping[str, str]] = {}
 
     def install(self, server: Server) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,6 +51,12 @@ __all__ = [
 ALGORITHMS = ("RS256", "ES256")
 #: what to install when PyJWT or cryptography is missing
 INSTALL_HINT = 'pip install "flask-oauthlib-provider-oauth2[oidc]"'
+
+
+log = logging.getLogger(__name__)
+
+#: the JWKS endpoint's answer when ``OAUTH2_PROVIDER_OIDC_KEYS`` cannot be read
+KEYS_UNREADABLE = "The provider's keys cannot be read."
 
 
 class NoSigningKey(RuntimeError):
@@ -141,7 +148,14 @@ def _from_pem(pem: bytes) -> Key:
     from cryptography.hazmat.primitives import serialization
 
     if b"PRIVATE KEY" in pem:
-        return _from_object(serialization.load_pem_private_key(pem, password=None))
+        try:
+            private = serialization.load_pem_private_key(pem, password=None)
+        except TypeError as exc:  # cryptography: "Password was not given but ..."
+            raise ValueError(
+                "the private key is encrypted: give it decrypted (load it yourself with"
+                " its password and pass the key object)"
+            ) from exc
+        return _from_object(private)
     return _from_object(serialization.load_pem_public_key(pem))
 
 
@@ -360,7 +374,12 @@ class JWKS(Feature):
         def answer(uri: str, method: str, body: str | None, headers: dict[str, str]) -> Any:
             if not settings.oidc_enabled:
                 return {"Content-Type": "application/json"}, '{"error": "not_found"}', 404
-            document = json.dumps(key_set(settings.oidc_keys).jwks())
+            try:
+                document = json.dumps(key_set(settings.oidc_keys).jwks())
+            except (ValueError, ImportError) as exc:  # the app's keys, not the request
+                log.error("the signing keys cannot be read: %s", exc)
+                error = {"error": "server_error", "error_description": KEYS_UNREADABLE}
+                return {"Content-Type": "application/json"}, json.dumps(error), 500
             return {"Content-Type": "application/json"}, document, 200
 
         return answer

@@ -13,7 +13,7 @@ from flask import Flask, Response, current_app, request
 
 from flask_oauthlib_core import StorageUnavailable, log_unavailable
 
-from . import rfc8414, rfc8628
+from . import rfc8414, rfc8628, rfc9728
 from .authorization import AuthorizationEndpointMixin, harden_authorization_response
 from .config import DEFAULTS, OAuth2Settings
 from .endpoints import call_endpoint, mark_endpoint, unavailable
@@ -138,7 +138,14 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
             "grantsetter": getters.get("grantsetter"),
         }
         # 0.9.6 validator classes lack them
-        for name in ("devicegetter", "devicesetter", "claimsgetter", "logingetter"):
+        for name in (
+            "devicegetter",
+            "devicesetter",
+            "claimsgetter",
+            "logingetter",
+            "clientsetter",
+            "registration_policy",
+        ):
             if name in getters:
                 options[name] = getters[name]
         return self._validator_class(
@@ -245,6 +252,41 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
             raise RuntimeError("the device authorization grant needs oauthlib >= 4.0")
         return self.endpoint_handler("device_authorization")(f)
 
+    def registration_handler(self, f: F) -> F:
+        """Decorate the client registration view (RFC 7591); its return value is
+        ignored::
+
+            @app.route("/oauth/register", methods=["POST"])
+            @oauth.registration_handler
+            def register():
+                return None
+
+        A client POSTs its metadata as JSON and gets 201 with its ``client_id`` (and a
+        ``client_secret`` if confidential). Served while
+        ``OAUTH2_PROVIDER_REGISTRATION_ENABLED`` is on and a :meth:`clientsetter` is
+        registered (404 otherwise); :meth:`registration_policy` decides who may register.
+
+        .. versionadded:: 1.1
+        """
+        return self.endpoint_handler("registration")(f)
+
+    def client_configuration_handler(self, f: F) -> F:
+        """Decorate the client configuration view (RFC 7592), whose URL carries the
+        ``client_id``; its return value is ignored::
+
+            @app.route("/oauth/register/<client_id>", methods=["GET", "PUT", "DELETE"])
+            @oauth.client_configuration_handler
+            def client_configuration(client_id):
+                return None
+
+        With it, registration answers a ``registration_access_token`` and this view's URL
+        as ``registration_client_uri``; a client reads, updates or deletes its
+        registration there with that token.
+
+        .. versionadded:: 1.1
+        """
+        return self.endpoint_handler("client_configuration")(f)
+
     def logout_handler(self, f: F) -> F:
         """Decorate the RP-initiated logout view (OpenID Connect RP-Initiated Logout 1.0,
         the ``end_session_endpoint``). The view gets the checked request as keyword
@@ -284,6 +326,28 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
 
         return mark_endpoint(cast(F, decorated), "metadata")
 
+    def resource_metadata_handler(self, f: F) -> F:
+        """Decorate the view serving protected resource metadata (RFC 9728), routed at
+        ``/.well-known/oauth-protected-resource`` and, for resources with a path, below
+        it::
+
+            @app.route("/.well-known/oauth-protected-resource")
+            @app.route("/.well-known/oauth-protected-resource/<path:resource>")
+            @oauth.resource_metadata_handler
+            def resource_metadata(resource=None):
+                return {"resource_name": "Example API"}
+
+        The document of the resource whose metadata URL was requested
+        (``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS``, or this host) names this provider as
+        its authorization server, the scopes ``require_oauth`` needs and the ways a
+        token may be sent; a dict the view returns is merged in. Another URL gets 404.
+        From then on refusals of ``require_oauth`` carry the document's URL as
+        ``resource_metadata`` (see :mod:`.rfc9728`).
+
+        .. versionadded:: 1.1
+        """
+        return rfc9728.resource_metadata_view(self, f)
+
     # -- resource protection ------------------------------------------------------------
 
     def verify_request(self, scopes: Any) -> tuple[bool, Any]:
@@ -316,6 +380,7 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         whatever else set ``request.oauth``), and then checks its scopes alone.
         """
         needed = list(scopes)
+        self.protector.protected_scopes.update(needed)
 
         def wrapper(f: F) -> F:
             @wraps(f)

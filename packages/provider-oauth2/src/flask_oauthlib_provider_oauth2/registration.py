@@ -15,7 +15,7 @@ from flask_oauthlib_core import ProviderBase
 
 from .config import OAuth2Settings
 from .server import Server
-from .storage import CG, CLG, DG, DS, GG, GS, LG, TG, TS, UG
+from .storage import CG, CLG, CS, DG, DS, GG, GS, LG, RP, TG, TS, UG
 
 __all__ = ["StorageFunctionsMixin"]
 
@@ -23,15 +23,17 @@ __all__ = ["StorageFunctionsMixin"]
 class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
     """``clientgetter``, ``grantgetter``, ``grantsetter``, ``tokengetter``,
     ``tokensetter``, ``usergetter``, ``devicegetter``, ``devicesetter``,
-    ``logingetter`` and ``claimsgetter`` of :class:`~.OAuth2Provider`."""
+    ``logingetter``, ``claimsgetter``, ``clientsetter`` and ``registration_policy`` of
+    :class:`~.OAuth2Provider`."""
 
     def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_id)`` returning a client object or ``None``.
 
         A client has ``client_id``, ``client_secret``, ``redirect_uris``,
         ``default_redirect_uri``, ``default_scopes`` and ``is_confidential``, and may have
-        ``allowed_grant_types``, ``allowed_response_types``, ``validate_scopes(scopes)``
-        and, for the client credentials grant, ``user``.
+        ``allowed_grant_types``, ``allowed_response_types``, ``validate_scopes(scopes)``,
+        ``allowed_resources`` (the resources it may name, RFC 8707) and, for the client
+        credentials grant, ``user``.
         """
         return self._register("clientgetter", f)
 
@@ -48,7 +50,9 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         ``redirect_uri``, ``code_challenge`` and ``code_challenge_method``, and for an
         OpenID request ``nonce``, ``auth_time`` (seconds since the epoch) and
         ``claims`` (a dict or ``None``): store them and expose them on the grant as
-        attributes of the same names.
+        attributes of the same names. With resource indicators (RFC 8707) it also
+        carries ``resources`` (a list of URIs): keep them as the grant's ``resources``,
+        or codes asked for resources are refused.
         """
         return self._register("grantsetter", f)
 
@@ -61,7 +65,10 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
     def tokensetter(self, f: TS) -> TS:
         """Register ``f(token, request, *args, **kwargs)`` saving a bearer token dict
         (``access_token``, ``token_type``, ``expires_in``, ``scope`` and maybe
-        ``refresh_token``) for ``request.client`` and ``request.user``."""
+        ``refresh_token``) for ``request.client`` and ``request.user``; at the token
+        endpoint ``getattr(request, "resources", None)`` is the token's audience (RFC
+        8707): keep it as the token's ``resources``, or tokens for resources are
+        refused."""
         return self._register("tokensetter", f)
 
     def usergetter(self, f: UG) -> UG:
@@ -117,3 +124,66 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         .. versionadded:: 1.1
         """
         return self._register("claimsgetter", f)
+
+    def clientsetter(self, f: CS) -> CS:
+        """Register ``f(client_id, client, request, *args, **kwargs)`` saving a client
+        registered dynamically (RFC 7591), or updated by its configuration endpoint (RFC
+        7592); ``client`` is ``None`` to delete it (and, if you can, its tokens and
+        codes). Dynamic client registration is offered only with one::
+
+            @oauth.clientsetter
+            def save_client(client_id, client, request, *args, **kwargs):
+                if client is None:
+                    clients.pop(client_id, None)
+                    return None
+                stored = clients.setdefault(client_id, Client(client_id))
+                for name, value in client.items():
+                    setattr(stored, name, value)  # hash client_secret in real storage
+                return stored
+
+        ``client`` is a dict, the same keys on registration and on update, read back by
+        your ``clientgetter`` as attributes of the same names: ``client_id``,
+        ``is_confidential``, ``token_endpoint_auth_method``, ``redirect_uris``,
+        ``default_scopes``, ``allowed_grant_types``, ``allowed_response_types``,
+        ``post_logout_redirect_uris``, ``client_id_issued_at``,
+        ``client_secret_expires_at`` (seconds since the epoch, ``0``: never) and
+        ``client_metadata`` (a dict of what describes the client: ``client_name``,
+        ``client_uri``, ``logo_uri``, ``contacts``, ``tos_uri``, ``policy_uri``,
+        ``software_id``, ``software_version``). Two keys are there only when they change,
+        keep what you have otherwise: ``client_secret`` (the plaintext secret, ``None``
+        for a public client: store it hashed and offer ``check_client_secret(secret)``)
+        and ``registration_access_token_hash`` (the SHA-256 hex digest of the
+        registration access token, ``flask_oauthlib_core.hash_secret``; the token itself
+        is never stored). ``request`` carries ``initial_access_token``,
+        ``software_statement`` and ``client`` (the client being updated or deleted).
+
+        .. versionadded:: 1.1
+        """
+        return self._register("clientsetter", f)
+
+    def registration_policy(self, f: RP) -> RP:
+        """Register ``f(metadata, request)`` deciding whether a client may register, or
+        update its registration, with ``metadata``: return ``True`` to accept. Without
+        one, registration is open to anyone.
+
+        ``metadata`` is the checked metadata (a dict of RFC 7591 names:
+        ``redirect_uris``, ``grant_types``, ``scope`` ...), which the policy may narrow
+        (it is checked again); ``request.initial_access_token`` is the request's bearer
+        token (``None`` without one), ``request.client`` the client being updated
+        (``None`` at registration), ``request.software_statement`` the unverified
+        ``software_statement``. Refusing a registration answers 401 ``invalid_token``
+        (an initial access token is missing or not good enough), refusing an update 400
+        ``invalid_client_metadata``; raise ``InvalidRedirectURI`` or
+        ``InvalidClientMetadata`` (:mod:`.rfc7591`), or any oauthlib ``OAuth2Error``, to
+        answer otherwise. Open only for loopback redirect URIs::
+
+            @oauth.registration_policy
+            def may_register(metadata, request):
+                if request.initial_access_token in initial_tokens:
+                    return True
+                uris = metadata["redirect_uris"]
+                return bool(uris) and all(is_loopback_uri(uri) for uri in uris)
+
+        .. versionadded:: 1.1
+        """
+        return self._register("registration_policy", f)

@@ -18,6 +18,7 @@ from oauthlib.oauth2 import (
     RefreshTokenGrant,
     ResourceOwnerPasswordCredentialsGrant,
 )
+from oauthlib.oauth2.rfc6749 import errors
 
 from .features import EndpointCall, Feature
 from .validation import refuse_duplicates
@@ -51,7 +52,16 @@ class AuthorizationCode(Feature):
 
     def install(self, server: Server) -> None:
         grant = AuthorizationCodeGrant(server.request_validator)
+
+        def offered_response_type(request: Any) -> dict[str, Any]:
+            """oauthlib's code grant takes any ``response_type`` containing ``code`` (and
+            ``none``); take only those the server offers, as its metadata says."""
+            if request.response_type not in server.response_types:
+                raise errors.UnsupportedResponseTypeError(request=request)
+            return {}
+
         grant.custom_validators.pre_auth.append(refuse_duplicates)
+        grant.custom_validators.pre_auth.append(offered_response_type)
         grant.custom_validators.pre_token.append(refuse_duplicates)
         server.auth_grant = grant
         if can(server.request_validator, "saves_codes"):

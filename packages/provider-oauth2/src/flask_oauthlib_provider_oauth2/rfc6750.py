@@ -18,6 +18,8 @@ from oauthlib.common import Request as OAuthlibRequest
 from flask_oauthlib_core import FORM_MIMETYPE, is_expired, request_uri
 
 from .config import OAuth2Settings
+from .rfc8707 import accepts_audience
+from .rfc9728 import challenge_url
 from .validation import ValidatorBase, scopes_match
 
 __all__ = [
@@ -252,6 +254,8 @@ class ResourceProtector:
 
     def __init__(self) -> None:
         self.token_types: dict[str, TokenType] = {}
+        #: the scopes ``require_oauth`` decorators need (RFC 9728 ``scopes_supported``)
+        self.protected_scopes: set[str] = set()
         self.register(BearerTokenType())
 
     def register(self, token_type: TokenType) -> TokenType:
@@ -262,8 +266,29 @@ class ResourceProtector:
     def verify(
         self, flask_request: Request, scopes: list[str], validator: Any, settings: OAuth2Settings
     ) -> tuple[bool, BearerRequest]:
-        """Check the token of ``flask_request`` for ``scopes``: ``(valid, oauth_request)``."""
+        """Check the token of ``flask_request`` for ``scopes``: ``(valid, oauth_request)``.
+
+        With ``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS`` the token must also be meant for
+        this resource (RFC 8707, :func:`~.rfc8707.accepts_audience`).
+        """
         req = BearerRequest(flask_request, scopes)
+        valid = self._check(req, flask_request, scopes, validator, settings)
+        if valid and not accepts_audience(req.access_token, settings):
+            for name in ("access_token", "user", "client"):
+                req.__dict__.pop(name, None)
+            req.error_message = "The access token is not meant for this resource."
+            valid = False
+        return valid, req
+
+    def _check(
+        self,
+        req: BearerRequest,
+        flask_request: Request,
+        scopes: list[str],
+        validator: Any,
+        settings: OAuth2Settings,
+    ) -> bool:
+        """The check by ``Authorization`` scheme (or the query), before the audience."""
         req.require_all_scopes = settings.require_all_scopes
         scheme, credentials = _split_authorization(flask_request.environ.get("HTTP_AUTHORIZATION"))
         token_type = self.token_types.get(scheme)
@@ -272,14 +297,14 @@ class ResourceProtector:
             if settings.allow_token_in_query and "access_token" in flask_request.values:
                 req.malformed = True
                 req.error_message = "Send the access token once: in the header or the query."
-                return False, req
-            return token_type.validate(validator, credentials, req, scopes), req
+                return False
+            return token_type.validate(validator, credentials, req, scopes)
         sent = flask_request.values.get("access_token")
         if sent and settings.allow_token_in_query:
-            return bool(validator.validate_bearer_token(str(sent), scopes, req)), req
+            return bool(validator.validate_bearer_token(str(sent), scopes, req))
         req.token_missing = True
         req.error_message = NOT_FROM_QUERY if sent else "No access token was sent."
-        return False, req
+        return False
 
     def refusal(self, oauth_request: Any, realm: str, scopes: list[str]) -> Response:
         """The answer to a refused request: the token type that checked it answers
@@ -302,15 +327,21 @@ def bearer_error(
     status: int,
     realm: str | None = None,
     scope: str | None = None,
+    resource_metadata: str | None = None,
 ) -> Response:
-    """A JSON error with the matching ``WWW-Authenticate`` challenge (RFC 6750 3).
+    """A JSON error with the matching ``WWW-Authenticate`` challenge (RFC 6750 3), and
+    the URL of the resource's metadata when given (RFC 9728 5.1).
 
     Without ``error`` (a request that sent no token, RFC 6750 3.1) the challenge names
-    only the realm and the body only the description.
+    only the realm (and ``resource_metadata``) and the body only the description.
+
+    .. versionchanged:: 1.1
+        The ``resource_metadata`` parameter.
     """
     params = [("realm", realm), ("error", error)]
     if error:
         params += [("error_description", description), ("scope", scope)]
+    params.append(("resource_metadata", resource_metadata))
     challenge = "Bearer " + ", ".join(f"{k}={_quoted(v)}" for k, v in params if v)
     body = (
         {"error": error, "error_description": description}
@@ -328,12 +359,19 @@ def bearer_error(
 def refusal(oauth_request: Any, realm: str, scopes: list[str]) -> Response:
     """The answer to a request ``require_oauth`` refused: 401 without an error code when
     no token was sent, 401 ``invalid_token``, or 403 ``insufficient_scope`` naming the
-    scopes the resource needs."""
+    scopes the resource needs. While the app serves protected resource metadata the
+    challenge carries its URL (RFC 9728 5.1, :func:`~.rfc9728.challenge_url`).
+
+    .. versionchanged:: 1.1
+        ``resource_metadata`` in the challenge.
+    """
     description = getattr(oauth_request, "error_message", None) or "The access token is invalid."
+    metadata = challenge_url()
     if getattr(oauth_request, "malformed", False):
-        return bearer_error("invalid_request", description, 400, realm)
+        return bearer_error("invalid_request", description, 400, realm, None, metadata)
     if getattr(oauth_request, "insufficient_scope", False):
-        return bearer_error("insufficient_scope", description, 403, realm, " ".join(scopes))
+        scope = " ".join(scopes)
+        return bearer_error("insufficient_scope", description, 403, realm, scope, metadata)
     if getattr(oauth_request, "token_missing", False):
-        return bearer_error(None, description, 401, realm)
-    return bearer_error("invalid_token", description, 401, realm)
+        return bearer_error(None, description, 401, realm, None, metadata)
+    return bearer_error("invalid_token", description, 401, realm, None, metadata)

@@ -19,6 +19,7 @@ from flask_oauthlib_core import as_utc, is_expired
 
 from .clientauth import is_confidential
 from .features import EndpointCall, Feature
+from .rfc8707 import stored_resources
 from .tokens import TokenMixin
 from .validation import refuse_duplicates
 
@@ -64,7 +65,12 @@ class IntrospectionMixin(TokenMixin):
         self, token: str, token_type_hint: str | None, request: Any, *args: Any, **kwargs: Any
     ) -> dict[str, Any] | None:
         """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
-        authenticated client may not see it (:meth:`may_introspect`)."""
+        authenticated client may not see it (:meth:`may_introspect`). A token with
+        resources (RFC 8707) has them as ``aud``: a string for one, else a list.
+
+        .. versionchanged:: 1.1
+            ``aud``.
+        """
         refuse_duplicates(request)
         tok, kind = self._find_token(token, token_type_hint)
         # ``expires`` is the access token's: a refresh token lives until it is revoked
@@ -84,6 +90,9 @@ class IntrospectionMixin(TokenMixin):
         username = getattr(user, "username", None)
         if username is not None:
             claims["username"] = str(username)
+        audience = stored_resources(tok)
+        if audience:
+            claims["aud"] = audience[0] if len(audience) == 1 else audience
         return claims
 
 

@@ -20,7 +20,19 @@ from oauthlib.oauth2 import (
 )
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import jwks, rfc6749, rfc7009, rfc7636, rfc7662, rfc8628, rfc9207
+from . import (
+    jwks,
+    rfc6749,
+    rfc7009,
+    rfc7591,
+    rfc7592,
+    rfc7636,
+    rfc7662,
+    rfc8628,
+    rfc8707,
+    rfc9207,
+    rfc9728,
+)
 from .clientauth import DEFAULT_METHODS, ClientAuthMethod
 from .config import OAuth2Settings
 from .features import Feature
@@ -43,7 +55,11 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     rfc6749.TokenEndpoint(),
     rfc7009.Revocation(),
     rfc7662.Introspection(),
+    rfc7591.DynamicRegistration(),
+    rfc7592.ClientConfiguration(),
     rfc9207.IssuerParameter(),
+    rfc8707.ResourceIndicators(),
+    rfc9728.ResourceMetadata(),
     OpenIDConnect(),
     UserInfo(),
     jwks.JWKS(),

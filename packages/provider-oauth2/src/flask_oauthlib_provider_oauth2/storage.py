@@ -29,11 +29,13 @@ __all__ = [
     "StoredToken",
     "ClaimsGetter",
     "ClientGetter",
+    "ClientSetter",
     "DeviceGetter",
     "DeviceSetter",
     "GrantGetter",
     "GrantSetter",
     "LoginGetter",
+    "RegistrationPolicy",
     "TokenGetter",
     "TokenSetter",
     "UserGetter",
@@ -45,7 +47,12 @@ class StoredClient(Protocol):
     ``client_secret`` (or ``check_client_secret(secret)``), ``redirect_uris``,
     ``default_redirect_uri``, ``default_scopes``, ``is_confidential`` (or
     ``client_type``), ``allowed_grant_types``, ``allowed_response_types``,
-    ``validate_scopes(scopes)``, ``validate_redirect_uri(uri)`` and ``user``.
+    ``validate_scopes(scopes)``, ``validate_redirect_uri(uri)``, ``user`` and
+    ``allowed_resources`` (the resources it may name, RFC 8707; ``None``: any). A client
+    registered dynamically (RFC 7591) also has ``token_endpoint_auth_method`` (the one
+    method it may authenticate with), ``client_secret_expires_at`` (an expired secret
+    proves nothing), ``client_id_issued_at``, ``registration_access_token_hash`` (or
+    ``check_registration_access_token(token)``) and ``client_metadata``.
 
     .. versionadded:: 1.1
     """
@@ -61,6 +68,8 @@ class StoredGrant(Protocol):
     ``revoke_issued_tokens()``) to make it single use. With OpenID Connect: ``nonce``,
     ``auth_time`` (a datetime or seconds since the epoch) and ``claims`` (the ``claims``
     parameter, a dict or its JSON text), as the grantsetter found them on the request.
+    With resource indicators (RFC 8707): ``resources``, the ``request.resources`` the
+    grantsetter got (a list, or space-separated text).
 
     .. versionadded:: 1.1
     """
@@ -77,7 +86,9 @@ class StoredToken(Protocol):
     ``access_token``, ``refresh_token``, ``expires``, ``revoked``, ``client``, and
     ``delete()``, ``revoke()``, ``rotate()`` and ``revoke_family()``. With OpenID
     Connect: ``auth_time`` and ``claims``, as the tokensetter found them on the request
-    (for ID tokens on refresh and the userinfo endpoint).
+    (for ID tokens on refresh and the userinfo endpoint). With resource indicators (RFC
+    8707): ``resources``, the token's audience, as the tokensetter found it on the
+    request (a list, or space-separated text).
 
     .. versionadded:: 1.1
     """
@@ -96,6 +107,26 @@ class ClientGetter(Protocol):
     """``f(client_id)`` returning a client object or ``None``."""
 
     def __call__(self, client_id: str, /) -> StoredClient | None: ...
+
+
+class ClientSetter(Protocol):
+    """``f(client_id, client, request, *args, **kwargs)`` saving a client registered
+    dynamically (a dict of its fields), or deleting it when ``client`` is ``None``.
+
+    .. versionadded:: 1.1
+    """
+
+    def __call__(self, client_id: str, client: dict[str, Any] | None, request: Any, /) -> Any: ...
+
+
+class RegistrationPolicy(Protocol):
+    """``f(metadata, request)`` returning whether a client may register, or update its
+    registration, with ``metadata`` (a dict of RFC 7591 names).
+
+    .. versionadded:: 1.1
+    """
+
+    def __call__(self, metadata: dict[str, Any], request: Any, /) -> bool: ...
 
 
 class TokenGetter(Protocol):
@@ -165,6 +196,8 @@ class LoginGetter(Protocol):
 
 
 CG = TypeVar("CG", bound=ClientGetter)
+CS = TypeVar("CS", bound=ClientSetter)
+RP = TypeVar("RP", bound=RegistrationPolicy)
 TG = TypeVar("TG", bound=TokenGetter)
 GG = TypeVar("GG", bound=GrantGetter)
 GS = TypeVar("GS", bound=GrantSetter)

@@ -41,6 +41,18 @@ SINGLE_PARAMS = (
     "username",
     "password",
     "token",
+    # OpenID Connect
+    "nonce",
+    "prompt",
+    "max_age",
+    "claims",
+    "id_token_hint",
+    "login_hint",
+    "display",
+    "ui_locales",
+    "acr_values",
+    "request",
+    "request_uri",
 )
 
 
@@ -96,6 +108,10 @@ class ValidatorBase(RequestValidator):
     :param claimsgetter: ``f(user, request)`` returning the user's OpenID claims.
     :param logingetter: ``f()`` returning ``(user, auth_time)`` of the logged-in
         end-user, or ``None`` (OpenID Connect).
+    :param clientsetter: ``f(client_id, client, request)`` saving a registered client,
+        or deleting it when ``client`` is ``None`` (RFC 7591, RFC 7592).
+    :param registration_policy: ``f(metadata, request)`` returning whether a client may
+        register with ``metadata``.
 
     A 0.9.6 subclass whose ``__init__`` sets the getters itself without calling this one
     still works: the optional functions default to ``None``.
@@ -108,6 +124,8 @@ class ValidatorBase(RequestValidator):
     _devicesetter: Callable[..., Any] | None = None
     _claimsgetter: Callable[..., Any] | None = None
     _logingetter: Callable[..., Any] | None = None
+    _clientsetter: Callable[..., Any] | None = None
+    _registration_policy: Callable[..., Any] | None = None
 
     def __init__(
         self,
@@ -121,6 +139,8 @@ class ValidatorBase(RequestValidator):
         devicesetter: Callable[..., Any] | None = None,
         claimsgetter: Callable[..., Any] | None = None,
         logingetter: Callable[..., Any] | None = None,
+        clientsetter: Callable[..., Any] | None = None,
+        registration_policy: Callable[..., Any] | None = None,
     ) -> None:
         self._clientgetter = clientgetter
         self._tokengetter = tokengetter
@@ -132,6 +152,8 @@ class ValidatorBase(RequestValidator):
         self._devicesetter = devicesetter
         self._claimsgetter = claimsgetter
         self._logingetter = logingetter
+        self._clientsetter = clientsetter
+        self._registration_policy = registration_policy
 
     def _client(self, client_id: str | None, request: Any) -> Any:
         """The client ``client_id``, looked up once per request."""

@@ -26,9 +26,11 @@ from .clientauth import (
 from .oidc.validator import OpenIDMixin
 from .rfc6750 import TOKEN_SYNTAX, BearerMixin
 from .rfc7009 import RevocationMixin
+from .rfc7591 import RegistrationMixin
 from .rfc7636 import PKCEMixin
 from .rfc7662 import IntrospectionMixin
 from .rfc8628 import DeviceMixin
+from .rfc8707 import ResourceIndicatorsMixin
 from .validation import call_optional, drop_wire_user, refuse_duplicates, scopes_match
 
 __all__ = [
@@ -69,9 +71,11 @@ class OAuth2RequestValidator(
     ClientAuthenticationMixin,
     PKCEMixin,
     DeviceMixin,
+    ResourceIndicatorsMixin,
     RevocationMixin,
     IntrospectionMixin,
     BearerMixin,
+    RegistrationMixin,
     OpenIDMixin,
 ):
     """oauthlib's ``RequestValidator`` on top of the provider's getters and setters
@@ -81,9 +85,11 @@ class OAuth2RequestValidator(
     ``OAuth2Provider(validator_class=...)``, or assign an instance to
     ``oauth._validator``. Each part of the protocol is a mixin of its own module
     (:class:`~.clientauth.ClientAuthenticationMixin`, :class:`~.rfc7636.PKCEMixin`,
-    :class:`~.rfc8628.DeviceMixin`, :class:`~.tokens.TokenMixin`,
-    :class:`~.rfc7009.RevocationMixin`, :class:`~.rfc7662.IntrospectionMixin`,
-    :class:`~.rfc6750.BearerMixin`, :class:`~.oidc.validator.OpenIDMixin`).
+    :class:`~.rfc8628.DeviceMixin`, :class:`~.rfc8707.ResourceIndicatorsMixin`,
+    :class:`~.tokens.TokenMixin`, :class:`~.rfc7009.RevocationMixin`,
+    :class:`~.rfc7662.IntrospectionMixin`,
+    :class:`~.rfc6750.BearerMixin`, :class:`~.rfc7591.RegistrationMixin`,
+    :class:`~.oidc.validator.OpenIDMixin`).
 
     Storage may opt in to stronger guarantees by giving its objects these optional
     members (the bundled SQLAlchemy models and cache binding do):
@@ -95,7 +101,10 @@ class OAuth2RequestValidator(
       already rotated, plus ``revoke_family()`` called on such a reuse;
     - OpenID Connect: grants keep ``nonce``, ``auth_time`` and ``claims`` (the
       grantsetter finds them on the request), tokens ``auth_time`` and ``claims`` (the
-      tokensetter finds them on the request), for ID tokens on refresh and userinfo.
+      tokensetter finds them on the request), for ID tokens on refresh and userinfo;
+    - resource indicators (RFC 8707): grants and tokens keep ``resources`` (the
+      grantsetter and tokensetter find them as ``request.resources``); a code or token
+      saved with resources is read back, and refused when the storage lost them.
 
     .. versionchanged:: 1.1
         Takes a ``devicesetter``, a ``claimsgetter`` and a ``logingetter``; composed of
@@ -202,6 +211,7 @@ class OAuth2RequestValidator(
             raise RuntimeError("register a grantsetter to issue authorization codes")
         drop_wire_user(request)
         self._grantsetter(client_id, code, request, *args, **kwargs)
+        self.confirm_code_resources(client_id, code, request)
         return getattr(request.client, "default_redirect_uri", None)
 
     def validate_code(

@@ -4,8 +4,8 @@ parameter give a client, taken from the user's claims.
 A user's claims come from the ``claimsgetter`` (``f(user, request)`` returning a dict of
 standard claim names) or, without one, from the user object's attributes of those names
 (``user.email`` ...; ``sub`` from ``user.sub`` or ``user.id``). Of those, a client gets
-``sub``, the claims of its token's scopes (:data:`SCOPE_CLAIMS`) and those it named in
-the ``claims`` parameter.
+``sub`` and the claims of its token's scopes (:data:`SCOPE_CLAIMS`); the ``claims``
+parameter can put some of those in the ID token too, never a claim outside them.
 
 .. versionadded:: 1.1
 """
@@ -21,8 +21,10 @@ __all__ = [
     "ID_TOKEN_CLAIMS",
     "SCOPE_CLAIMS",
     "attribute_claims",
+    "consented",
     "parse_claims_request",
     "requested",
+    "scope_claims",
     "select_claims",
     "subject",
 ]
@@ -51,6 +53,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 #: the claims of every ID token this provider signs (``azp`` only with several audiences)
 ID_TOKEN_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp")
+#: the longest ``claims`` parameter read (a request for every standard claim is ~1 kB)
+MAX_CLAIMS_LENGTH = 8192
 #: claims an app's claims cannot change in an ID token
 PROTECTED = frozenset(ID_TOKEN_CLAIMS) | {"c_hash", "nbf", "jti"}
 
@@ -101,9 +105,11 @@ def parse_claims_request(value: Any) -> dict[str, dict[str, Any]] | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
+        if len(value) > MAX_CLAIMS_LENGTH:
+            raise ValueError(f"the claims parameter is longer than {MAX_CLAIMS_LENGTH} characters")
         try:
             value = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise ValueError("the claims parameter is not JSON") from exc
     if not isinstance(value, dict):
         raise ValueError("the claims parameter must be a JSON object")
@@ -130,13 +136,26 @@ def requested(claims_request: Any, member: str) -> dict[str, Any]:
     return dict((parsed or {}).get(member) or {})
 
 
+def scope_claims(scopes: Iterable[str]) -> set[str]:
+    """The names of the claims ``scopes`` stand for (:data:`SCOPE_CLAIMS`)."""
+    return {name for scope in scopes for name in SCOPE_CLAIMS.get(scope, ())}
+
+
 def select_claims(
     claims: Mapping[str, Any], scopes: Iterable[str], names: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """``sub``, the claims of ``scopes`` and those ``names`` asks for, of those the user
-    has."""
-    wanted = {name for scope in scopes for name in SCOPE_CLAIMS.get(scope, ())}
-    wanted.update(names)
+    """``sub`` and the claims of ``scopes``, of those the user has. ``names`` (what the
+    ``claims`` parameter asked for) cannot widen them: the user consented to scopes, so
+    a claim outside them is never given (``names`` matters where only named claims go,
+    as in the ID token: :func:`consented`)."""
+    wanted = scope_claims(scopes)
     chosen = {name: _value(claims[name]) for name in sorted(wanted) if name in claims}
     chosen["sub"] = subject(claims)
     return chosen
+
+
+def consented(names: Iterable[str], scopes: Iterable[str]) -> list[str]:
+    """Of the claim ``names`` a ``claims`` parameter asked for, those the granted
+    ``scopes`` cover (the user consented to scopes, not to single claims)."""
+    covered = scope_claims(scopes)
+    return [name for name in names if name in covered]

@@ -44,7 +44,8 @@ def oidc() -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the private key to this new file (mode 0600) instead of printing it.",
+    help="Write the private key to this new file (mode 0600) instead of printing it;"
+    " missing directories are made (mode 0700).",
 )
 def generate_key_command(alg: str, bits: int, form: str, out: Path | None) -> None:
     """Make a private signing key; its kid goes to standard error."""
@@ -55,9 +56,12 @@ def generate_key_command(alg: str, bits: int, form: str, out: Path | None) -> No
         click.echo(text, nl=False)
     else:
         try:
+            out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError as exc:
             raise click.ClickException(f"{out} exists: a key is never overwritten") from exc
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {out}: {exc.strerror}") from exc
         with os.fdopen(fd, "w") as file:
             file.write(text)
     click.echo(f"kid: {kid}", err=True)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 from oauthlib.openid.connect.core.grant_types import (
     AuthorizationCodeGrant as OpenIDAuthorizationCodeGrant,
 )
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: the longest ``nonce`` kept with a code
 MAX_NONCE_LENGTH = 512
+#: the most digits of a ``max_age`` (ten: over 300 years)
+MAX_AGE_DIGITS = 10
 #: the ``prompt`` values the provider acts on (see :mod:`.interaction`)
 PROMPT_VALUES = ("none", "login", "consent")
 
@@ -125,10 +128,16 @@ class OpenIDCode(OpenIDAuthorizationCodeGrant):
             raise _invalid(request, "An OpenID request needs a nonce.")
         if nonce and len(nonce) > MAX_NONCE_LENGTH:
             raise _invalid(request, f"The nonce is longer than {MAX_NONCE_LENGTH} characters.")
+        # request objects (Core 6) are not supported, and the discovery document says so
+        if getattr(request, "request", None) is not None:
+            raise RequestNotSupported(request=request)
+        if getattr(request, "request_uri", None) is not None:
+            raise RequestURINotSupported(request=request)
         request.max_age_seconds = None
         if request.max_age not in (None, ""):
             text = str(request.max_age)
-            if not text.isdigit():
+            # ASCII digits only ("²".isdigit() is true), and no more than fit a lifetime
+            if not (text.isascii() and text.isdigit()) or len(text) > MAX_AGE_DIGITS:
                 raise _invalid(request, "max_age must be a number of seconds.")
             request.max_age_seconds = int(text)
         try:

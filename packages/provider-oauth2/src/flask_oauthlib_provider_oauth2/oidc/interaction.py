@@ -80,14 +80,20 @@ def forget_first_seen(req: Any) -> None:
 
 
 def login_required(validator: Any, login: Any, req: Any, *, record: bool) -> bool:
-    """Whether the end-user must log in (again) before a code is issued for ``req``."""
+    """Whether the end-user must log in (again) before a code is issued for ``req``.
+
+    A login made after this session first saw the request satisfies ``max_age``: time
+    spent on the consent page after logging in never sends the user to log in again
+    (with ``max_age=0`` they could never finish)."""
     if login is None:
         return True
     auth_time = login[1]
-    if not validator.login_is_fresh(auth_time, req):
+    prompt_login = "login" in str(req.prompt or "").split()
+    asks_max_age = vars(req).get("max_age_seconds") is not None
+    seen = _first_seen(req, record) if prompt_login or asks_max_age else None
+    if not validator.login_is_fresh(auth_time, req, at=seen):
         return True
-    if "login" in str(req.prompt or "").split():
-        seen = _first_seen(req, record)
+    if prompt_login:
         return auth_time is None or seen is None or auth_time < seen
     return False
 

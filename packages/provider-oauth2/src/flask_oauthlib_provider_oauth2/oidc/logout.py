@@ -129,8 +129,24 @@ def _hint_claims(hint: str, context: OpenIDContext) -> dict[str, Any]:
 
 
 def _audiences(claims: Mapping[str, Any]) -> list[str]:
+    """The ``aud`` of a hint as a list of client ids.
+
+    :raises LogoutRefused: when it names none (ours always name the client).
+    """
     aud = claims.get("aud")
-    return [aud] if isinstance(aud, str) else [str(a) for a in aud or ()]
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    if not audiences or not all(isinstance(a, str) and a for a in audiences):
+        raise LogoutRefused("The id_token_hint names no client.")
+    return list(audiences)
+
+
+def _registered(client: Any) -> list[str]:
+    """The client's ``post_logout_redirect_uris`` as a list (a string holds them
+    space-separated, as the SQLAlchemy models store them)."""
+    uris = getattr(client, "post_logout_redirect_uris", None) or ()
+    if isinstance(uris, str):
+        return uris.split()
+    return [uri for uri in uris if isinstance(uri, str)]
 
 
 def read_logout_request(validator: OpenIDMixin, context: OpenIDContext) -> LogoutRequest:
@@ -157,8 +173,7 @@ def read_logout_request(validator: OpenIDMixin, context: OpenIDContext) -> Logou
     if redirect_uri is not None:
         if client is None:
             raise LogoutRefused("A post_logout_redirect_uri needs id_token_hint or client_id.")
-        registered = getattr(client, "post_logout_redirect_uris", None) or ()
-        if redirect_uri not in registered:
+        if redirect_uri not in _registered(client):
             raise LogoutRefused("The post_logout_redirect_uri is not registered.")
         if "state" in params:
             redirect_uri = add_params_to_uri(redirect_uri, [("state", params["state"])])

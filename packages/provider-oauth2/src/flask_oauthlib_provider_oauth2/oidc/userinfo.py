@@ -70,6 +70,9 @@ class UserInfo(Feature):
                 return _answer(refusal(req, realm, SCOPES))
             if not validator.validate_bearer_token(token, SCOPES, req):
                 return _answer(refusal(req, realm, SCOPES))
+            if getattr(req, "user", None) is None:  # client credentials: no end-user
+                req.error_message = "The access token is not about an end-user."
+                return _answer(refusal(req, realm, SCOPES))
             claims = validator.get_userinfo_claims(req)
             return {"Content-Type": "application/json"}, json.dumps(claims), 200
 

@@ -25,7 +25,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from ..jwks import NoSigningKey
 from ..validation import ValidatorBase, field
-from .claims import PROTECTED, attribute_claims, requested, select_claims, subject
+from .claims import PROTECTED, attribute_claims, consented, requested, select_claims, subject
 from .context import epoch, openid_context
 
 __all__ = ["OpenIDMixin"]
@@ -121,7 +121,8 @@ class OpenIDMixin(ValidatorBase):
         auth_time = epoch(vars(request).get("auth_time"))
         if auth_time is not None:
             claims["auth_time"] = auth_time
-        for name in requested(vars(request).get("claims"), "id_token"):
+        names = requested(vars(request).get("claims"), "id_token")
+        for name in consented(names, request.scopes or ()):
             if name in user_claims and name not in PROTECTED:
                 claims[name] = user_claims[name]
         audience = claims.get("aud")
@@ -135,12 +136,19 @@ class OpenIDMixin(ValidatorBase):
 
     # -- the authentication request -------------------------------------------------------
 
-    def login_is_fresh(self, auth_time: int | None, request: Any) -> bool:
-        """Whether a login at ``auth_time`` satisfies the request's ``max_age``."""
+    def login_is_fresh(self, auth_time: int | None, request: Any, at: int | None = None) -> bool:
+        """Whether a login at ``auth_time`` satisfies the request's ``max_age``: it is no
+        older than ``max_age`` now, or it happened after the request first arrived
+        (``at``): a user who logged in for this request is never sent to log in again,
+        even with ``max_age=0``."""
         max_age = vars(request).get("max_age_seconds")
         if max_age is None:
             return True
-        return auth_time is not None and openid_context(request).now() - auth_time <= max_age
+        if auth_time is None:
+            return False
+        if at is not None and auth_time >= at:
+            return True
+        return bool(openid_context(request).now() - auth_time <= max_age)
 
     def validate_silent_login(self, request: Any) -> bool:
         """``prompt=none``: someone is logged in, recently enough for ``max_age``."""
@@ -188,9 +196,8 @@ class OpenIDMixin(ValidatorBase):
     # -- the userinfo endpoint ------------------------------------------------------------
 
     def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
-        """The claims of the token's user for the userinfo endpoint: ``sub``, those of
-        the token's scopes and those its ``claims`` (stored with the token) asked for."""
+        """The claims of the token's user for the userinfo endpoint: ``sub`` and those of
+        the token's scopes (the ``claims`` parameter never widens them)."""
         token = request.access_token
-        names = requested(field(token, "claims"), "userinfo")
         user_claims = self.user_claims(request.user, request)
-        return select_claims(user_claims, field(token, "scopes") or (), names)
+        return select_claims(user_claims, field(token, "scopes") or ())
