@@ -3,8 +3,11 @@ SQLite by default.
 
 A login page, a consent page listing the requested scopes with Allow and Deny, a
 ``/api/me`` resource protected by ``require_oauth("profile")``, the metadata document
-(also as ``/.well-known/openid-configuration``), and OpenID Connect: ID tokens signed with
-a key made at each start, the key set and the userinfo endpoint. Seed data (user
+(also as ``/.well-known/openid-configuration``), OpenID Connect (ID tokens signed with a
+key made at each start, the key set, userinfo, logout), dynamic client registration
+(open for clients whose redirect URIs are all loopback, else with the initial access
+token given to :func:`create_provider`) and the protected resource metadata of
+``/api/me``. Seed data (user
 ``alice`` / ``wonderland`` and one registered client) is created on first start. Run it
 through ``examples/run_demo.py``.
 """
@@ -30,7 +33,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from flask_oauthlib.contrib.oauth2 import bind_sqlalchemy
 from flask_oauthlib.provider import OAuth2Provider
 from flask_oauthlib_contrib_sqla import ClientMixin, GrantMixin, TokenMixin
+from flask_oauthlib_core import hash_secret
 from flask_oauthlib_provider_oauth2.jwks import generate_key, private_pem
+from flask_oauthlib_provider_oauth2.rfc7591 import is_loopback_uri
 
 log = logging.getLogger("demo_provider")
 
@@ -219,9 +224,19 @@ def check_schema(engine: Engine) -> None:
             )
 
 
-def create_provider(database_url: str, client_redirect_uri: str, issuer: str) -> Flask:
+def create_provider(
+    database_url: str,
+    client_redirect_uri: str,
+    issuer: str,
+    initial_access_token: str | None = None,
+) -> Flask:
     """The provider app; seeds the database on first start. Raises
-    :class:`OutdatedDatabase` for a database an older demo made."""
+    :class:`OutdatedDatabase` for a database an older demo made.
+
+    :param initial_access_token: lets a client whose redirect URIs are not all loopback
+        register (``Authorization: Bearer <token>``); without it only loopback clients
+        can, as a local demo should allow.
+    """
     engine = create_engine(database_url)
     check_schema(engine)
     Base.metadata.create_all(engine)
@@ -241,6 +256,11 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         # loads its keys from files or a secret store: see docs/oidc.md)
         OAUTH2_PROVIDER_OIDC_ENABLED=True,
         OAUTH2_PROVIDER_OIDC_KEYS=[private_pem(generate_key())],
+        # dynamic client registration (RFC 7591/7592): see may_register below
+        OAUTH2_PROVIDER_REGISTRATION_ENABLED=True,
+        OAUTH2_PROVIDER_REGISTRATION_SCOPES=list(SCOPE_DESCRIPTIONS),
+        # /api/me is a protected resource (RFC 8707 audience, RFC 9728 metadata)
+        OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS=[issuer + "/api/me"],
     )
     oauth = OAuth2Provider(app)
 
@@ -258,6 +278,23 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
         ``max_age`` and ``prompt``)."""
         user = current_user()
         return (user, session.get("login_time")) if user else None
+
+    initial_hash = hash_secret(initial_access_token) if initial_access_token else None
+
+    @oauth.registration_policy
+    def may_register(metadata: dict[str, Any], request: Any) -> bool:
+        """Open for clients whose redirect URIs are all loopback (a native app or CLI on
+        this machine); any other needs the initial access token. Updates keep a client
+        in its kind."""
+        uris = metadata.get("redirect_uris") or []
+        loopback_only = bool(uris) and all(map(is_loopback_uri, uris))
+        if request.client is not None:  # an update, authenticated by its own token
+            was_open = all(map(is_loopback_uri, request.client.redirect_uris or ["-"]))
+            return loopback_only or not was_open
+        token = request.initial_access_token
+        if token is not None:
+            return initial_hash is not None and hash_secret(token) == initial_hash
+        return loopback_only
 
     @oauth.claimsgetter
     def user_claims(user: User, request: Any) -> dict[str, Any]:
@@ -366,6 +403,21 @@ def create_provider(database_url: str, client_redirect_uri: str, issuer: str) ->
     @oauth.metadata_handler
     def metadata() -> dict[str, Any]:
         return {"scopes_supported": ["openid", "profile", "email"]}
+
+    @app.route("/oauth/register", methods=["POST"])
+    @oauth.registration_handler
+    def register() -> None:
+        return None
+
+    @app.route("/oauth/register/<client_id>", methods=["GET", "PUT", "DELETE"])
+    @oauth.client_configuration_handler
+    def client_configuration(client_id: str) -> None:
+        return None
+
+    @app.route("/.well-known/oauth-protected-resource/api/me")
+    @oauth.resource_metadata_handler
+    def resource_metadata() -> dict[str, Any]:
+        return {"resource_name": "The demo provider's profile API"}
 
     @app.route("/oauth/userinfo", methods=["GET", "POST"])
     @oauth.endpoint_handler("userinfo")

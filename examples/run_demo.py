@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=os.environ.get("DEMO_DATABASE_URL", default_db))
     parser.add_argument("--provider-port", type=port_number, default=5000)
     parser.add_argument("--client-port", type=port_number, default=5001)
+    parser.add_argument(
+        "--initial-access-token",
+        default=os.environ.get("DEMO_INITIAL_ACCESS_TOKEN"),
+        help="lets clients with redirect URIs that are not loopback register"
+        " (default: $DEMO_INITIAL_ACCESS_TOKEN; without it only loopback clients can)",
+    )
     args = parser.parse_args(argv)
     if args.provider_port == args.client_port:
         parser.error("--provider-port and --client-port must differ")
@@ -73,15 +79,16 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     provider_url = f"http://127.0.0.1:{args.provider_port}"
     client_url = f"http://127.0.0.1:{args.client_port}"
+    setup = (args.database_url, client_url + "/authorized", provider_url, args.initial_access_token)
     try:
-        provider = create_provider(args.database_url, client_url + "/authorized", provider_url)
+        provider = create_provider(*setup)
     except OutdatedDatabase as exc:
         if args.database_url != default_db:
             sys.exit(f"{exc} Drop the demo's tables or use another --database-url.")
         # the demo's own SQLite file holds only seed data and tokens: start it afresh
         print(f"{exc} Starting it afresh.", flush=True)
         Path(default_db.removeprefix("sqlite:///")).unlink()
-        provider = create_provider(args.database_url, client_url + "/authorized", provider_url)
+        provider = create_provider(*setup)
     client = create_client(provider_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
     servers = [

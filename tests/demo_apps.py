@@ -18,11 +18,16 @@ class Demo:
     client_url: str
 
 
-def start_demo(serve: Callable[..., str], tmp_path: Path) -> Demo:
+def start_demo(
+    serve: Callable[..., str], tmp_path: Path, initial_access_token: str | None = None
+) -> Demo:
     provider_port, client_port = free_port(), free_port()
     provider_url = f"http://127.0.0.1:{provider_port}"
     client_url = f"http://127.0.0.1:{client_port}"
     database = "sqlite:///" + str(tmp_path / "demo.sqlite")
-    serve(create_provider(database, client_url + "/authorized", provider_url), provider_port)
+    provider = create_provider(
+        database, client_url + "/authorized", provider_url, initial_access_token
+    )
+    serve(provider, provider_port)
     serve(create_client(provider_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), client_port)
     return Demo(provider_url, client_url)

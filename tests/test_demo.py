@@ -151,6 +151,86 @@ def test_demo_is_an_openid_provider(serve: Callable[..., str], tmp_path: Path) -
     assert again.status_code == 303 and "/login?next=" in again.headers["Location"]
 
 
+def test_demo_registers_loopback_clients_and_describes_its_api(
+    serve: Callable[..., str], tmp_path: Path
+) -> None:
+    """Registration is open for clients whose redirect URIs are all loopback; any other
+    needs the initial access token. A registered public client logs in with PKCE and
+    gets a token for /api/me, whose 401 points to its resource metadata."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from demo_apps import start_demo
+
+    from flask_oauthlib_core.testing import code_verifier
+
+    demo = start_demo(serve, tmp_path, initial_access_token="demo-iat-4f2a")
+    document = requests.get(
+        demo.provider_url + "/.well-known/oauth-authorization-server", timeout=10
+    ).json()
+    register = document["registration_endpoint"]
+    assert register == demo.provider_url + "/oauth/register"
+    cli = {
+        "client_name": "A CLI",
+        "redirect_uris": ["http://127.0.0.1:8765/callback"],
+        "token_endpoint_auth_method": "none",
+        "scope": "openid profile",
+    }
+    answer = requests.post(register, json=cli, timeout=10)
+    assert answer.status_code == 201, answer.text
+    client = answer.json()
+    assert "client_secret" not in client and client["registration_access_token"]
+    web = {"redirect_uris": ["https://app.example.com/callback"], "client_name": "A web app"}
+    refused = requests.post(register, json=web, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert requests.post(register, json=web, headers=wrong, timeout=10).status_code == 401
+    good = {"Authorization": "Bearer demo-iat-4f2a"}
+    assert requests.post(register, json=web, headers=good, timeout=10).status_code == 201
+
+    # /api/me: a 401 names its resource metadata, which names this server
+    unauthorized = requests.get(demo.provider_url + "/api/me", timeout=10)
+    assert unauthorized.status_code == 401
+    resource = demo.provider_url + "/api/me"
+    metadata_url = demo.provider_url + "/.well-known/oauth-protected-resource/api/me"
+    assert f'resource_metadata="{metadata_url}"' in unauthorized.headers["WWW-Authenticate"]
+    described = requests.get(metadata_url, timeout=10).json()
+    assert described["resource"] == resource
+    assert described["authorization_servers"] == [demo.provider_url]
+
+    # the registered CLI logs in (PKCE, public) and gets a token for /api/me only
+    session = OAuth2Session(
+        client["client_id"],
+        scope="openid profile",
+        redirect_uri=cli["redirect_uris"][0],
+        code_challenge_method="S256",
+    )
+    verifier = code_verifier()
+    uri, _ = session.create_authorization_url(
+        document["authorization_endpoint"], code_verifier=verifier, nonce="n", resource=resource
+    )
+    browser = requests.Session()
+    to_login = browser.get(uri, allow_redirects=False)
+    browser.post(
+        urljoin(uri, to_login.headers["Location"]),
+        data={"username": "alice", "password": "wonderland"},
+    )
+    consent = browser.get(uri)
+    assert "A CLI" in consent.text, consent.text
+    csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
+    assert csrf_token
+    decided = browser.post(
+        uri, data={"confirm": "yes", "csrf_token": csrf_token.group(1)}, allow_redirects=False
+    )
+    token = session.fetch_token(
+        document["token_endpoint"],
+        authorization_response=decided.headers["Location"],
+        code_verifier=verifier,
+        resource=resource,
+    )
+    bearer = {"Authorization": "Bearer " + token["access_token"]}
+    me = requests.get(resource, headers=bearer, timeout=10)
+    assert me.status_code == 200 and me.json()["username"] == "alice", me.text
+
+
 def test_outdated_demo_database_is_named(tmp_path: Path) -> None:
     """A database an older demo made (its user table has no email column) stops the demo
     with a sentence, not an error deep in SQLAlchemy; the demo's own file starts afresh."""
