@@ -99,6 +99,8 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         base_url=provider_url + "/api/",
         access_token_method="POST",
         request_token_params={"scope": "openid profile email"},
+        # RFC 8707: the token is for the provider's /api/me (its audience)
+        resource=provider_url + "/api/me",
     )
 
     @demo.tokengetter

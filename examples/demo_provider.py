@@ -133,7 +133,13 @@ CONSENT = layout(
 <h1><span id="client-name">{{ client.name or client.client_id }}</span> wants to access your
 account</h1>
 <p class="muted">Signed in as {{ user.name }} ({{ user.username }})</p>
-<p>It will be able to see:</p>
+{% if self_registered %}<div class="alert" role="note" id="self-registered"><p>This
+application registered itself with the demo provider: its name is its own claim.</p></div>
+{% endif %}
+<p>It will be able to see{% if resources %} through
+{% for resource in resources -%}
+<code class="resource">{{ resource }}</code>{{ ", " if not loop.last }}
+{% endfor %}{% endif %}:</p>
 <ul class="scopes" id="scopes">{% for scope in scopes %}
   <li data-scope="{{ scope }}"><strong>{{ describe(scope) }}</strong>
     <span class="muted">Scope <code>{{ scope }}</code></span></li>{% endfor %}
@@ -286,8 +292,14 @@ def create_provider(
         """Open for clients whose redirect URIs are all loopback (a native app or CLI on
         this machine); any other needs the initial access token. Updates keep a client
         in its kind."""
-        uris = metadata.get("redirect_uris") or []
+        uris = [
+            *(metadata.get("redirect_uris") or []),
+            *metadata.get("post_logout_redirect_uris", []),
+        ]
         loopback_only = bool(uris) and all(map(is_loopback_uri, uris))
+        if "client_credentials" in metadata.get("grant_types", ()):
+            # a machine client acts on its own: only with the initial access token
+            loopback_only = False
         if request.client is not None:  # an update, authenticated by its own token
             was_open = all(map(is_loopback_uri, request.client.redirect_uris or ["-"]))
             return loopback_only or not was_open
@@ -372,6 +384,9 @@ def create_provider(
                 describe=describe,
                 destination=urlsplit(kwargs.get("redirect_uri") or "").netloc or "the application",
                 csrf_token=kwargs["csrf_token"],
+                resources=kwargs.get("resources"),
+                # registered dynamically (RFC 7591): nobody vouches for its name
+                self_registered=getattr(client, "client_id_issued_at", None) is not None,
             )
         return request.form.get("confirm") == "yes"
 
@@ -455,6 +470,9 @@ def create_provider(
     @oauth.require_oauth("profile")
     def me() -> Any:
         user = request.oauth.user
+        if user is None:  # a client credentials token is about no user
+            error = "The access token is not about a user."
+            return jsonify(error="invalid_token", error_description=error), 401
         return jsonify(username=user.username, name=user.name)
 
     @app.route("/")
@@ -506,6 +524,8 @@ def seed(db: Any, client_redirect_uri: str) -> None:
         client.set_client_secret(DEMO_CLIENT_SECRET)
         client.default_scopes = ["openid", "profile", "email"]
         db.add(client)
+    # the demo client signs people in; its secret is in this file, so it may do no more
+    client.allowed_grant_types = ["authorization_code", "refresh_token"]
     client.redirect_uris = [client_redirect_uri]
     # where RP-initiated logout may send the user back: the client's home page
     client.post_logout_redirect_uris = [home_of(client_redirect_uri)]

@@ -33,4 +33,7 @@ step hatch run min:fast
 for env in core client oauth1 oauth2 sqla cache apps meta-oauth1 meta-oauth2; do
     step hatch run "$env:all"
 done
+# the official MCP Python SDK against our provider, and the MCP example with its one
+# command (an env of its own: the SDK needs a newer PyJWT than min pins)
+step hatch run mcp:all
 printf '\nAll checks passed.\n'

@@ -80,6 +80,7 @@ def test_demo_is_an_openid_provider(serve: Callable[..., str], tmp_path: Path) -
     demo = start_demo(serve, tmp_path)
     landed = log_in(demo.client_url)
     assert "Verified ID token" in landed.text, landed.text
+    assert 'id="self-registered"' not in landed.text
     assert re.search(r'<code id="sub">1</code>', landed.text), landed.text
     assert re.search(r'id="email">alice@example.com \(verified by the provider\)', landed.text)
     assert re.search(r'id="auth-time">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC', landed.text)
@@ -185,6 +186,21 @@ def test_demo_registers_loopback_clients_and_describes_its_api(
     assert requests.post(register, json=web, headers=wrong, timeout=10).status_code == 401
     good = {"Authorization": "Bearer demo-iat-4f2a"}
     assert requests.post(register, json=web, headers=good, timeout=10).status_code == 201
+    # the outside review: open registration must not give a machine client (client
+    # credentials) nor a logout redirect to another site
+    machine = {**cli, "grant_types": ["authorization_code", "client_credentials"]}
+    machine["token_endpoint_auth_method"] = "client_secret_basic"
+    assert requests.post(register, json=machine, timeout=10).status_code == 401
+    away = {**cli, "post_logout_redirect_uris": ["https://evil.example/phish"]}
+    assert requests.post(register, json=away, timeout=10).status_code == 401
+    # and the seeded client, whose secret is in the demo's source, signs people in only
+    seeded = requests.post(
+        document["token_endpoint"],
+        data={"grant_type": "client_credentials", "scope": "profile"},
+        auth=("demo-client", "demo-client-secret"),
+        timeout=10,
+    )
+    assert seeded.status_code == 400 and seeded.json()["error"] == "unauthorized_client"
 
     # /api/me: a 401 names its resource metadata, which names this server
     unauthorized = requests.get(demo.provider_url + "/api/me", timeout=10)
@@ -215,6 +231,8 @@ def test_demo_registers_loopback_clients_and_describes_its_api(
     )
     consent = browser.get(uri)
     assert "A CLI" in consent.text, consent.text
+    assert 'id="self-registered"' in consent.text  # its name is its own claim
+    assert f'<code class="resource">{resource}</code>' in consent.text
     csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', consent.text)
     assert csrf_token
     decided = browser.post(

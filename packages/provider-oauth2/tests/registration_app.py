@@ -15,6 +15,7 @@ import requests
 from oauth2_app import Store, create_app
 
 from flask_oauthlib_core import hash_secret, matches_hash
+from flask_oauthlib_core.testing import consent, redirect_location
 
 #: a native app's loopback redirect URI (any port matches it, RFC 8252 7.3)
 LOOPBACK = "http://127.0.0.1/callback"
@@ -156,3 +157,29 @@ def registration_app(
             return None
 
     return Registration(serve(app), store, oauth, calls)
+
+
+def login(url: str, answer: dict[str, Any], redirect_uri: str, **session: Any) -> dict[str, Any]:
+    """Log in with Authlib as the client ``answer`` registered: authorization code with a
+    PKCE S256 challenge, alice consents, then the code is exchanged."""
+    # imported here: the contrib packages' tests import this module without Authlib
+    from authlib.integrations.requests_client import OAuth2Session
+
+    client = OAuth2Session(
+        answer["client_id"],
+        answer.get("client_secret"),
+        token_endpoint_auth_method=answer["token_endpoint_auth_method"],
+        scope="email",
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        **session,
+    )
+    verifier = "v" * 64
+    authorize_url, _ = client.create_authorization_url(
+        url + "/oauth/authorize", code_verifier=verifier
+    )
+    callback = redirect_location(consent(authorize_url, open_page=True))
+    token: dict[str, Any] = client.fetch_token(
+        url + "/oauth/token", authorization_response=callback, code_verifier=verifier
+    )
+    return token

@@ -119,11 +119,29 @@ def test_without_a_hint_the_user_is_asked(provider: tuple[str, Any]) -> None:
     stay = browser.session.post(
         target, data={"confirm": "no", "csrf_token": csrf_token}, allow_redirects=False
     )
-    assert stay.headers["Location"] == LOGGED_OUT and still_signed_in(browser, url)
+    # without an id_token_hint nothing proves the client sent the user: no redirect back
+    # (with open registration anyone could have registered an evil URI for a client)
+    assert stay.headers["Location"] == "/" and still_signed_in(browser, url)
+    assert store.logouts[-1]["post_logout_redirect_uri"] is None
     done = browser.session.post(
         target, data={"confirm": "yes", "csrf_token": csrf_token}, allow_redirects=False
     )
-    assert done.headers["Location"] == LOGGED_OUT and not still_signed_in(browser, url)
+    assert done.headers["Location"] == "/" and not still_signed_in(browser, url)
+
+
+def test_without_a_hint_nobody_is_redirected(provider: tuple[str, Any]) -> None:
+    """The outside review: a client registered openly with an evil
+    post_logout_redirect_uri made the logout endpoint an open redirect for anyone who
+    followed a link naming only its client_id."""
+    url, store = provider
+    store.clients["rp"].post_logout_redirect_uris = ["https://evil.example/phish"]
+    answer = requests.get(
+        logout_url(url, client_id="rp", post_logout_redirect_uri="https://evil.example/phish"),
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    assert store.logouts[-1]["post_logout_redirect_uri"] is None
 
 
 def test_a_hint_about_another_user_asks_first(provider: tuple[str, Any]) -> None:

@@ -18,38 +18,15 @@ from registration_app import (
     INITIAL_TOKEN,
     LOOPBACK,
     Registration,
+    login,
     loopback_or_token,
     registration_app,
 )
 
 from flask_oauthlib_core import hash_secret
-from flask_oauthlib_core.testing import consent, redirect_location
 from flask_oauthlib_provider_oauth2.rfc7591 import InvalidRedirectURI
 
 Serve = Callable[..., str]
-
-
-def login(url: str, answer: dict[str, Any], redirect_uri: str, **session: Any) -> dict[str, Any]:
-    """Log in with Authlib as the client ``answer`` registered: authorization code with a
-    PKCE S256 challenge, alice consents, then the code is exchanged."""
-    client = OAuth2Session(
-        answer["client_id"],
-        answer.get("client_secret"),
-        token_endpoint_auth_method=answer["token_endpoint_auth_method"],
-        scope="email",
-        redirect_uri=redirect_uri,
-        code_challenge_method="S256",
-        **session,
-    )
-    verifier = "v" * 64
-    authorize_url, _ = client.create_authorization_url(
-        url + "/oauth/authorize", code_verifier=verifier
-    )
-    callback = redirect_location(consent(authorize_url, open_page=True))
-    token: dict[str, Any] = client.fetch_token(
-        url + "/oauth/token", authorization_response=callback, code_verifier=verifier
-    )
-    return token
 
 
 def me(url: str, access_token: str) -> Any:

@@ -264,6 +264,30 @@ def test_resource_server_checks_the_audience(serve: Serve) -> None:
     assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
 
 
+def test_each_api_of_one_app_refuses_tokens_for_another(serve: Serve) -> None:
+    """The outside review: with two resource identifiers on one app, a token meant for
+    the first opened the second (any configured identifier in the audience was
+    enough); the identifier the request URL falls under decides."""
+    site = ResourceApp(serve)
+
+    @site.app.route("/other/data")
+    @site.oauth.require_oauth("email")
+    def other_data() -> str:
+        return "other"
+
+    mcp, other = site.url + "/api", site.url + "/other"
+    site.configure(
+        OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS=[mcp, other],
+        OAUTH2_PROVIDER_ALLOWED_RESOURCES=[mcp, other],
+    )
+    for_mcp = ok(site.machine_token([mcp]))["access_token"]
+    assert site.get("/api/data", for_mcp).status_code == 200
+    refused = site.get("/other/data", for_mcp)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    both = ok(site.machine_token([mcp, other]))["access_token"]
+    assert site.get("/other/data", both).status_code == 200
+
+
 def test_tokens_without_audience_refused_when_configured(serve: Serve) -> None:
     site = ResourceApp(serve)
     site.configure(

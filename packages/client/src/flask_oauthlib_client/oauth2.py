@@ -1,5 +1,7 @@
-"""The OAuth 2 flow of a remote app (RFC 6749, with RFC 7636 PKCE, RFC 9207 ``iss`` and
-OpenID Connect's ID token, :mod:`~flask_oauthlib_client.oidc`).
+"""The OAuth 2 flow of a remote app (RFC 6749, with RFC 7636 PKCE, RFC 9207 ``iss``,
+OpenID Connect's ID token, :mod:`~flask_oauthlib_client.oidc`, RFC 8707 resource
+indicators, :mod:`~flask_oauthlib_client.rfc8707`, and dynamic client registration,
+:mod:`~flask_oauthlib_client.registration`).
 
 :class:`OAuth2Flow` is a mixin of :class:`~flask_oauthlib_client.OAuthRemoteApp`: the
 authorization URL with its ``state`` and PKCE challenge, the callback's checks, the
@@ -28,6 +30,8 @@ from .oidc import CLAIMS_KEY, OpenIDConnect, wants_openid
 from .pending import PendingLogins
 from .pkce import create_verifier, s256_challenge
 from .refresh import RefreshLocks
+from .registration import DynamicRegistration
+from .rfc8707 import RESOURCE_KEY, ResourceIndicators, add_resources
 from .settings import SettingsSource
 from .token_endpoint import TokenEndpoint
 from .transport import FORM_TYPE, status_of
@@ -55,7 +59,7 @@ MAX_LIFETIME = 10 * 365 * 24 * 3600
 log = logging.getLogger(__name__)
 
 
-class OAuth2Flow(TokenEndpoint, OpenIDConnect):
+class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegistration):
     """The OAuth 2 half of :class:`~flask_oauthlib_client.OAuthRemoteApp`.
 
     A mixin: the settings, the oauthlib client (``make_client``) and the HTTP
@@ -64,7 +68,8 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
 
     .. versionadded:: 1.1
         Split out of ``remote.py``; the methods are those of 1.0. A login whose scope
-        holds ``openid`` sends a nonce and verifies its ID token (:mod:`~.oidc`).
+        holds ``openid`` sends a nonce and verifies its ID token (:mod:`~.oidc`);
+        ``resource`` is sent (:mod:`~.rfc8707`); registration (:mod:`~.registration`).
     """
 
     if TYPE_CHECKING:  # provided by OAuthRemoteApp
@@ -106,7 +111,8 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         :param params: extra query parameters, over :attr:`request_token_params`.
         :raises OAuthException: ``insecure_transport`` for a plain ``http`` URL;
             ``invalid_configuration`` for ``openid`` without ``server_metadata_url``, or
-            with a ``max_age`` that is not a number of seconds.
+            with a ``max_age`` that is not a number of seconds, or for a ``resource``
+            that is no absolute URI.
         :raises ImportError: for ``openid`` without the ``oidc`` extra.
         """
         client = self.make_client()
@@ -114,6 +120,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         query = dict(self.request_token_params)
         query.update(params)
         scope = query.pop("scope", None)
+        resources = self._authorization_resources(query)
         given_state = query.pop("state", None)
         state = state if state is not None else given_state
         if callable(state):
@@ -123,6 +130,8 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         pending: dict[str, str] = {"redir": callback}
         if self.enforce_state:
             pending["state"] = str(state)
+        if resources:
+            pending[RESOURCE_KEY] = " ".join(resources)
         if wants_openid(scope):
             pending.update(self._openid_login(query, params.get("nonce")))
         if self.pkce:
@@ -132,11 +141,10 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
             query.setdefault("code_challenge_method", "S256")
         self._pending_logins().remember(pending)
         try:
-            return str(
-                client.prepare_request_uri(
-                    authorize_url, redirect_uri=callback, scope=scope, state=state, **query
-                )
+            uri = client.prepare_request_uri(
+                authorize_url, redirect_uri=callback, scope=scope, state=state, **query
             )
+            return add_resources(str(uri), resources, uri=True)
         except InsecureTransportError:
             raise OAuthException(INSECURE_TRANSPORT_HINT, type="insecure_transport") from None
 
@@ -155,7 +163,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
 
         :param args: the callback's query parameters.
         :returns: the token response, a dict with ``expires_at`` added when the server
-            gave ``expires_in``.
+            gave ``expires_in``, and ``resource`` when the login asked for resources.
         :raises OAuthException: ``invalid_state``, ``invalid_issuer``, or
             ``invalid_response`` when the token endpoint refuses or answers nonsense;
             for a refused ID token, a type of :data:`~.id_token.REFUSALS`.
@@ -174,8 +182,12 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         if verifier:
             params["code_verifier"] = verifier
         params.update(self.access_token_params)
-        body = self.make_client().prepare_request_body(**params)
-        data = self._token_request(body, f"Invalid response from {self.name}")
+        resources = self._exchange_resources(params, pending)
+        headers = self._client_authentication(params)
+        body = add_resources(self.make_client().prepare_request_body(**params), resources)
+        data = self._token_request(body, f"Invalid response from {self.name}", headers=headers)
+        if resources:
+            data.setdefault(RESOURCE_KEY, resources)
         log.debug("obtained an access token from %s", self.name)
         nonce = pending.get("nonce")
         if nonce is not None or (not pending and wants_openid(self._configured_scope())):
@@ -231,15 +243,23 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
 
     # -- token requests --------------------------------------------------------------------
 
-    def _token_request(self, body: str, failure: str, method: str | None = None) -> dict[str, Any]:
+    def _token_request(
+        self,
+        body: str,
+        failure: str,
+        method: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Send an OAuth 2 token request; parse and validate the answer.
 
         :param body: the urlencoded parameters.
         :param failure: the message of the :class:`OAuthException` raised on failure.
         :param method: ``POST`` or ``GET``; :attr:`access_token_method` by default.
+        :param headers: headers over :attr:`access_token_headers` (client authentication).
         :raises OAuthException: ``invalid_response`` (see :func:`token_problem`).
         """
-        resp, content = self._send_token_request(method or self.access_token_method, body, failure)
+        method = method or self.access_token_method
+        resp, content = self._send_token_request(method, body, failure, headers)
         data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201) or not isinstance(data, dict):
             raise OAuthException(failure, type="invalid_response", data=data)
@@ -251,12 +271,15 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
             data["expires_at"] = int(_now() + float(data["expires_in"]))
         return data
 
-    def _send_token_request(self, method: str, body: str, failure: str) -> tuple[Any, bytes]:
+    def _send_token_request(
+        self, method: str, body: str, failure: str, extra: Mapping[str, str] | None = None
+    ) -> tuple[Any, bytes]:
         """Send ``body`` to the token URL as a form (``POST``) or a query string (``GET``).
 
         :param failure: the message of the exception raised if the URL redirects.
+        :param extra: headers over :attr:`access_token_headers`.
         """
-        headers = dict(self.access_token_headers)
+        headers = {**self.access_token_headers, **(extra or {})}
         url = self.expand_url(self.access_token_url)
         if method == "POST":
             headers.setdefault("Content-Type", FORM_TYPE)
@@ -301,7 +324,9 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
 
         The ``id_token_claims`` of an OpenID Connect token are carried over; an ID token
         the server sends with the new token is verified (as at login, without a nonce)
-        and must be about the same user.
+        and must be about the same user. The token's resource indicators
+        (``token["resource"]``, else the configured ones: :mod:`~.rfc8707`) are asked
+        for again.
 
         :param token: the token to refresh, with a ``refresh_token``.
         :returns: the new token.
@@ -311,7 +336,8 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
         .. versionadded:: 1.0
 
         .. versionchanged:: 1.1
-            Serialized per refresh token within the process; ID tokens verified.
+            Serialized per refresh token within the process; ID tokens verified;
+            ``resource`` sent.
         """
         return self._refresh(token, reread=False)
 
@@ -338,18 +364,22 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect):
 
     def _redeem_refresh_token(self, token: Mapping[str, Any]) -> dict[str, Any]:
         """Send the refresh request of :meth:`refresh_token`; save and return the token."""
-        body = self.make_client().prepare_refresh_body(
-            refresh_token=token["refresh_token"],
-            client_id=self.consumer_key,
-            client_secret=self.consumer_secret,
-        )
+        params: dict[str, Any] = {
+            "refresh_token": token["refresh_token"],
+            "client_id": self.consumer_key,
+            "client_secret": self.consumer_secret,
+        }
+        headers = self._client_authentication(params)
+        resources = self._refresh_resources(token)
+        body = add_resources(self.make_client().prepare_refresh_body(**params), resources)
+        failure = f"Could not refresh the token of {self.name}"
         try:
-            new = self._token_request(
-                body, f"Could not refresh the token of {self.name}", method="POST"
-            )
+            new = self._token_request(body, failure, method="POST", headers=headers)
         except OAuthException as exc:
             raise OAuthException(exc.message, type="refresh_failed", data=exc.data) from exc
         new.setdefault("refresh_token", token["refresh_token"])
+        if resources:
+            new.setdefault(RESOURCE_KEY, resources)
         try:
             self._verify_refreshed(token, new)
         except OAuthException as exc:

@@ -4,7 +4,8 @@ Each login a remote app starts (:meth:`OAuthRemoteApp.authorize
 <flask_oauthlib_client.OAuthRemoteApp.authorize>`) keeps, in the Flask session, its
 one-time ``state`` (RFC 6749 section 10.12), its PKCE verifier (RFC 7636) and its
 redirect URI (for OpenID Connect also its ``nonce`` and ``max_age``: see
-:mod:`~flask_oauthlib_client.oidc`), under ``<name>_oauthpending``. Up to
+:mod:`~flask_oauthlib_client.oidc`; the ``resource`` indicators it asked for, separated
+by spaces: :mod:`~flask_oauthlib_client.rfc8707`), under ``<name>_oauthpending``. Up to
 :data:`MAX_PENDING` may be pending at once (several tabs); a callback consumes only the
 one whose ``state`` it carries, so a stray or forged callback aborts no login in
 progress.

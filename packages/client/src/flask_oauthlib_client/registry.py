@@ -11,6 +11,7 @@ from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
 
 from .jwks import JWKS_KEY, JwksCache
 from .metadata import METADATA_KEY, MetadataCache
+from .registration import REGISTRATIONS_KEY, Registrations
 from .remote import OAuthRemoteApp
 from .settings import EXTENSION_KEY
 from .transport import HTTP_KEY, pooled_session
@@ -61,9 +62,11 @@ class OAuth:
         session for all remote calls, which keeps no cookies
         (``app.extensions["oauthlib.client.http"]``), its own cache of server
         metadata documents (``app.extensions["oauthlib.client.metadata"]``, a
-        :class:`~flask_oauthlib_client.metadata.MetadataCache`) and of OpenID providers'
+        :class:`~flask_oauthlib_client.metadata.MetadataCache`), of OpenID providers'
         key sets (``app.extensions["oauthlib.client.jwks"]``, a
-        :class:`~flask_oauthlib_client.jwks.JwksCache`).
+        :class:`~flask_oauthlib_client.jwks.JwksCache`) and of the dynamic registrations
+        its remote apps use (``app.extensions["oauthlib.client.registrations"]``, a
+        :class:`~flask_oauthlib_client.registration.Registrations`).
 
         The loggers of oauthlib, requests-oauthlib and urllib3 get a filter that masks
         credentials in their records, here and nowhere else; set
@@ -74,8 +77,8 @@ class OAuth:
         :raises RuntimeError: if another ``OAuth`` instance is already registered on it.
 
         .. versionchanged:: 1.1
-            Creates the app's metadata and key set caches; honours
-            ``OAUTHLIB_REDACT_LOGS``.
+            Creates the app's metadata and key set caches and its registrations;
+            honours ``OAUTHLIB_REDACT_LOGS``.
         """
         existing = app.extensions.get(EXTENSION_KEY)
         if existing is not None and existing is not self:
@@ -90,6 +93,8 @@ class OAuth:
             app.extensions[METADATA_KEY] = MetadataCache()
         if JWKS_KEY not in app.extensions:
             app.extensions[JWKS_KEY] = JwksCache()
+        if REGISTRATIONS_KEY not in app.extensions:
+            app.extensions[REGISTRATIONS_KEY] = Registrations()
         self.app = app
         warn_if_insecure_transport(log)
         install_redaction(app)

@@ -5,17 +5,18 @@ a login (:meth:`~OAuthRemoteApp.authorize`, :meth:`~OAuthRemoteApp.authorized_re
 the HTTP every call goes through (:meth:`~OAuthRemoteApp.http_request`) and the API
 requests. The rest comes from its mixins: the settings from
 :class:`~.settings.RemoteSettings` (the server's metadata cached per app by
-:mod:`~.metadata`), the protocols from :class:`~.oauth1.OAuth1Flow` and
-:class:`~.oauth2.OAuth2Flow`. Every method is looked up through ``self``, so a subclass
-that overrides one (``make_client``, ``http_request``, ``handle_oauth2_response``, ...)
-changes every flow that uses it, as in 0.9.6.
+:mod:`~.metadata`), the token getter and saver from :class:`~.tokens.TokenStorage`, the
+protocols from :class:`~.oauth1.OAuth1Flow` and :class:`~.oauth2.OAuth2Flow` (with
+:mod:`~.registration` and :mod:`~.rfc8707`). Every method is looked up through
+``self``, so a subclass that overrides one (``make_client``, ``http_request``,
+``handle_oauth2_response``, ...) changes every flow that uses it, as in 0.9.6.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -27,12 +28,12 @@ from oauthlib.oauth2 import WebApplicationClient
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import callback, rfc5849
-from .exceptions import OAuthException
 from .oauth1 import OAuth1Flow
 from .oauth2 import OAuth2Flow, oauth2_access_token
 from .refresh import RefreshLocks
 from .response import OAuthResponse
 from .settings import Registry, RemoteSettings, SettingsSource, config_app
+from .tokens import TokenStorage
 from .transport import RemoteResponse, UnknownFormat, encode_request_data, remote_call, send
 
 __all__ = ["OAuthRemoteApp", "UnknownFormat", "encode_request_data"]
@@ -44,7 +45,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PreRequest = Callable[[str, dict[str, str], Any], tuple[str, dict[str, str], Any]]
 
 
-class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
+class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
     """One remote application (an OAuth 1.0a or OAuth 2 server).
 
     A remote app with a ``request_token_url`` speaks OAuth 1.0a; without one it speaks
@@ -104,7 +105,10 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
     :param max_response_size: the most bytes an answer may have, counted decoded
         (after gzip) while it is read (default 10 MiB); past it the call fails with
         ``OAuthException(type="response_too_large")``.
-    :raises TypeError: without ``consumer_key`` and ``app_key``, as in 0.9.6.
+    :param resource: RFC 8707 resource indicators: the URI of the API tokens are asked
+        for, or a list of them (see :mod:`~.rfc8707`).
+    :raises TypeError: without ``consumer_key``, ``app_key`` and ``server_metadata_url``
+        (whose server may register the client: :meth:`register`), as in 0.9.6.
 
     .. versionchanged:: 1.0
         Added ``pkce``, ``enforce_state``, ``issuer``, ``server_metadata_url`` and
@@ -120,7 +124,8 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         Added ``max_response_size``; the ``timeout`` covers the status line and
         headers; token responses are validated; several logins may be pending. The
         server's metadata is cached per Flask app, not on the remote app. OpenID
-        Connect: ID tokens verified (:mod:`~.oidc`), :meth:`userinfo`.
+        Connect: ID tokens verified (:mod:`~.oidc`), :meth:`userinfo`. Added
+        ``resource`` (RFC 8707) and dynamic registration, :meth:`register` (RFC 7591).
     """
 
     #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
@@ -156,11 +161,12 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         server_metadata_url: str | None = None,
         timeout: float | None = None,
         max_response_size: int | None = None,
+        resource: str | Sequence[str] | None = None,
     ) -> None:
-        if not consumer_key and not app_key:
+        if not (consumer_key or app_key or server_metadata_url):
             raise TypeError(
                 f"OAuthRemoteApp {name!r} requires a consumer key: pass consumer_key=,"
-                " or app_key= to read it from app.config"
+                " app_key= to read it from app.config, or server_metadata_url= to register"
             )
         self.oauth = oauth
         self.name = name
@@ -190,6 +196,7 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
                 "server_metadata_url": server_metadata_url,
                 "timeout": timeout,
                 "max_response_size": max_response_size,
+                "resource": resource,
             },
             app=lambda: config_app(self.oauth),
         )
@@ -278,51 +285,6 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         with remote_call(self.name, self.timeout, follow_redirects, self.max_response_size):
             return self.http_request(uri, headers, data=data, method=method)
 
-    # -- token getters and savers ----------------------------------------------------------
-
-    def tokengetter(self, f: F) -> F:
-        """Register the function that returns the current user's token.
-
-        It takes no arguments and returns the token as stored: the dict an OAuth 2
-        server answered, a ``(token, secret)`` tuple for OAuth 1, or ``None``.
-        """
-        self._tokengetter = f
-        return f
-
-    def tokensaver(self, f: F) -> F:
-        """Register the function that stores a refreshed OAuth 2 token.
-
-        When the token from :meth:`tokengetter` has expired and carries a refresh
-        token, :meth:`request` refreshes it first and passes the new token dict to this
-        function, so the application can save it::
-
-            @github.tokensaver
-            def save_token(token):
-                session["github_token"] = token
-
-        .. versionadded:: 1.0
-        """
-        self._tokensaver = f
-        return f
-
-    #: the same decorator under the name requests-oauthlib users know
-    token_updater = tokensaver
-
-    def get_request_token(self) -> Any:
-        """Return the token from the registered :meth:`tokengetter`.
-
-        :raises OAuthException: ``token_missing`` if there is no getter or no token.
-        """
-        if self._tokengetter is None:
-            raise OAuthException(
-                f"{self.name}: register a tokengetter before making requests",
-                type="token_missing",
-            )
-        token = self._tokengetter()
-        if token is None:
-            raise OAuthException("No token available", type="token_missing")
-        return token
-
     # -- authorization ---------------------------------------------------------------------
 
     def authorize(
@@ -335,7 +297,8 @@ class OAuthRemoteApp(RemoteSettings, OAuth1Flow, OAuth2Flow):
         :param state: an optional value (or a callable returning one) sent to the server
             and returned on the callback. Without one, a random value is used. Either
             way it is bound to this session and checked once on the callback.
-        :param kwargs: extra query parameters for the authorization URL.
+        :param kwargs: extra query parameters for the authorization URL; OAuth 2:
+            ``resource`` (a URI or a list) over the remote app's (RFC 8707).
         """
         if self.request_token_url:
             return redirect(self._oauth1_authorization_url(callback, kwargs))

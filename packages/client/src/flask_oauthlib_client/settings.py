@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 from flask import Flask, current_app, has_app_context
 
 from .metadata import MetadataCache, fetch_metadata, metadata_cache
+from .rfc8707 import resource_list
 from .transport import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, HTTPCall
 
 __all__ = [
@@ -185,6 +186,8 @@ class RemoteSettings:
 
         _http: HTTPCall
 
+        def _registered(self, key: str) -> tuple[bool, Any]: ...
+
     @setting
     def base_url(self) -> str | None:
         """The URL that relative request URLs are joined to."""
@@ -207,12 +210,22 @@ class RemoteSettings:
 
     @setting
     def consumer_key(self) -> str:
-        """The client key (OAuth 1) or client id (OAuth 2)."""
+        """The client key (OAuth 1) or client id (OAuth 2); while a dynamic registration
+        is in use (:meth:`~.registration.DynamicRegistration.register`), its
+        ``client_id`` unless assigned here."""
+        found, registered = self._registered("consumer_key")
+        if found:
+            return str(registered)
         return self._settings.get("consumer_key", required=True)  # type: ignore[no-any-return]
 
     @setting
     def consumer_secret(self) -> str | None:
-        """The client secret; required for OAuth 1, optional for public OAuth 2 clients."""
+        """The client secret; required for OAuth 1, optional for public OAuth 2 clients;
+        a dynamic registration's ``client_secret`` (``None`` for a public client) while
+        one is in use, unless assigned here."""
+        found, registered = self._registered("consumer_secret")
+        if found:
+            return registered if isinstance(registered, str) else None
         required = self.request_token_url is not None
         return self._settings.get("consumer_secret", required=required)  # type: ignore[no-any-return]
 
@@ -285,6 +298,15 @@ class RemoteSettings:
         """The URL of the server's metadata document (RFC 8414 or OpenID Connect
         Discovery), if any."""
         return self._settings.get("server_metadata_url")  # type: ignore[no-any-return]
+
+    @setting
+    def resource(self) -> list[str]:
+        """RFC 8707 resource indicators: the APIs OAuth 2 tokens are asked for (one URI
+        or a list, configured; read as a list, ``[]`` for none). See :mod:`~.rfc8707`.
+
+        .. versionadded:: 1.1
+        """
+        return resource_list(self._settings.get("resource"), self.name)
 
     @setting
     def timeout(self) -> float:

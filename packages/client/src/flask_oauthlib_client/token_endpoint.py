@@ -3,19 +3,33 @@
 The OAuth 1.0a request token and access token requests (:mod:`~.oauth1`) and the OAuth 2
 code exchange and refresh (:mod:`~.oauth2`) carry the client's credentials and a code,
 verifier or refresh token: they follow no redirect, and their answers are parsed with
-the remote app's ``content_type``.
+the remote app's ``content_type``. An OAuth 2 client authenticates with its secret in the
+body (``client_secret_post``), or in an HTTP Basic header (``client_secret_basic``, RFC
+6749 2.3.1) when the dynamic registration in use says so.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from .exceptions import OAuthException
 from .response import parse_response
 from .transport import HTTPCall, status_of
 
-__all__ = ["TokenEndpoint"]
+__all__ = ["TokenEndpoint", "basic_authorization"]
+
+
+def basic_authorization(client_id: str, secret: str) -> str:
+    """The ``Authorization`` header of ``client_secret_basic`` (RFC 6749 2.3.1): id and
+    secret, each form-urlencoded, joined by ``:`` and base64-encoded.
+
+    .. versionadded:: 1.1
+    """
+    pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 class TokenEndpoint:
@@ -29,9 +43,26 @@ class TokenEndpoint:
     """
 
     if TYPE_CHECKING:  # provided by OAuthRemoteApp
+        consumer_key: str
         content_type: str | None
 
         _http: HTTPCall
+
+        def _token_endpoint_auth_method(self) -> str: ...
+
+    def _client_authentication(self, params: dict[str, Any]) -> dict[str, str]:
+        """The headers that authenticate an OAuth 2 token request whose parameters are
+        ``params``: with ``client_secret_basic`` the ``client_secret`` moves out of
+        ``params`` into an ``Authorization`` header; otherwise none.
+
+        .. versionadded:: 1.1
+        """
+        if self._token_endpoint_auth_method() != "client_secret_basic":
+            return {}
+        secret = params.pop("client_secret", None)
+        if not secret:
+            return {}
+        return {"Authorization": basic_authorization(self.consumer_key, str(secret))}
 
     def _token_http(
         self,

@@ -4,13 +4,15 @@ Built on oauthlib, with PKCE (RFC 7636), token introspection (RFC 7662), server
 metadata (RFC 8414), ``iss`` on authorization responses (RFC 9207), resource
 indicators (RFC 8707), protected resource metadata (RFC 9728), the device flow
 (RFC 8628), refresh token rotation and, when switched on, dynamic client registration
-(RFC 7591, RFC 7592) and OpenID Connect (:mod:`.oidc`, keys in :mod:`.jwks`), secure by
+(RFC 7591, RFC 7592), client ID metadata documents (:mod:`.client_id_metadata`) and
+OpenID Connect (:mod:`.oidc`, keys in :mod:`.jwks`), secure by
 default. The server is assembled from
 features (:mod:`.features`); see docs/architecture.md.
 """
 
 from __future__ import annotations
 
+from .client_id_metadata import ClientIDMetadataDocuments, MetadataDocumentClient
 from .clientauth import ClientAuthMethod
 from .config import DEFAULTS, OAuth2Settings
 from .features import EndpointCall, Feature
@@ -54,6 +56,7 @@ __all__ = [
     "BearerTokenType",
     "ClaimsGetter",
     "ClientAuthMethod",
+    "ClientIDMetadataDocuments",
     "ClientGetter",
     "ClientSetter",
     "DeviceGetter",
@@ -66,6 +69,7 @@ __all__ = [
     "JWKS",
     "KeySet",
     "LoginGetter",
+    "MetadataDocumentClient",
     "NoSigningKey",
     "OAuth2Provider",
     "OAuth2RequestValidator",

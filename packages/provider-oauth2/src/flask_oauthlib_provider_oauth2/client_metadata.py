@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -38,6 +39,7 @@ __all__ = [
     "UnapprovedSoftwareStatement",
     "check_metadata",
     "is_loopback_uri",
+    "parse_object",
     "read_document",
     "software_statement",
 ]
@@ -78,6 +80,9 @@ URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 PRIVATE_SCHEME = re.compile(r"[a-z][a-z0-9+-]*(?:\.[a-z0-9+-]+)+")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Unicode categories refused in names: format (zero-width, bidi overrides), surrogates,
+#: private use
+INVISIBLE = frozenset({"Cf", "Cs", "Co"})
 JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
@@ -143,6 +148,18 @@ def read_document(flask_request: Request) -> dict[str, Any]:
         raw = flask_request.get_data(cache=True)
     if len(raw) > MAX_BODY:
         raise InvalidClientMetadata("The request body is too large.")
+    return parse_object(raw)
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """One JSON object from the UTF-8 bytes ``raw``: no member named twice, no ``NaN``
+    or ``Infinity`` (what :func:`read_document` reads, and a client ID metadata
+    document).
+
+    :raises InvalidClientMetadata: otherwise.
+
+    .. versionadded:: 1.1
+    """
     try:
         document = json.loads(
             raw.decode("utf-8"), object_pairs_hook=_unique_keys, parse_constant=_no_constant
@@ -151,6 +168,10 @@ def read_document(flask_request: Request) -> dict[str, Any]:
         raise InvalidClientMetadata("The request body is not valid JSON.") from exc
     if not isinstance(document, dict):
         raise InvalidClientMetadata("The request must be a JSON object.")
+    try:  # a lone surrogate ("\ud800") is valid JSON but no text storage can hold it
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidClientMetadata("The request holds text that is not Unicode.") from exc
     return document
 
 
@@ -201,6 +222,9 @@ def _text(value: Any, name: str, limit: int = MAX_TEXT_LENGTH) -> str:
         raise InvalidClientMetadata(f"{name} must be a string of 1 to {limit} characters.")
     if CONTROL.search(value):
         raise InvalidClientMetadata(f"{name} must not hold control characters.")
+    if any(unicodedata.category(char) in INVISIBLE for char in value):
+        # zero-width and direction-changing characters make one name look like another
+        raise InvalidClientMetadata(f"{name} must not hold invisible or formatting characters.")
     return value
 
 

@@ -250,6 +250,13 @@ class ClientAuthenticationMixin(ValidatorBase):
         if is_confidential(client) or registered_method(client) not in (None, NONE.name):
             # a confidential client must authenticate; its id alone proves nothing
             return False
+        sent = [m.credentials(request) for m in (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)]
+        secrets = [found[1] for found in sent if found is not None]
+        if len(secrets) > 1 or any(secrets):
+            # a public client has no secret: one that presents a secret (or two
+            # methods at once, RFC 6749 2.3) is not the client it names
+            log.debug("a public client presented a secret: refused")
+            return False
         request.client = client
         return True
 

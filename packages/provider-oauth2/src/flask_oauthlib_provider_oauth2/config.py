@@ -73,6 +73,22 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_REGISTRATION_ENABLED": False,
     "OAUTH2_PROVIDER_REGISTRATION_SCOPES": None,
     "OAUTH2_PROVIDER_REGISTRATION_SECRET_EXPIRES_IN": 0,
+    # client ID metadata documents (a ``client_id`` that is the https URL of the
+    # client's metadata): off unless switched on; the scopes such a client may ask for
+    # (``None``: those of REGISTRATION_SCOPES); fetching (private addresses refused
+    # unless allowed, a CA bundle replacing the system's, the largest document in bytes,
+    # seconds for the whole fetch); caching (the bounds of a document's lifetime in
+    # seconds, how long a failure is kept, how many documents)
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_DOCUMENTS": False,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_SCOPES": None,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_ALLOW_PRIVATE_ADDRESSES": False,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CA_BUNDLE": None,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_MAX_SIZE": 5120,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_TIMEOUT": 5,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_MIN": 60,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_MAX": 3600,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_ERRORS": 30,
+    "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_SIZE": 1000,
 }
 
 
@@ -113,6 +129,13 @@ def _resource_uris(name: str, value: Any) -> tuple[str, ...]:
                 f"OAUTH2_PROVIDER_{name} holds absolute URIs without a fragment, not {uri!r}"
             )
     return tuple(dict.fromkeys(uris))
+
+
+def _number(name: str, value: Any, minimum: float) -> float:
+    """``value`` as a number of at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= minimum:
+        raise ValueError(f"OAUTH2_PROVIDER_{name} must be a number >= {minimum}, not {value!r}")
+    return value
 
 
 def _id_token_alg(value: Any) -> str:
@@ -162,6 +185,16 @@ class OAuth2Settings:
     registration_enabled: bool = False
     registration_scopes: tuple[str, ...] = ()
     registration_secret_expires_in: int = 0
+    client_id_metadata_documents: bool = False
+    client_id_metadata_scopes: tuple[str, ...] = ()
+    client_id_metadata_allow_private_addresses: bool = False
+    client_id_metadata_ca_bundle: str | None = None
+    client_id_metadata_max_size: int = 5120
+    client_id_metadata_timeout: float = 5.0
+    client_id_metadata_cache_min: int = 60
+    client_id_metadata_cache_max: int = 3600
+    client_id_metadata_cache_errors: int = 30
+    client_id_metadata_cache_size: int = 1000
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OAuth2Settings:
@@ -170,12 +203,20 @@ class OAuth2Settings:
         :raises ValueError: for an ``OAUTH2_PROVIDER_PKCE_REQUIRED`` or
             ``OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG`` it does not know, or a resource in
             ``OAUTH2_PROVIDER_ALLOWED_RESOURCES`` or
-            ``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS`` that is no absolute URI.
+            ``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS`` that is no absolute URI, or a
+            ``OAUTH2_PROVIDER_CLIENT_ID_METADATA_*`` limit out of range.
         """
 
         def get(name: str) -> Any:
             key = "OAUTH2_PROVIDER_" + name
             return config.get(key, DEFAULTS[key])
+
+        def limit(name: str, minimum: float) -> float:
+            name = "CLIENT_ID_METADATA_" + name
+            return _number(name, get(name), minimum)
+
+        cache_min = int(limit("CACHE_MIN", 0))
+        ca_bundle = get("CLIENT_ID_METADATA_CA_BUNDLE")
 
         return cls(
             token_expires_in=get("TOKEN_EXPIRES_IN"),
@@ -210,4 +251,20 @@ class OAuth2Settings:
             registration_enabled=bool(get("REGISTRATION_ENABLED")),
             registration_scopes=_scope_list(get("REGISTRATION_SCOPES")),
             registration_secret_expires_in=int(get("REGISTRATION_SECRET_EXPIRES_IN")),
+            client_id_metadata_documents=bool(get("CLIENT_ID_METADATA_DOCUMENTS")),
+            client_id_metadata_scopes=(
+                _scope_list(get("REGISTRATION_SCOPES"))
+                if get("CLIENT_ID_METADATA_SCOPES") is None
+                else _scope_list(get("CLIENT_ID_METADATA_SCOPES"))
+            ),
+            client_id_metadata_allow_private_addresses=bool(
+                get("CLIENT_ID_METADATA_ALLOW_PRIVATE_ADDRESSES")
+            ),
+            client_id_metadata_ca_bundle=str(ca_bundle) if ca_bundle else None,
+            client_id_metadata_max_size=int(limit("MAX_SIZE", 1)),
+            client_id_metadata_timeout=float(limit("TIMEOUT", 0.001)),
+            client_id_metadata_cache_min=cache_min,
+            client_id_metadata_cache_max=int(limit("CACHE_MAX", cache_min)),
+            client_id_metadata_cache_errors=int(limit("CACHE_ERRORS", 0)),
+            client_id_metadata_cache_size=int(limit("CACHE_SIZE", 1)),
         )

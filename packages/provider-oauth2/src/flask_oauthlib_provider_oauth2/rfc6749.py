@@ -43,6 +43,16 @@ def can(validator: Any, ability: str) -> bool:
     return True if check is None else bool(check())
 
 
+def drop_unusable_refresh_token(token: dict[str, Any], token_handler: Any, request: Any) -> Any:
+    """A token modifier: a client whose ``allowed_grant_types`` leave out
+    ``refresh_token`` gets no refresh token (the token endpoint would refuse it; a
+    registered client's grant types default to ``authorization_code`` alone)."""
+    allowed = getattr(request.client, "allowed_grant_types", None)
+    if allowed is not None and "refresh_token" not in allowed:
+        token.pop("refresh_token", None)
+    return token
+
+
 class AuthorizationCode(Feature):
     """The authorization code grant (RFC 6749 4.1): ``response_type=code`` at the
     authorization endpoint (``oauth.authorize_handler``), ``authorization_code`` at the
@@ -63,6 +73,7 @@ class AuthorizationCode(Feature):
         grant.custom_validators.pre_auth.append(refuse_duplicates)
         grant.custom_validators.pre_auth.append(offered_response_type)
         grant.custom_validators.pre_token.append(refuse_duplicates)
+        grant.register_token_modifier(drop_unusable_refresh_token)
         server.auth_grant = grant
         if can(server.request_validator, "saves_codes"):
             server.add_response_type("code", grant)

@@ -198,8 +198,8 @@ class BearerMixin(ValidatorBase):
         request.scopes = scopes
         if hasattr(tok, "client"):
             request.client = tok.client
-        elif hasattr(tok, "client_id"):
-            request.client = self._clientgetter(tok.client_id)
+        elif hasattr(tok, "client_id"):  # a client_id URL may name a metadata document
+            request.client = self._client(tok.client_id, request)
         return True
 
 
@@ -273,7 +273,7 @@ class ResourceProtector:
         """
         req = BearerRequest(flask_request, scopes)
         valid = self._check(req, flask_request, scopes, validator, settings)
-        if valid and not accepts_audience(req.access_token, settings):
+        if valid and not accepts_audience(req.access_token, settings, flask_request.url):
             for name in ("access_token", "user", "client"):
                 req.__dict__.pop(name, None)
             req.error_message = "The access token is not meant for this resource."

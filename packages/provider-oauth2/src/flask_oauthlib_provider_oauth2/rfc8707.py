@@ -53,6 +53,7 @@ __all__ = [
     "ResourceIndicators",
     "ResourceIndicatorsMixin",
     "accepts_audience",
+    "identifier_of",
     "is_resource_uri",
     "requested_resources",
     "stored_resources",
@@ -182,10 +183,30 @@ def _check_allowed(resources: Iterable[str], client: Any, settings: Any, request
             )
 
 
-def accepts_audience(token: Any, settings: OAuth2Settings) -> bool:
+def identifier_of(url: str, identifiers: Iterable[str]) -> str | None:
+    """Of the resource ``identifiers``, the longest whose URL ``url`` falls under (same
+    scheme and host, its path or below), or ``None``."""
+    here = urlsplit(url)
+    found, length = None, -1
+    for identifier in identifiers:
+        parts = urlsplit(identifier)
+        same_origin = (parts.scheme.lower(), parts.netloc.lower()) == (
+            here.scheme.lower(),
+            here.netloc.lower(),
+        )
+        base = parts.path.rstrip("/")
+        under = here.path == base or here.path.startswith(base + "/")
+        if same_origin and under and len(base) > length:
+            found, length = identifier, len(base)
+    return found
+
+
+def accepts_audience(token: Any, settings: OAuth2Settings, url: str | None = None) -> bool:
     """Whether a protected resource of this app accepts ``token``: always unless
     ``OAUTH2_PROVIDER_RESOURCE_IDENTIFIERS`` names it; then the token's ``resources``
-    must include one of them, and a token without any is accepted only while
+    must include the identifier the request's ``url`` falls under (:func:`identifier_of`:
+    an API refuses a token meant for another API of the same app), or one of them for a
+    URL under none, and a token without any is accepted only while
     ``OAUTH2_PROVIDER_ALLOW_TOKENS_WITHOUT_AUDIENCE`` is on."""
     identifiers = settings.resource_identifiers
     if not identifiers:
@@ -193,6 +214,9 @@ def accepts_audience(token: Any, settings: OAuth2Settings) -> bool:
     audience = stored_resources(token) or []
     if not audience:
         return settings.allow_tokens_without_audience
+    target = identifier_of(url, identifiers) if url else None
+    if target is not None:
+        return target in audience
     return any(identifier in audience for identifier in identifiers)
 
 

@@ -39,6 +39,7 @@ from flask_oauthlib_core import AppState
 from .config import OAuth2Settings
 from .endpoints import ENDPOINT_MARK, mark_endpoint
 from .features import Feature
+from .rfc8707 import identifier_of
 
 if TYPE_CHECKING:
     from .provider import OAuth2Provider
@@ -83,21 +84,14 @@ def _identifiers(settings: OAuth2Settings) -> list[str]:
     return list(settings.resource_identifiers) or [_origin()]
 
 
-def resource_for_request(settings: OAuth2Settings) -> str:
+def resource_for_request(settings: OAuth2Settings) -> str | None:
     """The identifier of the resource the current request is for: of the configured
-    ones, the longest whose URL the request's URL falls under, else the first; without
-    any, the app's host URL."""
-    identifiers = _identifiers(settings)
-    here = urlsplit(request.url)
-    found, length = identifiers[0], -1
-    for identifier in identifiers:
-        parts = urlsplit(identifier)
-        if (parts.scheme.lower(), parts.netloc.lower()) != (here.scheme, here.netloc.lower()):
-            continue
-        base = parts.path.rstrip("/")
-        if (here.path == base or here.path.startswith(base + "/")) and len(base) > length:
-            found, length = identifier, len(base)
-    return found
+    ones, the longest whose URL the request's URL falls under (``None`` when it falls
+    under none: its challenge names no metadata rather than another API's); without
+    any configured, the app's host URL."""
+    if not settings.resource_identifiers:
+        return _origin()
+    return identifier_of(request.url, settings.resource_identifiers)
 
 
 def _settings_of_current_app() -> OAuth2Settings | None:
@@ -135,7 +129,10 @@ def challenge_url() -> str | None:
     settings = _settings_of_current_app()
     if settings is None:
         return None
-    url = metadata_url(resource_for_request(settings))
+    resource = resource_for_request(settings)
+    if resource is None:
+        return None
+    url = metadata_url(resource)
     return url if _served(url) else None
 
 

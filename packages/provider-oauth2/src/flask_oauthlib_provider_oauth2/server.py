@@ -21,6 +21,7 @@ from oauthlib.oauth2 import (
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import (
+    client_id_metadata,
     jwks,
     rfc6749,
     rfc7009,
@@ -57,6 +58,7 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     rfc7662.Introspection(),
     rfc7591.DynamicRegistration(),
     rfc7592.ClientConfiguration(),
+    client_id_metadata.ClientIDMetadataDocuments(),
     rfc9207.IssuerParameter(),
     rfc8707.ResourceIndicators(),
     rfc9728.ResourceMetadata(),

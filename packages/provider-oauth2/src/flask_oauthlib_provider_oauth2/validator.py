@@ -17,6 +17,7 @@ from oauthlib.common import Request as OAuthlibRequest
 
 from flask_oauthlib_core import is_expired
 
+from .client_id_metadata import ClientIDMetadataMixin
 from .clientauth import (
     ClientAuthenticationMixin,
     basic_credentials,
@@ -68,6 +69,7 @@ def loopback_match(registered: str, given: str) -> bool:
 
 
 class OAuth2RequestValidator(
+    ClientIDMetadataMixin,
     ClientAuthenticationMixin,
     PKCEMixin,
     DeviceMixin,
@@ -89,7 +91,8 @@ class OAuth2RequestValidator(
     :class:`~.tokens.TokenMixin`, :class:`~.rfc7009.RevocationMixin`,
     :class:`~.rfc7662.IntrospectionMixin`,
     :class:`~.rfc6750.BearerMixin`, :class:`~.rfc7591.RegistrationMixin`,
-    :class:`~.oidc.validator.OpenIDMixin`).
+    :class:`~.oidc.validator.OpenIDMixin`,
+    :class:`~.client_id_metadata.ClientIDMetadataMixin`).
 
     Storage may opt in to stronger guarantees by giving its objects these optional
     members (the bundled SQLAlchemy models and cache binding do):

@@ -11,7 +11,8 @@ request as keyword arguments and logs the user out itself (it owns the session):
 * ``client_id``, when sent with a hint, must be one of the hint's audiences;
 * ``post_logout_redirect_uri`` must be one of the client's ``post_logout_redirect_uris``
   exactly, and needs the client to be named (by the hint or ``client_id``); the view gets
-  it with ``state`` added;
+  it with ``state`` added, and only when an ``id_token_hint`` proves the relying party
+  sent the request (``None`` otherwise: a ``client_id`` anyone can name is no proof);
 * ``confirmation_required`` is true when a user is logged in and the request does not
   prove it comes from their relying party: no hint, or a hint about someone else. Ask
   them then (with the ``csrf_token`` in the form: a ``POST`` carrying ``confirm`` is a
@@ -89,7 +90,8 @@ class LogoutRequest:
     client_id: str | None
     #: the verified claims of ``id_token_hint``, or ``None``
     id_token_claims: dict[str, Any] | None
-    #: where to send the browser once logged out: a registered URI with ``state``
+    #: where to send the browser once logged out: a registered URI with ``state``, only
+    #: with an ``id_token_hint``
     post_logout_redirect_uri: str | None
     state: str | None
     logout_hint: str | None
@@ -175,7 +177,12 @@ def read_logout_request(validator: OpenIDMixin, context: OpenIDContext) -> Logou
             raise LogoutRefused("A post_logout_redirect_uri needs id_token_hint or client_id.")
         if redirect_uri not in _registered(client):
             raise LogoutRefused("The post_logout_redirect_uri is not registered.")
-        if "state" in params:
+        if claims is None:
+            # only an ID token proves the relying party sent the user: a client_id names
+            # a client anyone may have registered (with open registration), so without
+            # a hint the provider does not redirect (RP-Initiated Logout 1.0, 3)
+            redirect_uri = None
+        elif "state" in params:
             redirect_uri = add_params_to_uri(redirect_uri, [("state", params["state"])])
     login = validator.current_login(oauthlib_request)
     user = login[0] if login else None
