@@ -87,6 +87,8 @@ LOGIN_PAGE = """<!doctype html><title>Sign in</title>
 
 CONSENT_PAGE = """<!doctype html><title>Allow access?</title>
 <h1>{{ client_name }} wants to use your MCP server</h1>
+{% if self_registered %}<p><strong>This application registered itself: its name is its own
+claim.</strong></p>{% endif %}
 <p>Signed in as {{ username }}.</p>
 <p>Scopes: {{ scopes | join(", ") }}</p>
 <p>For: {% for resource in resources %}<code>{{ resource }}</code> {% endfor %}</p>
@@ -161,8 +163,15 @@ def create_app(issuer: str, mcp_url: str, resource_server_secret: str, database_
     @oauth.registration_policy
     def may_register(metadata: dict[str, Any], request: Any) -> bool:
         """Open to clients whose redirect URIs are all loopback: an MCP client on the
-        user's machine. Others need a token you hand out (see docs/registration.md)."""
-        uris = metadata.get("redirect_uris") or []
+        user's machine, acting for a user who signs in. A machine client
+        (``client_credentials``: tokens without a user or consent) or any other redirect
+        URI needs a token you hand out (see docs/registration.md); updates too."""
+        uris = [
+            *(metadata.get("redirect_uris") or []),
+            *metadata.get("post_logout_redirect_uris", []),
+        ]
+        if "client_credentials" in metadata.get("grant_types", ()):
+            return False
         return bool(uris) and all(is_loopback_uri(uri) for uri in uris)
 
     @app.route("/")
@@ -192,6 +201,7 @@ def create_app(issuer: str, mcp_url: str, resource_server_secret: str, database_
             return render_template_string(
                 CONSENT_PAGE,
                 client_name=client.name or client.client_id,
+                self_registered=getattr(client, "client_id_issued_at", None) is not None,
                 username=user.username,
                 scopes=kwargs["scopes"],
                 resources=kwargs.get("resources") or ["every resource"],

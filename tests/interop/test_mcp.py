@@ -266,6 +266,39 @@ def test_a_denied_sign_in_gives_no_token(servers: Callable[..., Servers]) -> Non
     assert site.rows(Grant) == [] and site.rows(Token) == []
 
 
+def test_open_registration_gives_no_machine_client(servers: Callable[..., Servers]) -> None:
+    """The third outside review: anyone could register a loopback client with
+    client_credentials and get a token for the MCP server without a user or consent."""
+    site = servers(1)
+    (mcp_url,) = site.mcp_urls
+    machine = {
+        "redirect_uris": ["http://127.0.0.1/cb"],
+        "grant_types": ["authorization_code", "client_credentials"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scope": "tools",
+    }
+    refused = requests.post(site.issuer + "/oauth/register", json=machine, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+    # nor can an openly registered client add the grant later
+    plain = {key: machine[key] for key in ("redirect_uris", "token_endpoint_auth_method")}
+    answer = requests.post(site.issuer + "/oauth/register", json=plain, timeout=10).json()
+    update = {**plain, "client_id": answer["client_id"], "grant_types": machine["grant_types"]}
+    changed = requests.put(
+        answer["registration_client_uri"],
+        json=update,
+        headers={"Authorization": "Bearer " + answer["registration_access_token"]},
+        timeout=10,
+    )
+    assert changed.status_code == 400 and changed.json()["error"] == "invalid_client_metadata"
+    token = requests.post(
+        site.issuer + "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "tools", "resource": mcp_url},
+        auth=(answer["client_id"], answer.get("client_secret", "")),
+        timeout=10,
+    )
+    assert token.status_code in (400, 401), token.text
+
+
 def test_a_token_without_audience_is_refused(servers: Callable[..., Servers]) -> None:
     """A code exchanged without ``resource`` gives a token with no audience: the MCP
     server refuses it, while the same flow naming the server opens it."""

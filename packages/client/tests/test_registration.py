@@ -5,6 +5,7 @@ scripted endpoint for every way a registration fails."""
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from typing import Any
 
@@ -282,8 +283,53 @@ def test_a_public_registration_needs_no_secret(scripted: Any) -> None:
     app, remote, saved = registering_app(scripted.url)
     with app.app_context():
         registration = remote.register(CALLBACK, public=True)
-        assert registration == {"client_id": "pub", "token_endpoint_auth_method": "none"}
+        assert registration == {
+            "client_id": "pub",
+            "token_endpoint_auth_method": "none",
+            "registration_endpoint": scripted.url + "/register",  # where it came from
+        }
         assert remote.consumer_secret is None
+
+
+def test_a_registration_of_another_server_is_not_used(serve: Any) -> None:
+    """One loader for two apps (or a server_metadata_url that changed): the saved
+    registration of server A was used at server B, its secret sent there (found by the
+    third outside review)."""
+    server_a, server_b = scripted_registration_app(serve), scripted_registration_app(serve)
+    server_b.state["answer"] = (201, '{"client_id": "at-b"}', JSON)
+    app, remote, saved = registering_app(server_b.url)
+    remote.registration_loader(
+        lambda: {
+            "client_id": "at-a",
+            "client_secret": "a-secret",
+            "token_endpoint_auth_method": "client_secret_basic",
+            "registration_endpoint": server_a.url + "/register",
+        }
+    )
+    with app.app_context():
+        assert remote.register(CALLBACK, public=True)["client_id"] == "at-b"
+    assert [seen for seen in server_b.state["seen"] if "json" in seen]
+    assert not any("a-secret" in str(seen) for seen in server_b.state["seen"])
+    assert saved[-1]["registration_endpoint"] == server_b.url + "/register"
+
+
+def test_a_callback_that_is_not_registered_registers_again(scripted: Any) -> None:
+    """A registration whose redirect URIs lack the callback asked for now would fail at
+    every login (a Host header that fixed the first one, a moved app)."""
+    scripted.state["answer"] = (
+        201,
+        json.dumps({"client_id": "c1", "redirect_uris": [CALLBACK]}),
+        JSON,
+    )
+    app, remote, _ = registering_app(scripted.url)
+    with app.app_context():
+        remote.register(CALLBACK, public=True)
+        remote.register(CALLBACK, public=True)  # the same callback: nothing sent
+        posts = [seen for seen in scripted.state["seen"] if "json" in seen]
+        assert len(posts) == 1
+        remote.register("http://127.0.0.1:9/elsewhere", public=True)
+        posts = [seen for seen in scripted.state["seen"] if "json" in seen]
+        assert len(posts) == 2
 
 
 def test_no_registration_endpoint(scripted: Any) -> None:

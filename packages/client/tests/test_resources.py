@@ -141,6 +141,18 @@ def test_a_resource_that_is_no_absolute_uri_is_refused_before_the_user_leaves(
     assert info.value.type == "invalid_configuration"
 
 
+def test_a_096_resource_parameter_is_sent_as_it_is(live: Any) -> None:
+    """0.9.6 apps for Azure AD v1 put the application id they want a token for in
+    ``request_token_params={"resource": ...}``: no URI, sent through unchanged (the
+    third outside review found it refused with a 500 at /login)."""
+    graph = "00000003-0000-0000-c000-000000000000"
+    app, remote = mcp_client(live, request_token_params={"resource": graph})
+    _, token = log_in(app)
+    assert sent(live, "/authorize", "args") == [[graph]]
+    assert sent(live, "/token") == [[]]  # 0.9.6 sent it with the authorization only
+    assert "resource" not in token
+
+
 def test_resource_list() -> None:
     assert resource_list(None) == []
     assert resource_list(MCP) == [MCP]

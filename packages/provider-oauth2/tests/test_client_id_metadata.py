@@ -314,6 +314,49 @@ def test_a_wrong_document_makes_the_client_unknown(
     assert documents.hits["/elsewhere.json"] == 0  # a redirect is never followed
 
 
+def test_at_most_eight_documents_are_fetched_at_once(documents: DocumentServer) -> None:
+    """The third outside review: slow hosts tied up the lookups and fetches of everyone.
+    While eight slow documents are being fetched, a ninth is refused at once, without a
+    request to its host, and the refusal is not remembered."""
+    from flask_oauthlib_core.testing import concurrently
+
+    slow = [
+        documents.serve(f"/slow{n}.json", document(documents.url(f"/slow{n}.json")), delay=1.5)
+        for n in range(8)
+    ]
+    app, _, _ = provider_app(documents)
+    urls = iter(slow)
+    lock = threading.Lock()
+
+    def one() -> int:
+        with lock:
+            url = next(urls)
+        return int(authorize(app.test_client(), url).status_code)
+
+    waiting = threading.Thread(target=concurrently, args=(one, 8))
+    waiting.start()
+    time.sleep(0.5)  # the eight are fetching now
+    ninth = documents.serve_document("/ninth.json")
+    query = refused_as_unknown(authorize(app.test_client(), ninth))
+    assert "could not be fetched" in query["error_description"][0]
+    assert documents.hits["/ninth.json"] == 0
+    waiting.join()
+    assert authorize(app.test_client(), ninth).status_code == 200  # not remembered
+    assert documents.hits["/ninth.json"] == 1
+
+
+def test_a_field_of_the_wrong_type_is_an_invalid_document(
+    documents: DocumentServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The third outside review: a list where a string belongs was reported as "could
+    not be fetched" with an "unexpected TypeError" in the log."""
+    url = documents.serve_document("/typed.json", token_endpoint_auth_method=["none"])
+    app, _, _ = provider_app(documents)
+    query = refused_as_unknown(authorize(app.test_client(), url))
+    assert "could not be fetched" not in query["error_description"][0]
+    assert "unexpected" not in refusal_logged(caplog)
+
+
 def test_private_key_jwt_is_refused_with_a_reason(documents: DocumentServer) -> None:
     url = documents.serve_document("/jwt.json", token_endpoint_auth_method="private_key_jwt")
     app, _, _ = provider_app(documents)

@@ -67,6 +67,8 @@ OFFER = Offer(
         ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
         ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
         ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254
+        ("192.0.0.8", False),  # IETF protocol assignments: global to some ipaddress versions
+        ("3fff::1", False),  # the documentation prefix of RFC 9637
     ],
 )
 def test_only_public_addresses_are_fetched_from(address: str, public: bool) -> None:

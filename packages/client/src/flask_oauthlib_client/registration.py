@@ -264,12 +264,13 @@ class DynamicRegistration:
             )
         store = self._registration_store()
         with store.registering:  # two requests of this app never both register
+            endpoint = self._registration_endpoint()
             if not force:
                 known = self.registration
-                if known is not None and not secret_expired(known):
+                if known is not None and self._still_good(known, endpoint, document):
                     log.debug("%s: using the registration in use, not registering", self.name)
                     return dict(known)
-            registration = self._send_registration(document, initial_access_token)
+            registration = self._send_registration(document, initial_access_token, endpoint)
             if self._registrationsaver is not None:
                 self._registrationsaver(dict(registration))
             else:
@@ -299,17 +300,40 @@ class DynamicRegistration:
                 found = self.__dict__["_registrations_without_app"] = Registrations()
             return found
 
+    def _still_good(
+        self, known: Mapping[str, Any], endpoint: str, document: Mapping[str, Any]
+    ) -> bool:
+        """Whether the registration in use serves this login: its secret has not
+        expired, it came from this server's registration endpoint (a registration of
+        another server, after ``server_metadata_url`` changed or with one loader for
+        several apps, would send its secret to the wrong server), and it holds the
+        redirect URIs asked for now."""
+        if secret_expired(known):
+            return False
+        origin = known.get("registration_endpoint")
+        if origin is not None and origin != endpoint:
+            log.warning("%s: the saved registration is another server's: registering", self.name)
+            return False
+        registered = known.get("redirect_uris")
+        wanted = document.get("redirect_uris") or []
+        if isinstance(registered, list) and not set(wanted) <= set(registered):
+            log.info("%s: the callback is not registered: registering again", self.name)
+            return False
+        return True
+
     def _send_registration(
-        self, document: dict[str, Any], initial_access_token: str | None
+        self, document: dict[str, Any], initial_access_token: str | None, endpoint: str
     ) -> dict[str, Any]:
-        """POST ``document`` to the registration endpoint; return the checked answer."""
-        endpoint = self._registration_endpoint()
+        """POST ``document`` to the registration ``endpoint``; return the checked answer,
+        with the endpoint it came from as ``registration_endpoint``."""
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if initial_access_token:
             headers["Authorization"] = f"Bearer {initial_access_token}"
         body = json.dumps(document).encode("utf-8")
         resp, content = self._http(endpoint, headers, body, "POST", follow_redirects=False)
-        return self._registration_answer(resp, content, document)
+        registration = self._registration_answer(resp, content, document)
+        registration["registration_endpoint"] = endpoint
+        return registration
 
     def _registration_endpoint(self) -> str:
         """The ``registration_endpoint`` of the server's metadata.
@@ -317,10 +341,18 @@ class DynamicRegistration:
         :raises OAuthException: ``invalid_configuration`` without one,
             ``insecure_transport`` for plain ``http``.
         """
-        if not self._settings.get("server_metadata_url"):
+        metadata_url = self._settings.get("server_metadata_url")
+        if not metadata_url:
             raise OAuthException(
                 f"{self.name}: registering needs the server's metadata: set server_metadata_url",
                 type="invalid_configuration",
+            )
+        if not is_secure_transport(str(metadata_url)):
+            # the endpoint it names would receive the initial access token and the secret
+            raise OAuthException(
+                f"{self.name}: the server's metadata is fetched over plain http, so its"
+                " registration_endpoint cannot be trusted",
+                type="insecure_transport",
             )
         endpoint = self.server_metadata.get("registration_endpoint")
         if not isinstance(endpoint, str) or not endpoint:

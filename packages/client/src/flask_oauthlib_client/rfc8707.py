@@ -70,6 +70,13 @@ def resource_list(value: Any, name: str = "remote app") -> list[str]:
     return found
 
 
+def _legacy(value: Any) -> bool:
+    """Whether ``value`` is a 0.9.6 app's ``resource`` parameter rather than RFC 8707
+    indicators: one string that is no URI at all (no scheme), such as Azure AD v1's
+    application ids. Lists and URIs are indicators, checked by :func:`resource_list`."""
+    return isinstance(value, str) and ":" not in value
+
+
 def _is_resource(value: Any) -> bool:
     """Whether ``value`` is an absolute URI without a fragment, spaces or controls."""
     if not isinstance(value, str) or not value or len(value) > 2048:
@@ -112,8 +119,15 @@ class ResourceIndicators:
         :raises OAuthException: ``invalid_configuration`` (see :func:`resource_list`),
             before the user is sent away.
         """
-        given = query.pop(RESOURCE_KEY, None)
-        return resource_list(given, self.name) if given is not None else self.resource
+        given = query.get(RESOURCE_KEY)
+        if given is None:
+            return self.resource
+        if _legacy(given):
+            # not RFC 8707: a 0.9.6 app's parameter (Azure AD v1's resource names an
+            # app, not a URI) is sent as it is, as 0.9.6 did, and not carried further
+            return []
+        query.pop(RESOURCE_KEY)
+        return resource_list(given, self.name)
 
     def _configured_resources(self) -> list[str]:
         """What a login asks for unless told otherwise."""
@@ -123,8 +137,11 @@ class ResourceIndicators:
         """The resources of a code exchange: a ``resource`` of ``access_token_params``
         (taken out of ``params``), else the login's; the configured ones when the
         callback matched no pending login (``enforce_state`` off)."""
-        given = params.pop(RESOURCE_KEY, None)
+        given = params.get(RESOURCE_KEY)
         if given is not None:
+            if _legacy(given):
+                return []  # a 0.9.6 app's access_token_params parameter, sent as it is
+            params.pop(RESOURCE_KEY)
             return resource_list(given, self.name)
         if login:
             return login.get(RESOURCE_KEY, "").split()

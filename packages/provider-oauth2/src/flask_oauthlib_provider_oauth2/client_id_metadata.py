@@ -96,6 +96,10 @@ RESPONSE_TYPES = frozenset({"code"})
 ERROR_ATTRIBUTE = "client_id_metadata_error"
 #: what the user learns when a document could not be fetched (the log says why)
 NOT_FETCHED = "The client's metadata document could not be fetched."
+#: the description of a document with a value of the wrong type
+INVALID_DOCUMENT = "The client's metadata document is invalid."
+#: the most documents one app fetches at once
+MAX_FETCHES = 8
 CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -297,6 +301,9 @@ class MetadataDocuments:
         self.cache: DocumentCache[_Resolved] = DocumentCache(settings.client_id_metadata_cache_size)
         self._context: ssl.SSLContext | None = None
         self._lock = threading.Lock()
+        #: documents fetched at once: more are refused at once (and not remembered),
+        #: so slow hosts cannot tie up the server or starve the lookups of others
+        self._fetching = threading.BoundedSemaphore(MAX_FETCHES)
 
     def offer(self) -> Offer:
         """What a client identified by a document may ask for: the code flow and
@@ -341,6 +348,15 @@ class MetadataDocuments:
             return self._context
 
     def _load(self, client_id: str) -> tuple[_Resolved, float]:
+        if not self._fetching.acquire(blocking=False):
+            log.warning("client ID metadata document %r not fetched: too many at once", client_id)
+            return _Resolved(None, NOT_FETCHED), 0.0
+        try:
+            return self._fetch(client_id)
+        finally:
+            self._fetching.release()
+
+    def _fetch(self, client_id: str) -> tuple[_Resolved, float]:
         try:
             fetched = fetch_document(client_id, self.policy, self._tls())
             lifetime = cache_lifetime(fetched.headers, *self.cache_bounds, now=time.time())
@@ -353,6 +369,9 @@ class MetadataDocuments:
             return self._refused(client_id, NOT_FETCHED, str(exc))
         except DocumentRefused as exc:
             return self._refused(client_id, exc.description, exc.detail)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a value of the
+            # wrong type that slipped past the checks: the document's fault
+            return self._refused(client_id, INVALID_DOCUMENT, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # never a 500 for what a remote server sent
             return self._refused(client_id, NOT_FETCHED, f"unexpected {type(exc).__name__}")
         log.debug("fetched the client ID metadata document %r", client_id)

@@ -62,9 +62,12 @@ USER_AGENT = "flask-oauthlib-provider-oauth2 (client ID metadata document)"
 NAT64 = IPv6Network("64:ff9b::/96")
 #: shared address space (RFC 6598), not private to ``ipaddress`` before Python 3.12
 SHARED = IPv4Network("100.64.0.0/10")
+#: special-purpose ranges some ``ipaddress`` versions count as global: IETF protocol
+#: assignments (RFC 6890) and the IPv6 documentation prefix of RFC 9637
+NOT_GLOBAL = (IPv4Network("192.0.0.0/24"), IPv6Network("3fff::/20"))
 #: at most this many host names are resolved at once (each lookup runs in a thread, so
 #: that the deadline bounds it too)
-RESOLVERS = 4
+RESOLVERS = 16
 CACHE_DIRECTIVE = re.compile(
     r"\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(?:=\s*(\"(?:[^\"\\]|\\.)*\"|[^,\s]*))?\s*(?:,|$)"
 )
@@ -132,6 +135,8 @@ def is_public_address(address: IPAddress) -> bool:
         if address.is_site_local:
             return False
     elif address in SHARED:
+        return False
+    if any(address in network for network in NOT_GLOBAL if network.version == address.version):
         return False
     special = (
         address.is_private
