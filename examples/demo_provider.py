@@ -136,10 +136,9 @@ account</h1>
 {% if self_registered %}<div class="alert" role="note" id="self-registered"><p>This
 application registered itself with the demo provider: its name is its own claim.</p></div>
 {% endif %}
-<p>It will be able to see{% if resources %} through
-{% for resource in resources -%}
+<p>{% if resources %}Through {% for resource in resources -%}
 <code class="resource">{{ resource }}</code>{{ ", " if not loop.last }}
-{% endfor %}{% endif %}:</p>
+{%- endfor %}, it{% else %}It{% endif %} will be able to see:</p>
 <ul class="scopes" id="scopes">{% for scope in scopes %}
   <li data-scope="{{ scope }}"><strong>{{ describe(scope) }}</strong>
     <span class="muted">Scope <code>{{ scope }}</code></span></li>{% endfor %}
