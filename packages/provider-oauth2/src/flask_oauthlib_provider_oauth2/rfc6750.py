@@ -273,7 +273,11 @@ class ResourceProtector:
         """
         req = BearerRequest(flask_request, scopes)
         valid = self._check(req, flask_request, scopes, validator, settings)
-        if valid and not accepts_audience(req.access_token, settings, flask_request.url):
+        if (
+            valid
+            and settings.resource_identifiers
+            and not accepts_audience(req.access_token, settings, flask_request.url)
+        ):
             for name in ("access_token", "user", "client"):
                 req.__dict__.pop(name, None)
             req.error_message = "The access token is not meant for this resource."

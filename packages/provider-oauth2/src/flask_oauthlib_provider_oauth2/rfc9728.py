@@ -26,12 +26,13 @@ parameter (RFC 9728 5.1), then the authorization server from the document.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from flask import Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from flask_oauthlib_core import AppState
@@ -120,11 +121,25 @@ def _served(url: str) -> bool:
     return getattr(view, ENDPOINT_MARK, None) == KIND
 
 
+#: per app: whether a view serves resource metadata (views are all added before an
+#: app's first request, so the answer of its first refusal holds)
+_SERVES: weakref.WeakKeyDictionary[Flask, bool] = weakref.WeakKeyDictionary()
+
+
+def _serves_metadata() -> bool:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found = _SERVES.get(app)
+    if found is None:
+        views = app.view_functions.values()
+        found = _SERVES[app] = any(getattr(v, ENDPOINT_MARK, None) == KIND for v in views)
+    return found
+
+
 def challenge_url() -> str | None:
     """The ``resource_metadata`` of a refusal of the current request: the metadata URL
     of its resource (:func:`resource_for_request`) when the app serves it, else
     ``None``."""
-    if not has_request_context():
+    if not has_request_context() or not _serves_metadata():
         return None
     settings = _settings_of_current_app()
     if settings is None:
