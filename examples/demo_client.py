@@ -1,6 +1,10 @@
 """The demo client: "Log in with Demo" with flask_oauthlib.client (PKCE and state on),
 as an OpenID Connect relying party: it asks for ``openid profile email`` and shows the
 claims of the ID token it verified (signature, issuer, audience, expiry, nonce, at_hash).
+The authorization request is pushed to the provider (PAR, RFC 9126: the browser carries
+only a ``request_uri``) and the access token is bound to a key of this client (DPoP, RFC
+9449: a copied token is useless without the key). Tokens, with their DPoP keys, stay on
+the server; the session cookie holds only a random id.
 
 When a login fails, the reason (the ``OAuthException``'s ``type`` and message) goes to
 the log for the developer; the person sees a plain sentence.
@@ -36,7 +40,8 @@ provider, which asks you what to share.</p>
 {% if notice %}<div class="alert" role="alert" id="notice"><p>{{ notice }}</p></div>{% endif %}
 <a class="button wide" id="login" href="{{ url_for('login') }}">Log in with Demo</a>
 <p class="note">OpenID Connect on the OAuth 2 authorization code flow, with PKCE,
-<code>state</code> and <code>nonce</code>.</p>"""
+<code>state</code> and <code>nonce</code>; the request is pushed (PAR) and the token is
+DPoP-bound.</p>"""
 )
 
 PROFILE = layout(
@@ -49,6 +54,8 @@ PROFILE = layout(
   {% if identity %}<dt>Email</dt><dd id="email">{{ identity.email or "not shared" }}
     {%- if identity.email_verified %} (verified by the provider){% endif %}</dd>{% endif %}
   <dt>Shared</dt><dd><code>{{ scope }}</code></dd>
+  <dt>Token</dt><dd id="token-type">{{ token_type }}
+    {%- if token_type == "DPoP" %} (bound to this app's key){% endif %}</dd>
 </dl>
 {% if identity %}
 <h2>Verified ID token</h2>
@@ -101,18 +108,28 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         request_token_params={"scope": "openid profile email"},
         # RFC 8707: the token is for the provider's /api/me (its audience)
         resource=provider_url + "/api/me",
+        use_par=True,  # RFC 9126: the request goes to the provider, not through the browser
+        dpop=True,  # RFC 9449: the token is bound to a key made for this login
     )
+    # the tokens (and their DPoP private keys) of signed-in users, by a random id kept in
+    # their session; a real app keeps them in its database
+    tokens: dict[str, dict[str, Any]] = {}
+    app.extensions["demo_client_tokens"] = tokens
 
     @demo.tokengetter
     def get_token() -> Any:
-        return session.get("demo_token")
+        return tokens.get(session.get("sid", ""))
+
+    def forget_token() -> None:
+        tokens.pop(session.pop("sid", ""), None)
 
     def failed(title: str, message: str, status: int) -> Any:
         return page(ERROR, status, title=title, message=message, retry=True)
 
     @app.route("/")
     def index() -> Any:
-        if "demo_token" not in session:
+        token = get_token()
+        if token is None:
             return page(HOME, title="Welcome", notice=None)
         try:
             answer = demo.get("me")
@@ -121,14 +138,14 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             return failed("Demo is not available", UNREACHABLE, 502)
         if answer.status != 200 or not isinstance(answer.data, dict):
             log.warning("profile request answered %s; forgetting the token", answer.status)
-            session.pop("demo_token", None)
+            forget_token()
             return page(HOME, title="Welcome", notice=EXPIRED)
-        scope = session["demo_token"].get("scope", "profile")
         return page(
             PROFILE,
             title="Your profile",
             profile=answer.data,
-            scope=scope,
+            scope=token.get("scope", "profile"),
+            token_type=token.get("token_type", "Bearer"),
             identity=session.get("demo_identity"),
         )
 
@@ -142,7 +159,7 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
 
     @app.route("/authorized")
     def authorized() -> Any:
-        if "demo_token" in session:  # already signed in (a reload, the back button)
+        if get_token() is not None:  # already signed in (a reload, the back button)
             return redirect(url_for("index"))
         try:
             token = demo.authorized_response()
@@ -159,10 +176,13 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
             else:
                 log.warning("login failed: the provider answered %r", error[:100])
             return failed("Login failed", FAILED, 400)
-        # the ID token was verified by authorized_response(); keep its claims, not the
-        # token itself (the session cookie stays small)
-        session["demo_token"] = {
-            key: token[key] for key in ("access_token", "token_type", "scope") if key in token
+        # the ID token was verified by authorized_response(); the session keeps its claims
+        forget_token()
+        session["sid"] = sid = secrets.token_urlsafe(32)
+        tokens[sid] = {
+            key: token[key]
+            for key in ("access_token", "token_type", "scope", "dpop_jwk")
+            if key in token
         }
         session["demo_identity"] = identity(demo, token)
         session["demo_id_token"] = token.get("id_token")  # the hint for logging out
@@ -176,7 +196,7 @@ def create_client(provider_url: str, client_id: str, client_secret: str) -> Flas
         if is_cross_site():
             return failed("Not logged out", NOT_FROM_HERE, 403)
         id_token = session.pop("demo_id_token", None)
-        session.pop("demo_token", None)
+        forget_token()
         session.pop("demo_identity", None)
         if not id_token:
             return redirect(url_for("index"), code=303)

@@ -6,8 +6,9 @@ A login page, a consent page listing the requested scopes with Allow and Deny, a
 (also as ``/.well-known/openid-configuration``), OpenID Connect (ID tokens signed with a
 key made at each start, the key set, userinfo, logout), dynamic client registration
 (open for clients whose redirect URIs are all loopback, else with the initial access
-token given to :func:`create_provider`) and the protected resource metadata of
-``/api/me``. Seed data (user
+token given to :func:`create_provider`), the protected resource metadata of
+``/api/me``, pushed authorization requests (RFC 9126) and DPoP-bound tokens (RFC 9449;
+DPoP proofs and pushed requests are kept in the database). Seed data (user
 ``alice`` / ``wonderland`` and one registered client) is created on first start. Run it
 through ``examples/run_demo.py``.
 """
@@ -32,7 +33,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from flask_oauthlib.contrib.oauth2 import bind_sqlalchemy
 from flask_oauthlib.provider import OAuth2Provider
-from flask_oauthlib_contrib_sqla import ClientMixin, GrantMixin, TokenMixin
+from flask_oauthlib_contrib_sqla import (
+    ClientMixin,
+    GrantMixin,
+    PushedRequestMixin,
+    ReplayMixin,
+    TokenMixin,
+    bind_sqlalchemy_pushed_requests,
+    bind_sqlalchemy_replay,
+)
 from flask_oauthlib_core import hash_secret
 from flask_oauthlib_provider_oauth2.jwks import generate_key, private_pem
 from flask_oauthlib_provider_oauth2.rfc7591 import is_loopback_uri
@@ -69,6 +78,18 @@ class Grant(GrantMixin, Base):
 
 class Token(TokenMixin, Base):
     __tablename__ = "oauth2_token"
+
+
+class PushedRequest(PushedRequestMixin, Base):
+    """Authorization requests pushed to ``/oauth/par``, until used or expired."""
+
+    __tablename__ = "oauth2_pushed_request"
+
+
+class Replay(ReplayMixin, Base):
+    """DPoP proofs and client assertions seen, so each is accepted once."""
+
+    __tablename__ = "oauth2_replay"
 
 
 SCOPE_DESCRIPTIONS = {
@@ -276,6 +297,9 @@ def create_provider(
     bind_sqlalchemy(
         oauth, db, user=User, client=Client, token=Token, grant=Grant, current_user=current_user
     )
+    # shared by every worker of the provider: one-time proofs, pushed requests
+    bind_sqlalchemy_replay(oauth, engine, Replay)
+    bind_sqlalchemy_pushed_requests(oauth, engine, PushedRequest)
 
     @oauth.logingetter
     def current_login() -> tuple[User, int | None] | None:
@@ -401,6 +425,11 @@ def create_provider(
                 body, _ = page(ERROR, title=title, message=message, details=details)
                 response.set_data(body)
         return response
+
+    @app.route("/oauth/par", methods=["POST"])
+    @oauth.par_handler
+    def pushed_authorization_request() -> None:
+        return None
 
     @app.route("/oauth/token", methods=["POST"])
     @oauth.token_handler

@@ -494,7 +494,11 @@ def test_client_callback_again_after_login(demo_client: Flask) -> None:
     the profile, not to "Login failed"."""
     browser = demo_client.test_client()
     with browser.session_transaction() as session:
-        session["demo_token"] = {"access_token": "t", "token_type": "Bearer"}
+        session["sid"] = "signed-in"
+    demo_client.extensions["demo_client_tokens"]["signed-in"] = {
+        "access_token": "t",
+        "token_type": "Bearer",
+    }
     again = browser.get("/authorized?code=used-code&state=used-state", headers=BROWSER)
     assert again.status_code == 302 and again.headers["Location"] == "/"
 

@@ -362,7 +362,7 @@ def test_discovery_lists_what_is_enforced(serve: Any) -> None:
         document["claims_supported"]
     )
     assert document["claims_parameter_supported"] is True
-    assert document["request_parameter_supported"] is False
+    assert document["request_parameter_supported"] is True
     assert document["request_uri_parameter_supported"] is False
     assert document["prompt_values_supported"] == ["none", "login", "consent"]
     assert document["code_challenge_methods_supported"] == ["S256"]

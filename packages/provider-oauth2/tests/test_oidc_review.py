@@ -107,9 +107,9 @@ def test_a_repeated_openid_parameter_is_refused(provider: tuple[str, Any], name:
 
 @pytest.mark.parametrize(
     ("name", "error"),
-    [("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")],
+    [("request", "invalid_request_object"), ("request_uri", "request_uri_not_supported")],
 )
-def test_request_objects_are_refused_as_discovery_says(
+def test_unsigned_request_objects_and_foreign_request_uris_are_refused(
     provider: tuple[str, Any], name: str, error: str
 ) -> None:
     url, _ = provider
@@ -118,7 +118,8 @@ def test_request_objects_are_refused_as_discovery_says(
     _, uri, _, _ = start(url, **{name: "eyJhbGciOiJub25lIn0.e30."})
     assert redirect_params(browser.get(uri))["error"] == error
     document = requests.get(url + "/.well-known/openid-configuration", timeout=10).json()
-    assert document["request_parameter_supported"] is False
+    assert document["request_parameter_supported"] is True  # signed ones (RFC 9101)
+    assert document["request_uri_parameter_supported"] is False
 
 
 def test_userinfo_refuses_a_token_about_no_user(provider: tuple[str, Any]) -> None:

@@ -76,7 +76,7 @@ BAD_METADATA: list[tuple[dict[str, Any], str]] = [
     ({"grant_types": ["authorization_code"] * 11}, "invalid_client_metadata"),
     # client authentication
     ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
-    ({"token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata"),
+    # (client_secret_jwt is accepted since RFC 7523 support; private_key_jwt needs keys)
     ({"token_endpoint_auth_method": "tls_client_auth"}, "invalid_client_metadata"),
     ({"token_endpoint_auth_method": ["none"]}, "invalid_client_metadata"),
     (
@@ -217,7 +217,7 @@ def test_unknown_fields_are_ignored_and_nothing_else_is_taken(provider: Registra
         "redirect_uris": [LOOPBACK],
         "client_id": "i-choose-my-id",
         "client_secret": "and-my-secret",
-        "jwks_uri": "https://app.example.com/jwks",
+        "sector_identifier_uri": "https://app.example.com/sectors",
         "client_name#fr": "Mon appli",
         "extension": {"deeply": [{"nested": ["junk", None, 1.5]}]},
         "registration_access_token": "mine",
@@ -229,7 +229,7 @@ def test_unknown_fields_are_ignored_and_nothing_else_is_taken(provider: Registra
     assert info["client_id"] != "i-choose-my-id"
     assert info["client_secret"] != "and-my-secret"
     assert info["registration_access_token"] != "mine"
-    for name in ("jwks_uri", "client_name#fr", "extension", "client_uri"):
+    for name in ("sector_identifier_uri", "client_name#fr", "extension", "client_uri"):
         assert name not in info
     ((client_id, stored),) = provider.calls
     assert stored is not None and set(stored["client_metadata"]) == set()

@@ -25,8 +25,11 @@ from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 
 from flask_oauthlib_core import equal_secrets, utcnow
 
+from .dpop import DPoPSupport
 from .exceptions import OAuthException
+from .keys import SigningKey
 from .oidc import CLAIMS_KEY, OpenIDConnect, wants_openid
+from .par import PushedAuthorization
 from .pending import PendingLogins
 from .pkce import create_verifier, s256_challenge
 from .refresh import RefreshLocks
@@ -34,7 +37,7 @@ from .registration import DynamicRegistration
 from .rfc8707 import RESOURCE_KEY, ResourceIndicators, add_resources
 from .settings import SettingsSource
 from .token_endpoint import TokenEndpoint
-from .transport import FORM_TYPE, status_of
+from .transport import status_of
 
 __all__ = [
     "INSECURE_TRANSPORT_HINT",
@@ -59,7 +62,14 @@ MAX_LIFETIME = 10 * 365 * 24 * 3600
 log = logging.getLogger(__name__)
 
 
-class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegistration):
+class OAuth2Flow(
+    TokenEndpoint,
+    PushedAuthorization,
+    DPoPSupport,
+    OpenIDConnect,
+    ResourceIndicators,
+    DynamicRegistration,
+):
     """The OAuth 2 half of :class:`~flask_oauthlib_client.OAuthRemoteApp`.
 
     A mixin: the settings, the oauthlib client (``make_client``) and the HTTP
@@ -70,6 +80,10 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         Split out of ``remote.py``; the methods are those of 1.0. A login whose scope
         holds ``openid`` sends a nonce and verifies its ID token (:mod:`~.oidc`);
         ``resource`` is sent (:mod:`~.rfc8707`); registration (:mod:`~.registration`).
+
+    .. versionchanged:: 1.2
+        Pushed (:mod:`~.par`) and signed (:mod:`~.jar`) authorization requests, DPoP
+        (:mod:`~.dpop`), ``private_key_jwt`` (:mod:`~.client_assertion`).
     """
 
     if TYPE_CHECKING:  # provided by OAuthRemoteApp
@@ -139,12 +153,13 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
             pending["pkce"] = verifier
             query.setdefault("code_challenge", s256_challenge(verifier))
             query.setdefault("code_challenge_method", "S256")
+        self._dpop_login(pending, query)
         self._pending_logins().remember(pending)
         try:
             uri = client.prepare_request_uri(
                 authorize_url, redirect_uri=callback, scope=scope, state=state, **query
             )
-            return add_resources(str(uri), resources, uri=True)
+            return self._finish_authorization(add_resources(str(uri), resources, uri=True))
         except InsecureTransportError:
             raise OAuthException(INSECURE_TRANSPORT_HINT, type="insecure_transport") from None
 
@@ -185,7 +200,10 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         resources = self._exchange_resources(params, pending)
         headers = self._client_authentication(params)
         body = add_resources(self.make_client().prepare_request_body(**params), resources)
-        data = self._token_request(body, f"Invalid response from {self.name}", headers=headers)
+        key = self._dpop_login_key(pending)
+        failure = f"Invalid response from {self.name}"
+        data = self._token_request(body, failure, headers=headers, dpop_key=key)
+        self._bind_dpop(data, key)
         if resources:
             data.setdefault(RESOURCE_KEY, resources)
         log.debug("obtained an access token from %s", self.name)
@@ -249,6 +267,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         failure: str,
         method: str | None = None,
         headers: Mapping[str, str] | None = None,
+        dpop_key: SigningKey | None = None,
     ) -> dict[str, Any]:
         """Send an OAuth 2 token request; parse and validate the answer.
 
@@ -256,10 +275,11 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         :param failure: the message of the :class:`OAuthException` raised on failure.
         :param method: ``POST`` or ``GET``; :attr:`access_token_method` by default.
         :param headers: headers over :attr:`access_token_headers` (client authentication).
+        :param dpop_key: the DPoP key the request proves possession of, if any.
         :raises OAuthException: ``invalid_response`` (see :func:`token_problem`).
         """
         method = method or self.access_token_method
-        resp, content = self._send_token_request(method, body, failure, headers)
+        resp, content = self._send_token_request(method, body, failure, headers, dpop_key)
         data = self._parse_token_response(resp, content, failure)
         if status_of(resp) not in (200, 201) or not isinstance(data, dict):
             raise OAuthException(failure, type="invalid_response", data=data)
@@ -270,39 +290,6 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         if data.get("expires_in") is not None and data.get("expires_at") is None:
             data["expires_at"] = int(_now() + float(data["expires_in"]))
         return data
-
-    def _send_token_request(
-        self, method: str, body: str, failure: str, extra: Mapping[str, str] | None = None
-    ) -> tuple[Any, bytes]:
-        """Send ``body`` to the token URL as a form (``POST``) or a query string (``GET``).
-
-        :param failure: the message of the exception raised if the URL redirects.
-        :param extra: headers over :attr:`access_token_headers`.
-        """
-        headers = {**self.access_token_headers, **(extra or {})}
-        url = self.expand_url(self.access_token_url)
-        if method == "POST":
-            headers.setdefault("Content-Type", FORM_TYPE)
-            return self._token_http(url, headers, body.encode(self.encoding), "POST", failure)
-        if method == "GET":
-            self._warn_get_once()
-            url += ("&" if "?" in url else "?") + body
-            return self._token_http(url, headers, None, "GET", failure)
-        raise OAuthException(
-            f"Unsupported access_token_method: {method}", type="invalid_configuration"
-        )
-
-    def _warn_get_once(self) -> None:
-        """Log, once per remote app, that ``GET`` puts credentials in the token URL."""
-        if self._warned_get:
-            return
-        self._warned_get = True
-        log.warning(
-            "%s: access_token_method is GET, so the client secret, the code and the PKCE"
-            " verifier travel in the token URL, where access logs keep them; use POST"
-            " unless the server refuses it",
-            self.name,
-        )
 
     # -- refresh ---------------------------------------------------------------------------
 
@@ -326,7 +313,7 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         the server sends with the new token is verified (as at login, without a nonce)
         and must be about the same user. The token's resource indicators
         (``token["resource"]``, else the configured ones: :mod:`~.rfc8707`) are asked
-        for again.
+        for again. A DPoP-bound token's refresh carries a proof of its key (:mod:`~.dpop`).
 
         :param token: the token to refresh, with a ``refresh_token``.
         :returns: the new token.
@@ -373,11 +360,13 @@ class OAuth2Flow(TokenEndpoint, OpenIDConnect, ResourceIndicators, DynamicRegist
         resources = self._refresh_resources(token)
         body = add_resources(self.make_client().prepare_refresh_body(**params), resources)
         failure = f"Could not refresh the token of {self.name}"
+        key = self._dpop_refresh_key(token)
         try:
-            new = self._token_request(body, failure, method="POST", headers=headers)
+            new = self._token_request(body, failure, "POST", headers, key)
         except OAuthException as exc:
             raise OAuthException(exc.message, type="refresh_failed", data=exc.data) from exc
         new.setdefault("refresh_token", token["refresh_token"])
+        self._bind_dpop(new, key)
         if resources:
             new.setdefault(RESOURCE_KEY, resources)
         try:

@@ -28,6 +28,7 @@ from oauthlib.oauth2 import WebApplicationClient
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import callback, rfc5849
+from .dpop import NonceMemory
 from .oauth1 import OAuth1Flow
 from .oauth2 import OAuth2Flow, oauth2_access_token
 from .refresh import RefreshLocks
@@ -107,6 +108,13 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         ``OAuthException(type="response_too_large")``.
     :param resource: RFC 8707 resource indicators: the URI of the API tokens are asked
         for, or a list of them (see :mod:`~.rfc8707`).
+    :param use_par: push authorization requests (RFC 9126), to ``par_url`` or the
+        metadata's endpoint; done anyway when the metadata requires it (:mod:`~.par`).
+    :param request_object_signing_alg: sign authorization requests (RFC 9101,
+        :mod:`~.jar`) with ``client_private_key`` (PEM or private JWK; ``client_key_id``
+        its ``kid``), which ``token_endpoint_auth_method="private_key_jwt"`` uses too
+        (RFC 7523, :mod:`~.client_assertion`).
+    :param dpop: ``True`` or an algorithm: DPoP-bound tokens (RFC 9449, :mod:`~.dpop`).
     :raises TypeError: without ``consumer_key``, ``app_key`` and ``server_metadata_url``
         (whose server may register the client: :meth:`register`), as in 0.9.6.
 
@@ -126,6 +134,10 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         server's metadata is cached per Flask app, not on the remote app. OpenID
         Connect: ID tokens verified (:mod:`~.oidc`), :meth:`userinfo`. Added
         ``resource`` (RFC 8707) and dynamic registration, :meth:`register` (RFC 7591).
+
+    .. versionchanged:: 1.2
+        Added ``use_par``, ``par_url``, ``request_object_signing_alg``,
+        ``token_endpoint_auth_method``, ``client_private_key``, ``client_key_id``, ``dpop``.
     """
 
     #: An optional ``(uri, headers, body) -> (uri, headers, body)`` function applied to
@@ -162,6 +174,13 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         timeout: float | None = None,
         max_response_size: int | None = None,
         resource: str | Sequence[str] | None = None,
+        use_par: bool | None = None,
+        par_url: str | None = None,
+        request_object_signing_alg: str | None = None,
+        token_endpoint_auth_method: str | None = None,
+        client_private_key: Any = None,
+        client_key_id: str | None = None,
+        dpop: bool | str | None = None,
     ) -> None:
         if not (consumer_key or app_key or server_metadata_url):
             raise TypeError(
@@ -197,6 +216,13 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
                 "timeout": timeout,
                 "max_response_size": max_response_size,
                 "resource": resource,
+                "use_par": use_par,
+                "par_url": par_url,
+                "request_object_signing_alg": request_object_signing_alg,
+                "token_endpoint_auth_method": token_endpoint_auth_method,
+                "client_private_key": client_private_key,
+                "client_key_id": client_key_id,
+                "dpop": dpop,
             },
             app=lambda: config_app(self.oauth),
         )
@@ -204,6 +230,7 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         self._tokensaver: Callable[[dict[str, Any]], Any] | None = None
         self._warned_get = False
         self._refresh_locks = RefreshLocks()
+        self._dpop_nonces = NonceMemory()
 
     def __repr__(self) -> str:
         return f"<OAuthRemoteApp {self.name!r}>"
@@ -400,7 +427,8 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         :param content_type: send ``data`` as is with this content type (``format`` is
             then ignored).
         :param token: the token to use; the :meth:`tokengetter`'s by default. An expired
-            OAuth 2 token with a refresh token is refreshed first.
+            OAuth 2 token with a refresh token is refreshed first. A DPoP-bound one
+            (:mod:`~.dpop`) is sent as ``Authorization: DPoP`` with a proof.
 
         The signed request goes through :attr:`pre_request`, if set, then
         :meth:`http_request`.
@@ -412,6 +440,7 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
             token = self.get_request_token()
         url = self.expand_url(url)
         body: Any = None
+        key, access = None, None
         if method == "GET":
             if data:
                 items = data.items() if isinstance(data, Mapping) else data
@@ -429,12 +458,14 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
                 client, url, method, body, headers, encoding=self.encoding
             )
         else:
-            headers["Authorization"] = f"Bearer {oauth2_access_token(self._fresh(token, stored))}"
+            token = self._fresh(token, stored)
+            key, access = self._dpop_token_key(token), oauth2_access_token(token)
+            headers["Authorization"] = f"{'DPoP' if key else 'Bearer'} {access}"
         if self.pre_request is not None:
             url, headers, body = self.pre_request(url, headers, body)
         if isinstance(body, str):
             body = body.encode(self.encoding)
-        resp, content = self._http(url, headers, data=body, method=method)
+        resp, content = self._dpop_http(key, url, headers, body, method, access_token=access)
         return OAuthResponse(resp, content, content_type=self.content_type)
 
     def get(self, *args: Any, **kwargs: Any) -> OAuthResponse:

@@ -309,6 +309,73 @@ class RemoteSettings:
         return resource_list(self._settings.get("resource"), self.name)
 
     @setting
+    def use_par(self) -> bool:
+        """Whether OAuth 2 authorization requests are pushed (RFC 9126, :mod:`~.par`);
+        they are also when the server's metadata requires it.
+
+        .. versionadded:: 1.2
+        """
+        return bool(self._settings.get("use_par", False))
+
+    @setting
+    def par_url(self) -> str | None:
+        """The pushed authorization request endpoint; the metadata's
+        ``pushed_authorization_request_endpoint`` unless configured.
+
+        .. versionadded:: 1.2
+        """
+        value = self._settings.get("par_url")
+        if value is None and self._settings.get("server_metadata_url"):
+            value = self.server_metadata.get("pushed_authorization_request_endpoint")
+        return value  # type: ignore[no-any-return]
+
+    @setting
+    def request_object_signing_alg(self) -> str | None:
+        """The algorithm OAuth 2 authorization requests are signed with (RFC 9101,
+        :mod:`~.jar`), with ``client_private_key``; ``None``: not signed.
+
+        .. versionadded:: 1.2
+        """
+        return self._settings.get("request_object_signing_alg")  # type: ignore[no-any-return]
+
+    @setting
+    def token_endpoint_auth_method(self) -> str | None:
+        """How the client authenticates at the token (and PAR) endpoint:
+        ``client_secret_post``, ``client_secret_basic``, ``private_key_jwt``
+        (:mod:`~.client_assertion`) or ``none``; ``None``: the registration's, else
+        ``client_secret_post``.
+
+        .. versionadded:: 1.2
+        """
+        return self._settings.get("token_endpoint_auth_method")  # type: ignore[no-any-return]
+
+    @setting
+    def client_private_key(self) -> Any:
+        """The client's private key (PEM text, or a private JWK) for ``private_key_jwt``
+        and signed authorization requests (see :func:`~.keys.load_key`).
+
+        .. versionadded:: 1.2
+        """
+        return self._settings.get("client_private_key")
+
+    @setting
+    def client_key_id(self) -> str | None:
+        """The ``kid`` of :attr:`client_private_key`, as the server knows it.
+
+        .. versionadded:: 1.2
+        """
+        return self._settings.get("client_key_id")  # type: ignore[no-any-return]
+
+    @setting
+    def dpop(self) -> Any:
+        """DPoP (RFC 9449, :mod:`~.dpop`): ``True`` (ES256, or what the server's
+        metadata prefers), an algorithm (``"EdDSA"``, ``"PS256"`` ...), or ``None``.
+
+        .. versionadded:: 1.2
+        """
+        return self._settings.get("dpop")
+
+    @setting
     def timeout(self) -> float:
         """The most seconds a call to the remote server may take, all of it."""
         return float(self._settings.get("timeout", DEFAULT_TIMEOUT))

@@ -14,11 +14,15 @@ from .backends import (
 from .cache import CONFIG_KEYS, Cache
 from .grants import CachedGrant, Grant, OnReplay, UserRef, bind_cache_grant, code_hash
 from .nonces import bind_cache_nonce
+from .pushed_requests import CachePushedRequestStore, bind_cache_pushed_requests
+from .replay import CacheReplayStore, bind_cache_replay
 from .users import UserSnapshot, UserStore
 
 __all__ = [
     "CONFIG_KEYS",
     "Cache",
+    "CachePushedRequestStore",
+    "CacheReplayStore",
     "CachedGrant",
     "FileSystemBackend",
     "Grant",
@@ -32,5 +36,7 @@ __all__ = [
     "UserStore",
     "bind_cache_grant",
     "bind_cache_nonce",
+    "bind_cache_pushed_requests",
+    "bind_cache_replay",
     "code_hash",
 ]

@@ -155,6 +155,9 @@ class CachedGrant(Grant):
         self.claims: dict[str, Any] | None = claims if isinstance(claims, dict) else None
         #: the resources (RFC 8707) the code was granted for; empty: any
         self.resources: list[str] = _resource_list(data.get("resources"))
+        #: the DPoP key thumbprint the code is bound to (RFC 9449 10), or ``None``
+        jkt = data.get("dpop_jkt")
+        self.dpop_jkt: str | None = jkt if isinstance(jkt, str) and jkt else None
         self.user_id = data.get("user_id")
         self._user_ref = data.get("user")
         self._users = users
@@ -341,6 +344,7 @@ def bind_cache_grant(
             "code_challenge": request.code_challenge,
             "code_challenge_method": request.code_challenge_method,
             "resources": list(getattr(request, "resources", None) or ()),
+            "dpop_jkt": getattr(request, "dpop_jkt", None) or None,
             **_openid_fields(request),
         }
         backend.set(grant_key(client_id, code["code"]), json.dumps(data), timeout=lifetime)

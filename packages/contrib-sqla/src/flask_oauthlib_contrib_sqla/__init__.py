@@ -11,7 +11,13 @@ from .binding import SQLAlchemyBinding, bind_sqlalchemy, binding_for
 from .hashing import hash_secret
 from .legacy import BaseBinding, ClientBinding, GrantBinding, TokenBinding, UserBinding
 from .models import ClientMixin, GrantMixin, TokenMixin
+from .pushed_requests import (
+    PushedRequestMixin,
+    SQLAlchemyPushedRequestStore,
+    bind_sqlalchemy_pushed_requests,
+)
 from .registered_clients import RegisteredClientMixin
+from .replay import ReplayMixin, SQLAlchemyReplayStore, bind_sqlalchemy_replay
 
 __all__ = [
     "BaseBinding",
@@ -19,12 +25,18 @@ __all__ = [
     "ClientMixin",
     "GrantBinding",
     "GrantMixin",
+    "PushedRequestMixin",
     "RegisteredClientMixin",
+    "ReplayMixin",
     "SQLAlchemyBinding",
+    "SQLAlchemyPushedRequestStore",
+    "SQLAlchemyReplayStore",
     "TokenBinding",
     "TokenMixin",
     "UserBinding",
     "bind_sqlalchemy",
+    "bind_sqlalchemy_pushed_requests",
+    "bind_sqlalchemy_replay",
     "binding_for",
     "hash_secret",
 ]

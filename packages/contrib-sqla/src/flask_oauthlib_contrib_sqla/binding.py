@@ -306,6 +306,7 @@ class SQLAlchemyBinding:
                 expires=utcnow() + GRANT_LIFETIME,
                 code_challenge=request.code_challenge,
                 code_challenge_method=request.code_challenge_method,
+                dpop_jkt=getattr(request, "dpop_jkt", None) or None,
                 **openid,
                 **fields,
             )
@@ -360,6 +361,7 @@ class SQLAlchemyBinding:
                 expires=expires_at,
                 family=old.family if old is not None else secrets.token_hex(16),
                 grant_id=getattr(grant, "id", None),
+                dpop_jkt=getattr(request, "dpop_jkt", None) or None,
                 **_token_openid(request, old),
                 **kept,
             )

@@ -257,6 +257,8 @@ class GrantMixin(_OpenIDMixin, _ResourcesMixin, _UserMixin):
     code_challenge_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
     redeemed: Mapped[bool] = mapped_column(Boolean, default=False)
     nonce: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    #: the thumbprint of the DPoP key the code is bound to (RFC 9449 10), or ``None``
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
     @property
     def scopes(self) -> list[str]:
@@ -309,6 +311,8 @@ class TokenMixin(_OpenIDMixin, _ResourcesMixin, _UserMixin):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     family: Mapped[str] = mapped_column(String(64), index=True, default="")
     grant_id: Mapped[int | None] = mapped_column(nullable=True, index=True)
+    #: the thumbprint of the DPoP key the token is bound to (RFC 9449), or ``None``
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
     @property
     def scopes(self) -> list[str]:

@@ -13,12 +13,16 @@ features (:mod:`.features`); see docs/architecture.md.
 from __future__ import annotations
 
 from .client_id_metadata import ClientIDMetadataDocuments, MetadataDocumentClient
+from .client_keys import ClientJWTError, verify_client_jwt
 from .clientauth import ClientAuthMethod
 from .config import DEFAULTS, OAuth2Settings
 from .features import EndpointCall, Feature
 from .jwks import JWKS, KeySet, NoSigningKey
+from .jwt_resource_server import JWTAccessTokenVerifier
 from .oidc import OpenIDConnect, OpenIDMixin, UserInfo
 from .provider import OAuth2Provider
+from .pushed_requests import MemoryPushedRequestStore, PushedRequestStore
+from .replay import MemoryReplayStore, ReplayStore, replay_key
 from .rfc6750 import (
     BearerRequest,
     BearerTokenType,
@@ -28,6 +32,7 @@ from .rfc6750 import (
     get_oauth_request,
 )
 from .rfc8707 import InvalidTarget, ResourceIndicators
+from .rfc9068 import JWTAccessToken
 from .rfc9728 import ResourceMetadata
 from .server import DEFAULT_FEATURES, Server
 from .storage import (
@@ -57,6 +62,7 @@ __all__ = [
     "ClaimsGetter",
     "ClientAuthMethod",
     "ClientIDMetadataDocuments",
+    "ClientJWTError",
     "ClientGetter",
     "ClientSetter",
     "DeviceGetter",
@@ -67,8 +73,12 @@ __all__ = [
     "GrantSetter",
     "InvalidTarget",
     "JWKS",
+    "JWTAccessToken",
+    "JWTAccessTokenVerifier",
     "KeySet",
     "LoginGetter",
+    "MemoryPushedRequestStore",
+    "MemoryReplayStore",
     "MetadataDocumentClient",
     "NoSigningKey",
     "OAuth2Provider",
@@ -77,7 +87,9 @@ __all__ = [
     "OpenIDConnect",
     "OpenIDMixin",
     "ProtectedRequest",
+    "PushedRequestStore",
     "RegistrationPolicy",
+    "ReplayStore",
     "ResourceIndicators",
     "ResourceMetadata",
     "ResourceProtector",
@@ -91,4 +103,6 @@ __all__ = [
     "UserGetter",
     "UserInfo",
     "get_oauth_request",
+    "replay_key",
+    "verify_client_jwt",
 ]

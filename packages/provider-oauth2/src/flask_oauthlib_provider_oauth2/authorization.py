@@ -28,7 +28,7 @@ from flask_oauthlib_core import (
     takes_keyword,
 )
 
-from . import rfc7636, rfc9207
+from . import rfc7636, rfc9126, rfc9207
 from .config import OAuth2Settings
 from .endpoints import mark_endpoint
 from .oidc import interaction
@@ -101,6 +101,9 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
         try:
             uri, method, body, headers = extract_params()
             body = interaction.restore_parameters(rfc7636.restore_challenge(body))
+            uri, body, _ = rfc9126.resolve_authorization_request(
+                self.server, uri, method, body, headers, consume=False
+            )
             validated = self.server.validate_authorization_request(uri, method, body, headers)
         except BadRequestBody as exc:
             return self._error_page(code="invalid_request", description=str(exc)), None
@@ -187,17 +190,24 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
     def confirm_authorization_request(self) -> Any:
         """Issue the code (or, for the implicit grant, the token) after the user allowed
-        access, and redirect back to the client."""
-        scope = request.values.get("scope") or ""
-        credentials = {
-            "client_id": request.values.get("client_id"),
-            "redirect_uri": request.values.get("redirect_uri"),
-            "response_type": request.values.get("response_type"),
-            "state": request.values.get("state"),
-        }
+        access, and redirect back to the client.
+
+        .. versionchanged:: 1.1
+            A pushed request (RFC 9126) is used up here, and a request object (RFC 9101)
+            gives the parameters.
+        """
         try:
             uri, method, body, headers = extract_params()
             body = interaction.restore_parameters(rfc7636.restore_challenge(body))
+            uri, body, resolved = rfc9126.resolve_authorization_request(
+                self.server, uri, method, body, headers, consume=True
+            )
+            values: Any = request.values if resolved is None else resolved
+            scope = str(values.get("scope") or "")
+            credentials = {
+                name: values.get(name)
+                for name in ("client_id", "redirect_uri", "response_type", "state")
+            }
             headers_out, body_out, status = self.server.create_authorization_response(
                 uri, method, body, headers, scope.split(), credentials
             )

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from flask import Request
 from oauthlib.oauth2.rfc6749 import errors
 
+from .client_key_metadata import KEY_FIELDS, check_key_metadata
+
 if TYPE_CHECKING:
     from .server import Server
 
@@ -55,14 +57,23 @@ MAX_TYPES = 10
 MAX_SCOPE_LENGTH = 2000
 MAX_STATEMENT_LENGTH = 16 * 1024
 
-#: the client authentication methods a client may register (RFC 7591 2)
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+#: the client authentication methods a client may register (RFC 7591 2; the JWT ones
+#: of RFC 7523: ``private_key_jwt`` needs ``jwks`` or ``jwks_uri``, and
+#: ``client_secret_jwt`` a clientsetter that keeps the secret in plaintext)
+AUTH_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "client_secret_jwt",
+    "none",
+)
 DEFAULT_AUTH_METHOD = "client_secret_basic"
 #: grant types never given to a registered client: RFC 9700 2.4 says the password grant
 #: MUST NOT be used, and a registered client is a third party
 REFUSED_GRANT_TYPES = frozenset({"password"})
 #: what describes a client without changing what it may do, kept as its
-#: ``client_metadata``
+#: ``client_metadata``; its keys and request rules (:mod:`.client_key_metadata`) are
+#: kept there too
 DESCRIPTIVE_FIELDS = (
     "client_name",
     "client_uri",
@@ -72,6 +83,7 @@ DESCRIPTIVE_FIELDS = (
     "policy_uri",
     "software_id",
     "software_version",
+    *KEY_FIELDS,
 )
 TEXT_FIELDS = ("client_name", "software_id", "software_version")
 URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
@@ -405,6 +417,10 @@ def check_metadata(document: Mapping[str, Any], offer: Offer) -> dict[str, Any]:
     """
     grants, responses = _types(document, offer)
     method = _auth_method(document, offer)
+    if method == "private_key_jwt" and not (
+        _present(document, "jwks") or _present(document, "jwks_uri")
+    ):
+        raise InvalidClientMetadata("private_key_jwt needs the client's jwks or jwks_uri.")
     if method == "none" and "client_credentials" in grants:
         raise InvalidClientMetadata(
             "client_credentials needs a confidential client (token_endpoint_auth_method)."
@@ -436,6 +452,10 @@ def check_metadata(document: Mapping[str, Any], offer: Offer) -> dict[str, Any]:
     if contacts is not None:
         contacts = _strings(contacts, "contacts", MAX_CONTACTS, InvalidClientMetadata)
         metadata["contacts"] = [_text(c, "contacts", MAX_CONTACT_LENGTH) for c in contacts]
+    try:
+        metadata.update(check_key_metadata(document))
+    except ValueError as exc:
+        raise InvalidClientMetadata(str(exc)) from exc
     return metadata
 
 

@@ -10,13 +10,15 @@ and resource protection all use that one object, so they never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from flask_oauthlib_core import import_callable
+from flask import current_app
 
-__all__ = ["DEFAULTS", "OAuth2Settings"]
+from flask_oauthlib_core import AppState, import_callable
+
+__all__ = ["DEFAULTS", "OAuth2Settings", "current_state"]
 
 DEFAULTS: dict[str, Any] = {
     # where fatal authorization errors are shown (a path or URL) ...
@@ -89,6 +91,40 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_MAX": 3600,
     "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_ERRORS": 30,
     "OAUTH2_PROVIDER_CLIENT_ID_METADATA_CACHE_SIZE": 1000,
+    # DPoP (RFC 9449, needs PyJWT): sender-constrained tokens for clients that send
+    # proofs; the algorithms proofs may use (asymmetric only); how old (seconds) and how
+    # far in the future a proof's iat may be; server nonces (a stateless HMAC keyed by
+    # DPOP_NONCE_SECRET, else SECRET_KEY) and their lifetime in seconds
+    "OAUTH2_PROVIDER_DPOP_ENABLED": True,
+    "OAUTH2_PROVIDER_DPOP_SIGNING_ALGS": ["ES256", "RS256", "PS256", "EdDSA"],
+    "OAUTH2_PROVIDER_DPOP_MAX_AGE": 60,
+    "OAUTH2_PROVIDER_DPOP_LEEWAY": 5,
+    "OAUTH2_PROVIDER_DPOP_NONCE": False,
+    "OAUTH2_PROVIDER_DPOP_NONCE_SECRET": None,
+    "OAUTH2_PROVIDER_DPOP_NONCE_LIFETIME": 300,
+    # the largest JWK Set fetched from a client's jwks_uri, in bytes (the other limits of
+    # that fetch are the CLIENT_ID_METADATA_* ones above)
+    "OAUTH2_PROVIDER_CLIENT_JWKS_MAX_SIZE": 65536,
+    # pushed authorization requests (RFC 9126): seconds a request_uri lives, and whether
+    # every client must push its authorization requests
+    "OAUTH2_PROVIDER_PAR_EXPIRES_IN": 60,
+    "OAUTH2_PROVIDER_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": False,
+    # request objects (RFC 9101): whether every client must send a signed one
+    "OAUTH2_PROVIDER_REQUIRE_SIGNED_REQUEST_OBJECT": False,
+    # JWT assertions (RFC 7523: private_key_jwt, client_secret_jwt and the JWT bearer
+    # grant): the most seconds their exp may lie in the future
+    "OAUTH2_PROVIDER_ASSERTION_MAX_LIFETIME": 3600,
+    # the JWT bearer authorization grant (RFC 7523 2.1): off unless issuers are trusted;
+    # a dict of issuer to its keys (a JWK Set dict, or the https URL of one)
+    "OAUTH2_PROVIDER_JWT_BEARER_ISSUERS": None,
+    # JWT access tokens (RFC 9068): "opaque" (the default) or "jwt" (a client's
+    # access_token_format overrides it), their signing algorithm (with the keys of
+    # OAUTH2_PROVIDER_OIDC_KEYS), their default audience (None: the issuer), and whether
+    # require_oauth also asks the tokengetter whether a JWT access token was revoked
+    "OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT": "opaque",
+    "OAUTH2_PROVIDER_JWT_ACCESS_TOKEN_ALG": "RS256",
+    "OAUTH2_PROVIDER_JWT_ACCESS_TOKEN_AUDIENCE": None,
+    "OAUTH2_PROVIDER_JWT_ACCESS_TOKEN_CHECK_REVOCATION": False,
 }
 
 
@@ -138,12 +174,60 @@ def _number(name: str, value: Any, minimum: float) -> float:
     return value
 
 
-def _id_token_alg(value: Any) -> str:
+def _id_token_alg(value: Any, name: str = "OIDC_ID_TOKEN_ALG") -> str:
     if value not in ("RS256", "ES256"):
-        raise ValueError(
-            f"OAUTH2_PROVIDER_OIDC_ID_TOKEN_ALG must be 'RS256' or 'ES256', not {value!r}"
-        )
+        raise ValueError(f"OAUTH2_PROVIDER_{name} must be 'RS256' or 'ES256', not {value!r}")
     return str(value)
+
+
+def _access_token_format(value: Any) -> Literal["opaque", "jwt"]:
+    if value not in ("opaque", "jwt"):
+        raise ValueError(
+            f"OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT must be 'opaque' or 'jwt', not {value!r}"
+        )
+    return value  # type: ignore[no-any-return]
+
+
+def _jwt_bearer_issuers(value: Any) -> Mapping[str, Any] | None:
+    """The trusted issuers of JWT bearer grants: each a JWK Set (a dict with ``keys``)
+    or the ``https`` URL of one."""
+    if not value:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError("OAUTH2_PROVIDER_JWT_BEARER_ISSUERS maps issuers to their keys")
+    for issuer, keys in value.items():
+        by_value = isinstance(keys, Mapping) and isinstance(keys.get("keys"), list)
+        by_reference = isinstance(keys, str) and keys.startswith("https://")
+        if not isinstance(issuer, str) or not issuer or not (by_value or by_reference):
+            raise ValueError(
+                "OAUTH2_PROVIDER_JWT_BEARER_ISSUERS maps each issuer to a JWK Set (a dict"
+                f" with 'keys') or the https URL of one, not {issuer!r}: {type(keys).__name__}"
+            )
+    return dict(value)
+
+
+def _dpop_algorithms(value: Any) -> tuple[str, ...]:
+    """The DPoP proof algorithms: a subset of the asymmetric ones supported."""
+    algs = (value,) if isinstance(value, str) else tuple(str(alg) for alg in value or ())
+    allowed = ("ES256", "RS256", "PS256", "EdDSA")
+    if not algs or any(alg not in allowed for alg in algs):
+        raise ValueError(
+            f"OAUTH2_PROVIDER_DPOP_SIGNING_ALGS holds some of {', '.join(allowed)}, not {value!r}"
+        )
+    return tuple(dict.fromkeys(algs))
+
+
+def _dpop_nonce_secret(config: Mapping[str, Any], enabled: bool) -> bytes:
+    """The key of DPoP server nonces: ``OAUTH2_PROVIDER_DPOP_NONCE_SECRET`` or the
+    app's ``SECRET_KEY``, required while nonces are on."""
+    secret = config.get("OAUTH2_PROVIDER_DPOP_NONCE_SECRET") or config.get("SECRET_KEY")
+    if not secret:
+        if enabled:
+            raise ValueError(
+                "OAUTH2_PROVIDER_DPOP_NONCE needs OAUTH2_PROVIDER_DPOP_NONCE_SECRET or SECRET_KEY"
+            )
+        return b""
+    return secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -195,6 +279,23 @@ class OAuth2Settings:
     client_id_metadata_cache_max: int = 3600
     client_id_metadata_cache_errors: int = 30
     client_id_metadata_cache_size: int = 1000
+    dpop_enabled: bool = True
+    dpop_algorithms: tuple[str, ...] = ("ES256", "RS256", "PS256", "EdDSA")
+    dpop_max_age: int = 60
+    dpop_leeway: int = 5
+    dpop_nonce: bool = False
+    dpop_nonce_secret: bytes = field(default=b"", repr=False)
+    dpop_nonce_lifetime: int = 300
+    client_jwks_max_size: int = 65536
+    par_expires_in: int = 60
+    require_pushed_authorization_requests: bool = False
+    require_signed_request_object: bool = False
+    assertion_max_lifetime: int = 3600
+    jwt_bearer_issuers: Mapping[str, Any] | None = None
+    access_token_format: Literal["opaque", "jwt"] = "opaque"  # noqa: S105 - a format name
+    jwt_access_token_alg: str = "RS256"  # noqa: S105 - an algorithm name
+    jwt_access_token_audience: str | None = None
+    jwt_access_token_check_revocation: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OAuth2Settings:
@@ -267,4 +368,43 @@ class OAuth2Settings:
             client_id_metadata_cache_max=int(limit("CACHE_MAX", cache_min)),
             client_id_metadata_cache_errors=int(limit("CACHE_ERRORS", 0)),
             client_id_metadata_cache_size=int(limit("CACHE_SIZE", 1)),
+            dpop_enabled=bool(get("DPOP_ENABLED")),
+            dpop_algorithms=_dpop_algorithms(get("DPOP_SIGNING_ALGS")),
+            dpop_max_age=int(_number("DPOP_MAX_AGE", get("DPOP_MAX_AGE"), 1)),
+            dpop_leeway=int(_number("DPOP_LEEWAY", get("DPOP_LEEWAY"), 0)),
+            dpop_nonce=bool(get("DPOP_NONCE")),
+            dpop_nonce_secret=_dpop_nonce_secret(config, bool(get("DPOP_NONCE"))),
+            dpop_nonce_lifetime=int(_number("DPOP_NONCE_LIFETIME", get("DPOP_NONCE_LIFETIME"), 1)),
+            client_jwks_max_size=int(
+                _number("CLIENT_JWKS_MAX_SIZE", get("CLIENT_JWKS_MAX_SIZE"), 1)
+            ),
+            par_expires_in=int(_number("PAR_EXPIRES_IN", get("PAR_EXPIRES_IN"), 1)),
+            require_pushed_authorization_requests=bool(
+                get("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS")
+            ),
+            require_signed_request_object=bool(get("REQUIRE_SIGNED_REQUEST_OBJECT")),
+            assertion_max_lifetime=int(
+                _number("ASSERTION_MAX_LIFETIME", get("ASSERTION_MAX_LIFETIME"), 1)
+            ),
+            jwt_bearer_issuers=_jwt_bearer_issuers(get("JWT_BEARER_ISSUERS")),
+            access_token_format=_access_token_format(get("ACCESS_TOKEN_FORMAT")),
+            jwt_access_token_alg=_id_token_alg(get("JWT_ACCESS_TOKEN_ALG"), "JWT_ACCESS_TOKEN_ALG"),
+            jwt_access_token_audience=get("JWT_ACCESS_TOKEN_AUDIENCE") or None,
+            jwt_access_token_check_revocation=bool(get("JWT_ACCESS_TOKEN_CHECK_REVOCATION")),
         )
+
+
+def current_state() -> AppState[Any, OAuth2Settings] | None:
+    """The current app's OAuth 2 provider state once its settings and server are built
+    (its first request), else ``None``; in an app context only.
+
+    .. versionadded:: 1.1
+    """
+    for value in current_app.extensions.values():
+        if (
+            isinstance(value, AppState)
+            and isinstance(value.settings, OAuth2Settings)
+            and value.server is not None
+        ):
+            return value
+    return None

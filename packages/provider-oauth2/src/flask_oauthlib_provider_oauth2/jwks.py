@@ -355,10 +355,19 @@ def private_jwk(key: Any) -> dict[str, Any]:
     return {**public.jwk, **extra}
 
 
+def publishes_keys(settings: Any) -> bool:
+    """Whether the JWKS endpoint serves: OpenID Connect is on, or access tokens are JWTs
+    (``OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT = "jwt"``, RFC 9068)."""
+    return bool(
+        settings.oidc_enabled or getattr(settings, "access_token_format", "opaque") == "jwt"
+    )
+
+
 class JWKS(Feature):
     """The JWK Set endpoint (``jwks_uri``): the public keys of
     ``OAUTH2_PROVIDER_OIDC_KEYS``, served by a view decorated with
-    ``oauth.endpoint_handler("jwks")`` when OpenID Connect is on.
+    ``oauth.endpoint_handler("jwks")`` when OpenID Connect is on or access tokens are
+    JWTs.
 
     .. versionadded:: 1.1
     """
@@ -366,13 +375,13 @@ class JWKS(Feature):
     endpoints: ClassVar[Mapping[str, str]] = {"jwks": "jwks_uri"}
 
     def serves(self, kind: str, server: Server) -> bool:
-        return server.settings.oidc_enabled
+        return publishes_keys(server.settings)
 
     def endpoint(self, kind: str, server: Server, view_result: Any) -> EndpointCall:
         settings = server.settings
 
         def answer(uri: str, method: str, body: str | None, headers: dict[str, str]) -> Any:
-            if not settings.oidc_enabled:
+            if not publishes_keys(settings):
                 return {"Content-Type": "application/json"}, '{"error": "not_found"}', 404
             try:
                 document = json.dumps(key_set(settings.oidc_keys).jwks())

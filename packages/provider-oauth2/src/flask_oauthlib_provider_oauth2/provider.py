@@ -22,6 +22,7 @@ from .oidc.cli import oidc as oidc_cli
 from .oidc.logout import logout_view
 from .registration import StorageFunctionsMixin
 from .rfc6750 import BearerRequest, ResourceProtector
+from .rfc9449 import DPoPTokenType
 from .server import DEFAULT_FEATURES, Server, build_server
 from .validation import scopes_match
 from .validator import OAuth2RequestValidator
@@ -87,6 +88,7 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         self._features: list[Feature] = list(DEFAULT_FEATURES if features is None else features)
         #: checks the tokens of protected resources (``protector.register`` adds a type)
         self.protector = ResourceProtector()
+        self.protector.register(DPoPTokenType(lambda: self.settings))
         super().__init__(app)
 
     def init_app(self, app: Flask) -> None:
@@ -159,7 +161,15 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         return OAuth2Settings.from_config(app.config)
 
     def _build_server(self, app: Flask, settings: OAuth2Settings) -> Server:
-        return build_server(self._build_validator(), settings, self._features)
+        validator = self._build_validator()
+        self._attach_replay_store(validator)
+        self._attach_pushed_request_store(validator)
+        for hook in ("jwt_bearer_usergetter", "jwt_usergetter"):  # RFC 7523, RFC 9068
+            if hook in self._getters:
+                setattr(validator, "_" + hook, self._getters[hook])
+        server = build_server(validator, settings, self._features)
+        server.protector = self.protector  # the token types of userinfo too
+        return server
 
     @property
     def issuer(self) -> str:
@@ -222,6 +232,23 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
             pass
         """
         return self.endpoint_handler("revocation")(f)
+
+    def par_handler(self, f: F) -> F:
+        """Decorate the pushed authorization request view (RFC 9126); its return value
+        is ignored::
+
+            @app.route("/oauth/par", methods=["POST"])
+            @oauth.par_handler
+            def par():
+                return None
+
+        Clients authenticate as at the token endpoint and get ``201`` with a one-time
+        ``request_uri`` for the authorization endpoint (see :mod:`.rfc9126`); the store
+        is :meth:`pushed_request_store`'s.
+
+        .. versionadded:: 1.1
+        """
+        return self.endpoint_handler("par")(f)
 
     def introspect_handler(self, f: F) -> F:
         """Decorate the token introspection view (RFC 7662); its return value is

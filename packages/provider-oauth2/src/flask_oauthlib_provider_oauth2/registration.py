@@ -9,11 +9,14 @@ one again makes the next request build it anew.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from flask_oauthlib_core import ProviderBase
 
 from .config import OAuth2Settings
+from .pushed_requests import MemoryPushedRequestStore, PushedRequestStore
+from .replay import MemoryReplayStore, ReplayStore
 from .server import Server
 from .storage import CG, CLG, CS, DG, DS, GG, GS, LG, RP, TG, TS, UG
 
@@ -23,8 +26,8 @@ __all__ = ["StorageFunctionsMixin"]
 class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
     """``clientgetter``, ``grantgetter``, ``grantsetter``, ``tokengetter``,
     ``tokensetter``, ``usergetter``, ``devicegetter``, ``devicesetter``,
-    ``logingetter``, ``claimsgetter``, ``clientsetter`` and ``registration_policy`` of
-    :class:`~.OAuth2Provider`."""
+    ``logingetter``, ``claimsgetter``, ``clientsetter``, ``registration_policy`` and
+    ``replay_store`` of :class:`~.OAuth2Provider`."""
 
     def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_id)`` returning a client object or ``None``.
@@ -187,3 +190,108 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         .. versionadded:: 1.1
         """
         return self._register("registration_policy", f)
+
+    def jwt_bearer_usergetter(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Register ``f(issuer, subject, client, request)`` returning the user a trusted
+        issuer's assertion names (the JWT bearer grant, RFC 7523 2.1), or ``None`` to
+        refuse it. The grant is offered only with one and
+        ``OAUTH2_PROVIDER_JWT_BEARER_ISSUERS`` (:mod:`.rfc7523_grant`)::
+
+            @oauth.jwt_bearer_usergetter
+            def user_of(issuer, subject, client, request):
+                return User.query.filter_by(idp=issuer, idp_subject=subject).first()
+
+        .. versionadded:: 1.1
+        """
+        return self._register("jwt_bearer_usergetter", f)
+
+    def jwt_usergetter(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Register ``f(sub, claims)`` returning the user of a JWT access token
+        (RFC 9068) that ``require_oauth`` verified without storage: ``sub`` is the user's
+        OpenID subject (``user.sub`` or ``user.id``, or the claimsgetter's ``sub``).
+        Without one, ``request.oauth.user`` is ``None`` for such tokens and the view
+        reads ``request.oauth.access_token.sub`` (:mod:`.rfc9068`).
+
+        .. versionadded:: 1.1
+        """
+        return self._register("jwt_usergetter", f)
+
+    def replay_store(self, store: ReplayStore) -> ReplayStore:
+        """Register the :class:`~.replay.ReplayStore` recording one-time values (DPoP
+        proof and client assertion ``jti`` values) for every app of this provider; the
+        validator finds it as ``validator.replay_store``.
+
+        Without one, each provider keeps a :class:`~.replay.MemoryReplayStore` of its
+        own (kept when servers are rebuilt), which protects one process only: an app
+        served by several processes or machines registers a shared store::
+
+            from flask_oauthlib_contrib_cache import bind_cache_replay
+
+            bind_cache_replay(app, oauth)  # Redis or memcached, from OAUTH2_CACHE_*
+
+        :raises TypeError: if ``store`` has no ``first_use(key, expires_in)``.
+
+        .. versionadded:: 1.1
+        """
+        if not isinstance(store, ReplayStore):
+            raise TypeError(
+                f"a replay store needs first_use(key, expires_in), not {type(store).__name__}"
+            )
+        self._register("replay_store", cast(Any, store))
+        return store
+
+    def _replay_store(self) -> ReplayStore:
+        """The registered replay store, else this provider's own memory store (created
+        once, so what it recorded survives a rebuilt server)."""
+        registered = self._getters.get("replay_store")
+        if registered is not None:
+            return cast(ReplayStore, registered)
+        default = self.__dict__.get("_default_replay_store")
+        if default is None:
+            # dict.setdefault is atomic: two first requests at once still share one store
+            default = self.__dict__.setdefault("_default_replay_store", MemoryReplayStore())
+        return cast(ReplayStore, default)
+
+    def _attach_replay_store(self, validator: Any) -> None:
+        """Give ``validator`` the replay store; a validator the app assigned
+        (``oauth._validator``) keeps one it has unless a store was registered."""
+        assigned = validator is self._custom_validator
+        keep = assigned and getattr(validator, "replay_store", None) is not None
+        if "replay_store" in self._getters or not keep:
+            validator.replay_store = self._replay_store()
+
+    def pushed_request_store(self, store: PushedRequestStore) -> PushedRequestStore:
+        """Register the :class:`~.pushed_requests.PushedRequestStore` keeping pushed
+        authorization requests (RFC 9126) for every app of this provider; the validator
+        finds it as ``validator.pushed_request_store``.
+
+        Without one, each provider keeps a
+        :class:`~.pushed_requests.MemoryPushedRequestStore` of its own, which serves one
+        process only: an app served by several processes registers a shared store::
+
+            from flask_oauthlib_contrib_cache import bind_cache_pushed_requests
+
+            bind_cache_pushed_requests(app, oauth)  # Redis, memcached, from OAUTH2_CACHE_*
+
+        :raises TypeError: if ``store`` lacks ``save``, ``peek`` or ``take``.
+
+        .. versionadded:: 1.1
+        """
+        if not isinstance(store, PushedRequestStore):
+            raise TypeError(
+                f"a pushed request store needs save, peek and take, not {type(store).__name__}"
+            )
+        self._register("pushed_request_store", cast(Any, store))
+        return store
+
+    def _attach_pushed_request_store(self, validator: Any) -> None:
+        """Give ``validator`` the registered pushed request store, else this provider's
+        own memory store (created once, so pushed requests survive a rebuilt server)."""
+        store = self._getters.get("pushed_request_store")
+        if store is None:
+            store = self.__dict__.get("_default_pushed_request_store")
+            if store is None:
+                store = self.__dict__.setdefault(
+                    "_default_pushed_request_store", MemoryPushedRequestStore()
+                )
+        validator.pushed_request_store = store

@@ -189,6 +189,9 @@ class BearerMixin(ValidatorBase):
         if is_expired(getattr(tok, "expires", None)):
             request.error_message = "The access token expired."
             return False
+        if getattr(tok, "dpop_jkt", None) and getattr(request, "token_scheme", None) != "dpop":
+            request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
+            return False
         if scopes and not scopes_match(tok.scopes, scopes, request):
             request.error_message = "The access token lacks a scope this resource needs."
             request.insufficient_scope = True
@@ -272,7 +275,7 @@ class ResourceProtector:
         this resource (RFC 8707, :func:`~.rfc8707.accepts_audience`).
         """
         req = BearerRequest(flask_request, scopes)
-        valid = self._check(req, flask_request, scopes, validator, settings)
+        valid = self.check(req, flask_request, scopes, validator, settings)
         if (
             valid
             and settings.resource_identifiers
@@ -284,7 +287,7 @@ class ResourceProtector:
             valid = False
         return valid, req
 
-    def _check(
+    def check(
         self,
         req: BearerRequest,
         flask_request: Request,
@@ -292,7 +295,8 @@ class ResourceProtector:
         validator: Any,
         settings: OAuth2Settings,
     ) -> bool:
-        """The check by ``Authorization`` scheme (or the query), before the audience."""
+        """The check by ``Authorization`` scheme (or the query), without the audience
+        (what an endpoint of the provider itself, such as userinfo, needs)."""
         req.require_all_scopes = settings.require_all_scopes
         scheme, credentials = _split_authorization(flask_request.environ.get("HTTP_AUTHORIZATION"))
         token_type = self.token_types.get(scheme)

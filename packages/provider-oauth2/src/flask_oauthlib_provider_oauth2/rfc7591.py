@@ -296,7 +296,10 @@ class DynamicRegistration(Feature):
         issued = now()
         fields: dict[str, Any] = {"client_id": client_id, **client_fields(checked)}
         fields["client_id_issued_at"] = issued
-        secret = new_secret() if fields["is_confidential"] else None
+        # a private_key_jwt client proves itself with its keys: it gets no secret
+        keys_only = fields["token_endpoint_auth_method"] == "private_key_jwt"  # noqa: S105
+        shared = fields["is_confidential"] and not keys_only
+        secret = new_secret() if shared else None
         fields["client_secret"] = secret
         fields["client_secret_expires_at"] = secret_expiry(server, issued) if secret else 0
         # a registration access token only when the client can be managed with it

@@ -90,6 +90,10 @@ class IntrospectionMixin(TokenMixin):
         username = getattr(user, "username", None)
         if username is not None:
             claims["username"] = str(username)
+        jkt = getattr(tok, "dpop_jkt", None)
+        if jkt:  # RFC 9449 6.2
+            claims["token_type"] = "DPoP"  # noqa: S105 - a token type
+            claims["cnf"] = {"jkt": jkt}
         audience = stored_resources(tok)
         if audience:
             claims["aud"] = audience[0] if len(audience) == 1 else audience

@@ -35,9 +35,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
-from flask_oauthlib_core import AppState
-
-from .config import OAuth2Settings
+from .config import OAuth2Settings, current_state
 from .endpoints import ENDPOINT_MARK, mark_endpoint
 from .features import Feature
 from .rfc8707 import identifier_of
@@ -98,10 +96,8 @@ def resource_for_request(settings: OAuth2Settings) -> str | None:
 def _settings_of_current_app() -> OAuth2Settings | None:
     """The resolved settings of the current app's OAuth 2 provider (``None`` before its
     first request)."""
-    for value in current_app.extensions.values():
-        if isinstance(value, AppState) and isinstance(value.settings, OAuth2Settings):
-            return value.settings
-    return None
+    state = current_state()
+    return state.settings if state is not None else None
 
 
 def _served(url: str) -> bool:

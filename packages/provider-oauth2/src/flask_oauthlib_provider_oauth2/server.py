@@ -25,13 +25,19 @@ from . import (
     jwks,
     rfc6749,
     rfc7009,
+    rfc7523,
+    rfc7523_grant,
     rfc7591,
     rfc7592,
     rfc7636,
     rfc7662,
     rfc8628,
     rfc8707,
+    rfc9068,
+    rfc9101,
+    rfc9126,
     rfc9207,
+    rfc9449,
     rfc9728,
 )
 from .clientauth import DEFAULT_METHODS, ClientAuthMethod
@@ -53,19 +59,25 @@ DEFAULT_FEATURES: tuple[Feature, ...] = (
     rfc6749.ClientCredentials(),
     rfc6749.RefreshToken(),
     rfc8628.DeviceFlow(),
+    rfc7523_grant.JWTBearer(),
     rfc6749.TokenEndpoint(),
     rfc7009.Revocation(),
     rfc7662.Introspection(),
+    rfc7523.ClientAssertions(),
     rfc7591.DynamicRegistration(),
     rfc7592.ClientConfiguration(),
     client_id_metadata.ClientIDMetadataDocuments(),
     rfc9207.IssuerParameter(),
     rfc8707.ResourceIndicators(),
+    rfc9449.DPoP(),
     rfc9728.ResourceMetadata(),
     OpenIDConnect(),
     UserInfo(),
     jwks.JWKS(),
+    rfc9068.JWTAccessTokens(),
     EndSession(),
+    rfc9101.RequestObjects(),
+    rfc9126.PushedAuthorizationRequests(),
 )
 
 
@@ -123,6 +135,9 @@ class Server(
     device_code_grant: Any = None
     openid_code_grant: Any = None
     openid_refresh_grant: Any = None
+    #: the provider's token types (``Bearer``, ``DPoP`` ...) for endpoints that take
+    #: access tokens, such as userinfo; only ``Bearer`` if ``None``
+    protector: Any = None
 
     def __init__(
         self,

@@ -18,6 +18,8 @@ from typing import Any
 from oauthlib.oauth2 import RequestValidator
 from oauthlib.oauth2.rfc6749 import errors
 
+from .replay import MemoryReplayStore, ReplayStore
+
 __all__ = [
     "ValidatorBase",
     "call_optional",
@@ -115,7 +117,14 @@ class ValidatorBase(RequestValidator):
 
     A 0.9.6 subclass whose ``__init__`` sets the getters itself without calling this one
     still works: the optional functions default to ``None``.
+
+    :attr:`replay_store` records one-time values (:mod:`.replay`): a provider sets it
+    to the store registered with :meth:`~.OAuth2Provider.replay_store`, or to its own
+    memory store; a validator built alone gets a memory store of its own.
     """
+
+    #: where one-time values (DPoP and client assertion ``jti``) are recorded
+    replay_store: ReplayStore
 
     _usergetter: Callable[..., Any] | None = None
     _tokensetter: Callable[..., Any] | None = None
@@ -154,6 +163,7 @@ class ValidatorBase(RequestValidator):
         self._logingetter = logingetter
         self._clientsetter = clientsetter
         self._registration_policy = registration_policy
+        self.replay_store = MemoryReplayStore()
 
     def _client(self, client_id: str | None, request: Any) -> Any:
         """The client ``client_id``, looked up once per request."""

@@ -19,6 +19,9 @@ from flask_oauthlib_core import is_expired
 
 from .client_id_metadata import ClientIDMetadataMixin
 from .clientauth import (
+    CLIENT_SECRET_BASIC,
+    CLIENT_SECRET_POST,
+    NONE,
     ClientAuthenticationMixin,
     basic_credentials,
     is_confidential,
@@ -27,11 +30,15 @@ from .clientauth import (
 from .oidc.validator import OpenIDMixin
 from .rfc6750 import TOKEN_SYNTAX, BearerMixin
 from .rfc7009 import RevocationMixin
+from .rfc7523 import CLIENT_SECRET_JWT, PRIVATE_KEY_JWT
+from .rfc7523_grant import JWTBearerMixin
 from .rfc7591 import RegistrationMixin
 from .rfc7636 import PKCEMixin
 from .rfc7662 import IntrospectionMixin
 from .rfc8628 import DeviceMixin
 from .rfc8707 import ResourceIndicatorsMixin
+from .rfc9068 import JWTAccessTokenMixin
+from .rfc9449 import DPoPMixin
 from .validation import call_optional, drop_wire_user, refuse_duplicates, scopes_match
 
 __all__ = [
@@ -73,12 +80,15 @@ class OAuth2RequestValidator(
     ClientAuthenticationMixin,
     PKCEMixin,
     DeviceMixin,
+    DPoPMixin,
     ResourceIndicatorsMixin,
     RevocationMixin,
     IntrospectionMixin,
+    JWTAccessTokenMixin,
     BearerMixin,
     RegistrationMixin,
     OpenIDMixin,
+    JWTBearerMixin,
 ):
     """oauthlib's ``RequestValidator`` on top of the provider's getters and setters
     (its parameters are :class:`~.validation.ValidatorBase`'s).
@@ -111,8 +121,18 @@ class OAuth2RequestValidator(
 
     .. versionchanged:: 1.1
         Takes a ``devicesetter``, a ``claimsgetter`` and a ``logingetter``; composed of
-        one mixin per part of the protocol, OpenID Connect's among them.
+        one mixin per part of the protocol, OpenID Connect's among them. Offers
+        ``private_key_jwt`` and ``client_secret_jwt`` (RFC 7523, :mod:`.rfc7523`).
     """
+
+    #: the client authentication methods offered (and listed in the metadata)
+    client_auth_methods = (
+        CLIENT_SECRET_BASIC,
+        CLIENT_SECRET_POST,
+        PRIVATE_KEY_JWT,
+        CLIENT_SECRET_JWT,
+        NONE,
+    )
 
     # -- redirect URIs, scopes, grant and response types ---------------------------------
 
@@ -215,6 +235,7 @@ class OAuth2RequestValidator(
         drop_wire_user(request)
         self._grantsetter(client_id, code, request, *args, **kwargs)
         self.confirm_code_resources(client_id, code, request)
+        self.confirm_code_dpop_jkt(client_id, code, request)
         return getattr(request.client, "default_redirect_uri", None)
 
     def validate_code(

@@ -128,7 +128,8 @@ class OpenIDCode(OpenIDAuthorizationCodeGrant):
             raise _invalid(request, "An OpenID request needs a nonce.")
         if nonce and len(nonce) > MAX_NONCE_LENGTH:
             raise _invalid(request, f"The nonce is longer than {MAX_NONCE_LENGTH} characters.")
-        # request objects (Core 6) are not supported, and the discovery document says so
+        # request objects (Core 6) are resolved before the grant sees the request
+        # (rfc9101, rfc9126): one that reaches it was not, and is refused
         if getattr(request, "request", None) is not None:
             raise RequestNotSupported(request=request)
         if getattr(request, "request_uri", None) is not None:
@@ -238,8 +239,5 @@ class OpenIDConnect(Feature):
             "claims_supported": [*ID_TOKEN_CLAIMS, *standard],
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": True,
-            "request_parameter_supported": False,
-            "request_uri_parameter_supported": False,
-            "require_request_uri_registration": False,
             "prompt_values_supported": list(PROMPT_VALUES),
         }

@@ -1,10 +1,11 @@
 """The UserInfo endpoint (OpenID Connect Core 1.0, 5.3), as a feature.
 
-``GET`` or ``POST`` with a bearer token carrying ``openid`` in the ``Authorization``
-header (or as ``access_token`` in the query or form when
-``OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY`` is on) answers the claims of the token's user
-for its scopes (:meth:`~.validator.OpenIDMixin.get_userinfo_claims`); a refused token
-gets the RFC 6750 challenge. Served by a view decorated with
+``GET`` or ``POST`` with an access token carrying ``openid`` in the ``Authorization``
+header (``Bearer``, or ``DPoP`` with its proof for a DPoP-bound token; or as
+``access_token`` in the query or form when ``OAUTH2_PROVIDER_ALLOW_TOKEN_IN_QUERY`` is
+on) answers the claims of the token's user for its scopes
+(:meth:`~.validator.OpenIDMixin.get_userinfo_claims`); a refused token gets the RFC
+6750 challenge. Served by a view decorated with
 ``oauth.endpoint_handler("userinfo")`` while OpenID Connect is on.
 
 .. versionadded:: 1.1
@@ -17,10 +18,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import request as flask_request
-from oauthlib.common import Request as OAuthlibRequest
 
 from ..features import EndpointCall, Feature
-from ..rfc6750 import NOT_FROM_QUERY, refusal
+from ..rfc6750 import BearerRequest, ResourceProtector, refusal
 from .validator import OpenIDMixin
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ __all__ = ["UserInfo"]
 
 #: the scope a token needs at the userinfo endpoint
 SCOPES = ["openid"]
+#: the token types of a server built without a provider
+BEARER_ONLY = ResourceProtector()
 
 
 def _answer(response: Any) -> tuple[dict[str, str], str, int]:
@@ -56,20 +58,10 @@ class UserInfo(Feature):
             if not offered:
                 return {"Content-Type": "application/json"}, '{"error": "not_found"}', 404
             realm = settings.issuer or flask_request.host
-            req = OAuthlibRequest(uri.partition("?")[0], method, None, headers)
-            req.scopes = list(SCOPES)
-            scheme, _, credentials = (headers.get("Authorization") or "").strip().partition(" ")
-            sent = flask_request.values.get("access_token")
-            if scheme.lower() == "bearer":
-                token = credentials.strip()
-            elif sent and settings.allow_token_in_query:
-                token = str(sent)
-            else:
-                req.token_missing = True
-                req.error_message = NOT_FROM_QUERY if sent else "No access token was sent."
-                return _answer(refusal(req, realm, SCOPES))
-            if not validator.validate_bearer_token(token, SCOPES, req):
-                return _answer(refusal(req, realm, SCOPES))
+            protector = server.protector or BEARER_ONLY
+            req = BearerRequest(flask_request._get_current_object(), list(SCOPES))  # type: ignore[attr-defined]
+            if not protector.check(req, flask_request, list(SCOPES), validator, settings):
+                return _answer(protector.refusal(req, realm, SCOPES))
             if getattr(req, "user", None) is None:  # client credentials: no end-user
                 req.error_message = "The access token is not about an end-user."
                 return _answer(refusal(req, realm, SCOPES))
