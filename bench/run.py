@@ -32,8 +32,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import apps  # noqa: E402
+import jose_apps  # noqa: E402
 
 BASIC = "Basic " + base64.b64encode(f"{apps.CLIENT_ID}:{apps.CLIENT_SECRET}".encode()).decode()
+DPOP_SCENARIO = "(h) protected route, DPoP-bound token with a fresh ES256 proof"
+DPOP_BEARER_SCENARIO = "(h) same route and app, a plain Bearer token (comparison)"
+JWT_SCENARIO = "(i) protected route, RS256 JWT access token (RFC 9068), verified locally"
+#: what an implementation cannot do, written in its cells instead of figures
+UNSUPPORTED = {(DPOP_SCENARIO, "Authlib"): "no DPoP support"}
+
+#: a line of the table: driver, scenario, µs/request of each implementation
+Row = tuple[str, str, dict[str, float]]
 
 
 def environ_for(
@@ -149,6 +158,99 @@ def code_environs(add_code: Callable[[str], None], count: int) -> Callable[[], d
     return environ
 
 
+def header_environs(
+    path: str, headers: dict[str, str], name: str, values: list[str]
+) -> Callable[[], dict[str, Any]]:
+    """An environ maker sending the next of ``values`` as the header ``name`` on each
+    call. The environ is built once (as in code_environs): a call only swaps the header."""
+    template = environ_for(path, headers={**headers, name: values[0]})
+    key = "HTTP_" + name.upper().replace("-", "_")
+    pending = iter(values)
+
+    def environ() -> dict[str, Any]:
+        template[key] = next(pending)
+        return template
+
+    return environ
+
+
+def check_status(name: str, app: Any, environ: dict[str, Any], expect: int) -> None:
+    """One request before timing, which must be answered ``expect``."""
+    statuses: list[str] = []
+    result = app(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+    body = b"".join(result)
+    if not statuses[0].startswith(f"{expect} "):
+        raise AssertionError(f"{name}: expected {expect}, got {statuses[0]} {body[:200]!r}")
+
+
+def dpop_rows(bare: Any, count: int, iterations: int, repetitions: int) -> list[Row]:
+    """(h): our route with a DPoP-bound token and a fresh proof per request (``count``
+    of them, made beforehand), and the same route and app with a plain Bearer token,
+    next to Authlib's bearer route (Authlib has no DPoP at protected resources)."""
+    key = jose_apps.dpop_key()
+    ours = jose_apps.ours_dpop_app(key)
+    dpop = {"Authorization": f"DPoP {jose_apps.DPOP_TOKEN}"}
+    bearer = {"Authorization": f"Bearer {apps.VALID_TOKEN}"}
+    spare = jose_apps.dpop_proofs(key, jose_apps.DPOP_TOKEN, 1)[0]
+    check_status("ours DPoP", ours, environ_for("/api/me", headers={**dpop, "DPoP": spare}), 200)
+    replayed = environ_for("/api/me", headers={**dpop, "DPoP": spare})
+    check_status("ours DPoP, replayed proof", ours, replayed, 401)
+    as_bearer = {"Authorization": f"Bearer {jose_apps.DPOP_TOKEN}"}
+    check_status("ours DPoP token as Bearer", ours, environ_for("/api/me", headers=as_bearer), 401)
+    check_status("ours Bearer", ours, environ_for("/api/me", headers=bearer), 200)
+    proofs = jose_apps.dpop_proofs(key, jose_apps.DPOP_TOKEN, count)
+    calls = {
+        "bare Flask route": wsgi_driver(bare, replayed, 200),  # the same headers
+        "ours": wsgi_driver(ours, header_environs("/api/me", dpop, "DPoP", proofs), 200),
+        "ours Bearer": wsgi_driver(ours, environ_for("/api/me", headers=bearer), 200),
+        "Authlib Bearer": wsgi_driver(
+            apps.authlib_app(), environ_for("/api/me", headers=bearer), 200
+        ),
+    }
+    result = run_set(calls, iterations, repetitions)
+    bare_us = result["bare Flask route"]
+    return [
+        ("direct WSGI", DPOP_SCENARIO, {"bare Flask route": bare_us, "ours": result["ours"]}),
+        (
+            "direct WSGI",
+            DPOP_BEARER_SCENARIO,
+            {
+                "bare Flask route": bare_us,
+                "ours": result["ours Bearer"],
+                "Authlib": result["Authlib Bearer"],
+            },
+        ),
+    ]
+
+
+def jwt_rows(bare: Any, private_pem: str, iterations: int, repetitions: int) -> list[Row]:
+    """(i): one RS256 JWT access token, sent as Bearer to our route (verified locally:
+    the tokengetter must never be asked) and to Authlib's RFC 9068 validator."""
+    authlib, kid = jose_apps.authlib_jwt_app(private_pem)
+    ours, lookups = jose_apps.ours_jwt_app(private_pem)
+    token = jose_apps.jwt_access_token(private_pem, kid)
+    valid = environ_for("/api/me", headers={"Authorization": f"Bearer {token}"})
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")  # its signature
+    invalid = environ_for("/api/me", headers={"Authorization": f"Bearer {forged}"})
+    expired = jose_apps.jwt_access_token(private_pem, kid, lifetime=-3600)
+    stale = environ_for("/api/me", headers={"Authorization": f"Bearer {expired}"})
+    for name, app in (("ours JWT", ours), ("Authlib JWT", authlib)):
+        check_status(name, app, valid, 200)
+        check_status(f"{name}, forged signature", app, invalid, 401)
+        check_status(f"{name}, expired", app, stale, 401)
+    if lookups:
+        raise AssertionError(f"ours JWT: the tokengetter was asked for {len(lookups)} token(s)")
+    calls = {
+        "bare Flask route": wsgi_driver(bare, valid, 200),
+        "ours": wsgi_driver(ours, valid, 200),
+        "Authlib": wsgi_driver(authlib, valid, 200),
+    }
+    result = run_set(calls, iterations, repetitions)
+    if lookups:
+        raise AssertionError("ours JWT: the tokengetter was asked while timing")
+    return [("direct WSGI", JWT_SCENARIO, result)]
+
+
 def check_id_token(name: str, app: Any, environ: dict[str, Any], public_key: Any) -> None:
     """Redeem one code before timing: the answer must hold an access token, a refresh
     token and an ID token that verifies against the public key (RS256, iss, aud) with the
@@ -239,7 +341,7 @@ def main() -> None:
     bearer = {"Authorization": f"Bearer {apps.VALID_TOKEN}"}
     wrong = {"Authorization": "Bearer not-a-valid-token"}
     token_body = "grant_type=client_credentials&scope=email"
-    rows: list[tuple[str, str, dict[str, float]]] = []
+    rows: list[Row] = []
 
     for driver in ("direct WSGI", "Flask test client"):
 
@@ -327,6 +429,11 @@ def main() -> None:
         )
     )
 
+    # (h) DPoP: every call a fresh proof (each jti is accepted once), made beforehand
+    rows += dpop_rows(bare, codes, iterations, repetitions)
+    # (i) an RS256 JWT access token, verified without storage, with (g)'s key
+    rows += jwt_rows(bare, private_pem, iterations, repetitions)
+
     # (f) our token endpoint on the SQLAlchemy binding
     sqla_rows: dict[str, float] = {}
     basic = "Basic " + base64.b64encode(b"confidential:s3cret").decode()
@@ -353,17 +460,18 @@ def main() -> None:
     print((HERE / "RESULTS.md").read_text())
 
 
-def cells(result: dict[str, float], impl: str) -> str:
-    """µs, µs above the bare route, and the ratio to it, for one implementation."""
+def cells(result: dict[str, float], impl: str, missing: str = "—") -> str:
+    """µs, µs above the bare route, and the ratio to it, for one implementation
+    (``missing`` and dashes without its figure)."""
     bare = result["bare Flask route"]
     if impl not in result:
-        return "— | — | —"
+        return f"{missing} | — | —"
     value = result[impl]
     return f"{value:.1f} | {value - bare:+.1f} | {value / bare:.2f}x"
 
 
 def write_results(
-    rows: list[tuple[str, str, dict[str, float]]],
+    rows: list[Row],
     sqla: dict[str, float],
     imports: tuple[float, float, list[str]],
     iterations: int,
@@ -389,7 +497,8 @@ def write_results(
     ]
     for driver, name, result in rows:
         bare = result["bare Flask route"]
-        ours, authlib = cells(result, "ours"), cells(result, "Authlib")
+        ours = cells(result, "ours", UNSUPPORTED.get((name, "ours"), "—"))
+        authlib = cells(result, "Authlib", UNSUPPORTED.get((name, "Authlib"), "—"))
         lines.append(f"| {driver} | {name} | {bare:.1f} | {ours} | {authlib} |")
     lines += [
         "",
@@ -397,6 +506,22 @@ def write_results(
         " nonce); both answer with an access token, a refresh token and an ID token (nonce,"
         " at_hash, auth_time) signed RS256 with one 2048-bit key, checked with PyJWT before"
         " timing. Authlib: `AuthorizationCodeGrant` with the `OpenIDCode` extension.",
+        "",
+        "(h): a token bound to a P-256 key in the dict storage, sent as `Authorization: DPoP`"
+        " with a fresh ES256 proof each request (`htm`, `htu`, `iat`, `ath`, its own `jti`;"
+        " all made beforehand, so `OAUTH2_PROVIDER_DPOP_MAX_AGE` is 300 s), which ours checks"
+        " and records in its in-memory replay store."
+        " The second (h) row sends a plain Bearer token to the same app (like (b)); its"
+        " Authlib figure is Authlib's bearer route of (b). Authlib has no DPoP support at"
+        " protected resources, so it has no figure for the first row. Before timing: a valid"
+        " request answers 200, a replayed proof and the bound token sent as Bearer 401.",
+        "",
+        "(i): one JWT access token (`typ: at+jwt`, RS256, 2048-bit key, scope `email`) sent"
+        ' as Bearer. Ours: `OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT = "jwt"` with the key in'
+        " `OAUTH2_PROVIDER_OIDC_KEYS`, verified locally (the tokengetter is never asked),"
+        " user from `jwt_usergetter`. Authlib: a `ResourceProtector` with"
+        " `authlib.oauth2.rfc9068.JWTBearerTokenValidator`, key set imported once. Before"
+        " timing: the token answers 200, a forged signature and an expired token 401.",
     ]
     lines += ["", "(f) our token endpoint (client_credentials) on `bind_sqlalchemy`:", ""]
     lines += [f"- {label}: {value:.0f} µs/request" for label, value in sqla.items()]

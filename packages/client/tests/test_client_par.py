@@ -5,6 +5,7 @@ and the assertion on its own."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,8 +33,18 @@ def rsa_pem_and_jwk() -> tuple[str, dict[str, Any]]:
 
 def ec_private_jwk() -> tuple[dict[str, Any], dict[str, Any]]:
     key = ec.generate_private_key(ec.SECP256R1())
-    private = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key))
-    public = {k: v for k, v in private.items() if k != "d"}
+    numbers = key.private_numbers()
+
+    def b64(number: int) -> str:
+        return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
+
+    public = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64(numbers.public_numbers.x),
+        "y": b64(numbers.public_numbers.y),
+    }
+    private = {**public, "d": b64(numbers.private_value)}
     return dict(private, kid="ec-1"), public
 
 

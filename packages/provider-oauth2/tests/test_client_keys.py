@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import dpop_testing
 import jwt
 import pytest
 from cimd_testing import DocumentServer
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from flask_oauthlib_provider_oauth2.client_keys import (
     ClientJWTError,
@@ -32,14 +34,10 @@ OTHER_RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 def public_jwk(key: Any, kid: str) -> dict[str, Any]:
     """The public JWK of ``key`` with ``kid``."""
-    public = key.public_key()
-    if isinstance(key, rsa.RSAPrivateKey):
-        text = jwt.algorithms.RSAAlgorithm.to_jwk(public)
-    elif isinstance(key, ec.EllipticCurvePrivateKey):
-        text = jwt.algorithms.ECAlgorithm.to_jwk(public)
-    else:
-        text = jwt.algorithms.OKPAlgorithm.to_jwk(public)
-    return {**json.loads(text), "kid": kid}
+    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        return {**dpop_testing.public_jwk(key), "kid": kid}
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": dpop_testing.b64(raw), "kid": kid}
 
 
 def sign(key: Any, alg: str = "RS256", kid: str | None = "k1", **claims: Any) -> str:

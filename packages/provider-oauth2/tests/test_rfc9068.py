@@ -275,3 +275,54 @@ def test_resource_server_with_no_database(serve: Any) -> None:
     assert requests.get(url + "/data", headers=bad, timeout=10).status_code == 401
     junk = {"Authorization": "Bearer a.b.c"}
     assert requests.get(url + "/data", headers=junk, timeout=10).status_code == 401
+
+
+def test_resource_server_with_no_database_honours_dpop(serve: Any) -> None:
+    """A DPoP-bound JWT access token works at a database-free resource server only as
+    ``DPoP`` with a fresh proof of its key; as ``Bearer``, replayed or with another
+    key's proof it is refused."""
+    from dpop_testing import ec_key, proof
+
+    provider = start(serve)
+    rs = Flask("dpop_resource_server")
+    verifier = JWTAccessTokenVerifier(
+        issuer=provider.url, jwks_uri=provider.url + "/oauth/jwks", audience=provider.url
+    )
+
+    @rs.route("/data")
+    @verifier.require_jwt("email")
+    def data() -> Any:
+        return jsonify(jkt=request.oauth.access_token.dpop_jkt)  # type: ignore[attr-defined]
+
+    url = serve(rs) + "/data"
+    key = ec_key()
+    from oauth2_app import SECRETS
+
+    answer = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": "password", "username": "alice", "password": "wonderland"},
+        auth=("confidential", SECRETS["confidential"]),
+        headers={"DPoP": proof(key, "POST", provider.url + "/oauth/token")},
+        timeout=10,
+    )
+    assert answer.status_code == 200 and answer.json()["token_type"] == "DPoP", answer.text
+    token = answer.json()["access_token"]
+    # the provider's own require_oauth refuses it as a bearer token too
+    assert me(provider, token).status_code == 401
+    bound = {"Authorization": "DPoP " + token, "DPoP": proof(key, url=url, access_token=token)}
+    answer = requests.get(url, headers=bound, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["jkt"]
+    replayed = requests.get(url, headers=bound, timeout=10)
+    assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_dpop_proof"
+    assert replayed.headers["WWW-Authenticate"].startswith("DPoP ")
+    as_bearer = requests.get(url, headers={"Authorization": "Bearer " + token}, timeout=10)
+    assert as_bearer.status_code == 401 and as_bearer.json()["error"] == "invalid_token"
+    other = {"Authorization": "DPoP " + token, "DPoP": proof(ec_key(), url=url, access_token=token)}
+    assert requests.get(url, headers=other, timeout=10).status_code == 401
+    no_proof = requests.get(url, headers={"Authorization": "DPoP " + token}, timeout=10)
+    assert no_proof.status_code == 401
+    # an unbound token is not accepted as DPoP
+    plain = password_token(provider)["access_token"]
+    unbound = {"Authorization": "DPoP " + plain, "DPoP": proof(key, url=url, access_token=plain)}
+    assert requests.get(url, headers=unbound, timeout=10).status_code == 401

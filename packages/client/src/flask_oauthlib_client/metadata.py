@@ -67,6 +67,15 @@ class MetadataCache:
         with self._lock:
             return self._documents.setdefault(url, document)
 
+    def peek(self, url: str) -> dict[str, Any] | None:
+        """The document of ``url`` if it was fetched already, else ``None`` (never
+        fetches).
+
+        .. versionadded:: 1.1
+        """
+        with self._lock:
+            return self._documents.get(url)
+
     def clear(self) -> None:
         """Forget every document, so each is fetched again on next use (after the
         server rotated its endpoints, say)."""

@@ -32,6 +32,7 @@ from .transport import FORM_TYPE, status_of
 
 if TYPE_CHECKING:
     from .keys import SigningKey
+    from .metadata import MetadataCache
     from .settings import SettingsSource
 
 __all__ = ["PushedAuthorization", "split_uri"]
@@ -63,6 +64,7 @@ class PushedAuthorization:
 
         @property
         def server_metadata(self) -> dict[str, Any]: ...
+        def _metadata_cache(self) -> MetadataCache: ...
         def _client_authentication(self, params: dict[str, Any]) -> dict[str, str]: ...
         def _client_key(self) -> SigningKey: ...
         def _parse_token_response(self, resp: Any, content: bytes, failure: str) -> Any: ...
@@ -78,9 +80,15 @@ class PushedAuthorization:
         ) -> tuple[Any, bytes]: ...
 
     def _metadata_says(self, key: str) -> Any:
-        """``key`` of the server's metadata, if the remote app has a metadata URL."""
-        if not self._settings.get("server_metadata_url"):
+        """``key`` of the server's metadata when the authorization uses that document
+        anyway: its endpoints come from it, or it was fetched already (a remote app
+        with a configured ``authorize_url`` does not fetch it for this)."""
+        url = self._settings.get("server_metadata_url")
+        if not url:
             return None
+        if self._settings.get("authorize_url") is not None:
+            document = self._metadata_cache().peek(url)
+            return document.get(key) if document is not None else None
         return self.server_metadata.get(key)
 
     def _pushes(self) -> bool:

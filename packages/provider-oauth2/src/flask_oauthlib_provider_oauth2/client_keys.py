@@ -483,5 +483,9 @@ def verify_client_jwt(
             raise ClientJWTError("The JWT is malformed or its claims are invalid.") from exc
         if not isinstance(claims, dict):
             raise ClientJWTError("The JWT's claims are not an object.")
+        iat = claims.get("iat")  # older PyJWT releases accept an iat in the future
+        if isinstance(iat, int | float) and not isinstance(iat, bool):
+            if iat > time.time() + LEEWAY:
+                raise ClientJWTError("The JWT is not valid yet (nbf or iat).")
         return claims
     raise ClientJWTError("The JWT's signature is invalid.")

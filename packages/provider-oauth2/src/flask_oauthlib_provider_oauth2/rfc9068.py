@@ -279,6 +279,8 @@ class JWTAccessTokenGenerator:
         jkt = getattr(request, "dpop_jkt", None)
         if isinstance(jkt, str) and jkt:
             claims["cnf"] = {"jkt": jkt}
+            # the token itself carries the binding, whatever the storage keeps (RFC 9449)
+            request.dpop_jkt_in_token = True
         return claims
 
     def sign(self, claims: Mapping[str, Any]) -> str:
@@ -323,6 +325,9 @@ class LocalVerifier:
         ):
             request.error_message = "The access token was revoked."
             return False
+        if tok.dpop_jkt and getattr(request, "token_scheme", None) != "dpop":
+            request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
+            return False
         if scopes and not scopes_match(tok.scopes, scopes, request):
             request.error_message = "The access token lacks a scope this resource needs."
             request.insufficient_scope = True
@@ -332,6 +337,7 @@ class LocalVerifier:
         request.user = tok.user
         request.scopes = scopes
         request.client = validator._client(tok.client_id, request)
+        request.client_id = tok.client_id
         return True
 
 

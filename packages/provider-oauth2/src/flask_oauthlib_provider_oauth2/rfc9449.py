@@ -97,12 +97,13 @@ class DPoPMixin(TokenMixin):
     ) -> Any:
         """Save the token (:meth:`.TokenMixin.save_bearer_token`) as ``token_type``
         ``DPoP`` when the request proved a key (``request.dpop_jkt``); a token read back
-        without that ``dpop_jkt`` is answered as ``Bearer``, which it then is."""
+        without that ``dpop_jkt`` is answered as ``Bearer``, which it then is (a JWT
+        access token carrying ``cnf.jkt`` is bound whatever the storage keeps)."""
         jkt = getattr(request, "dpop_jkt", None)
         if jkt:
             token["token_type"] = "DPoP"  # noqa: S105 - a token type
         answer = super().save_bearer_token(token, request, *args, **kwargs)
-        if jkt:
+        if jkt and not getattr(request, "dpop_jkt_in_token", False):
             tok = self._tokengetter(access_token=token["access_token"])
             if getattr(tok, "dpop_jkt", None) != jkt:
                 log.warning("the tokensetter did not keep request.dpop_jkt: a Bearer token")
