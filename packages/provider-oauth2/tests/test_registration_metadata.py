@@ -76,7 +76,9 @@ BAD_METADATA: list[tuple[dict[str, Any], str]] = [
     ({"grant_types": ["authorization_code"] * 11}, "invalid_client_metadata"),
     # client authentication
     ({"token_endpoint_auth_method": "private_key_jwt"}, "invalid_client_metadata"),
-    # (client_secret_jwt is accepted since RFC 7523 support; private_key_jwt needs keys)
+    # private_key_jwt needs keys; client_secret_jwt needs a plaintext secret, and
+    # registered secrets are stored hashed
+    ({"token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata"),
     ({"token_endpoint_auth_method": "tls_client_auth"}, "invalid_client_metadata"),
     ({"token_endpoint_auth_method": ["none"]}, "invalid_client_metadata"),
     (

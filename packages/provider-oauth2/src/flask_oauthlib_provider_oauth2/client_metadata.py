@@ -57,14 +57,13 @@ MAX_TYPES = 10
 MAX_SCOPE_LENGTH = 2000
 MAX_STATEMENT_LENGTH = 16 * 1024
 
-#: the client authentication methods a client may register (RFC 7591 2; the JWT ones
-#: of RFC 7523: ``private_key_jwt`` needs ``jwks`` or ``jwks_uri``, and
-#: ``client_secret_jwt`` a clientsetter that keeps the secret in plaintext)
+#: the client authentication methods a client may register (RFC 7591 2); of RFC 7523's,
+#: ``private_key_jwt`` (with ``jwks`` or ``jwks_uri``) but not ``client_secret_jwt``: it
+#: needs the secret kept in plaintext, and registered secrets are stored hashed
 AUTH_METHODS = (
     "client_secret_basic",
     "client_secret_post",
     "private_key_jwt",
-    "client_secret_jwt",
     "none",
 )
 DEFAULT_AUTH_METHOD = "client_secret_basic"

@@ -43,6 +43,8 @@ NOT_FROM_QUERY = (
 #: what a token may hold: printable ASCII without spaces (RFC 6750's b64token and every
 #: generator's output fit; control bytes and NULs never reach storage)
 TOKEN_SYNTAX = re.compile(r"[!-~]+")
+#: any whitespace (Unicode included), which no credentials may hold
+WHITESPACE = re.compile(r"\s")
 #: what only a check sets, answered with ``None`` when it did not (never taken from the
 #: query or form, as oauthlib's parameters are)
 CHECK_ATTRIBUTES = frozenset(
@@ -236,7 +238,7 @@ class BearerTokenType:
             req.token_missing = True
             req.error_message = "No access token was sent."
             return False
-        if any(c.isspace() for c in credentials):
+        if WHITESPACE.search(credentials):
             req.malformed = True
             req.error_message = "The Authorization header must be 'Bearer <token>'."
             return False
