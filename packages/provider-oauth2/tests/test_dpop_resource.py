@@ -126,6 +126,9 @@ ATTACKS = {
     "three-garbage-parts": lambda key, token: "a.b.c",
     "bad-base64-header": lambda key, token: "%%%." + proof(key).split(".", 1)[1],
     "huge": lambda key, token: "a" * 9000 + ".b.c",
+    "userinfo-in-htu": lambda key, token: proof(
+        key, url=RESOURCE.replace("://", "://user@"), access_token=token
+    ),
 }
 
 
@@ -242,3 +245,12 @@ def test_an_ec_key_off_p256_is_refused(app: Flask) -> None:
         headers={"typ": "dpop+jwt", "jwk": jwk},
     )
     assert me(client, token, sent).json["error"] == "invalid_dpop_proof"
+
+
+def test_a_private_jwk_is_named_in_the_refusal(app: Flask) -> None:
+    client = app.test_client()
+    key = ec_key()
+    token = issue(client, key)
+    answer = me(client, token, _private_jwk(key, token))
+    assert answer.status_code == 401
+    assert "public key" in answer.json["error_description"], answer.json

@@ -61,6 +61,7 @@ def test_a_pushed_request_object_is_checked(site: Site) -> None:
         (request_object(iss="confidential", client_id=None), "client_id"),
         (request_object(exp=int(time.time()) - 600), "expired"),
         (request_object(exp=None), "exp"),
+        (request_object(exp=int(time.time()) + 100_000_000), "exp"),
         (request_object(request_uri="https://x.example/r"), "request_uri"),
         (request_object(scope=["email"]), "scope"),
         (request_object(max_age=True), "max_age"),

@@ -108,8 +108,12 @@ def test_client_secret_post_works_and_is_not_kept(site: Site) -> None:
         ({"request_uri": "urn:ietf:params:oauth:request_uri:abc"}, "invalid_request"),
         ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
         ({"code_challenge": "x" * 43, "code_challenge_method": "plain"}, "invalid_request"),
-        ({"scope": "e" * 100_000}, "invalid_scope"),
+        ({"scope": "e" * 10_000}, "invalid_scope"),
         ({"state": ["a", "b"]}, "invalid_request"),
+        # nothing large is kept: a browser's URL used to bound a request
+        ({"scope": "e" * 100_000}, "invalid_request"),
+        ({"state": "A" * 3_000_000}, "invalid_request"),
+        ({f"extra{n}": "x" * 100 for n in range(5000)}, "invalid_request"),
     ],
 )
 def test_pushed_parameters_are_validated_before_keeping(
@@ -120,6 +124,7 @@ def test_pushed_parameters_are_validated_before_keeping(
     answer = site.push(**params)
     assert answer.status_code == 400, answer.text
     assert answer.json["error"] == error, answer.json
+    assert len(answer.text) < 2000  # a refused state is not echoed back
     assert len(store) == 0
 
 
@@ -319,3 +324,12 @@ def test_a_full_memory_store_answers_503(site: Site) -> None:
 def test_registering_something_else_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="save, peek and take"):
         OAuth2Provider().pushed_request_store(object())  # type: ignore[arg-type]
+
+
+def test_a_repeated_request_uri_is_refused(site: Site) -> None:
+    request_uri = site.request_uri()
+    answer = site.authorize(client_id="confidential", request_uri=request_uri)
+    assert answer.status_code == 200
+    path = f"/oauth/authorize?client_id=confidential&request_uri={request_uri}"
+    twice = site.client.get(path + "&request_uri=" + request_uri)
+    assert site.fatal_error(twice) == "invalid_request"

@@ -116,14 +116,14 @@ def access_token_hash(access_token: str) -> str:
 
 def normalize_htu(url: str) -> str:
     """``url`` as RFC 9449 4.3 compares it: scheme and host lower case, no default port,
-    no query or fragment, an empty path as ``/``.
+    no query or fragment, an empty path as ``/``; user information is refused.
 
     :raises ValueError: when it is no absolute http(s) URL.
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("not an absolute http(s) URL")
+    if scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise ValueError("not an absolute http(s) URL without user information")
     port = parts.port  # raises ValueError when out of range
     host = parts.hostname.lower()
     if ":" in host:
@@ -227,6 +227,11 @@ def check_proof(
     jwt = _jwt()
     try:
         key = _public_key(jwk, alg)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidDPoPProof(
+            description="The DPoP proof's jwk must be a public key suiting its alg."
+        ) from exc
+    try:
         claims = jwt.decode(
             proof,
             key=key,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -201,6 +202,12 @@ def request_object_params(
         raise InvalidRequestObject(
             description="The request object's client_id is not the request's."
         )
+    exp = claims.get("exp")
+    if signed and (
+        not isinstance(exp, int | float) or exp > time.time() + settings.assertion_max_lifetime
+    ):
+        # a leaked request object (a URL in a log) must not stay usable for long
+        raise InvalidRequestObject(description="The request object's exp is too far away.")
     return {**_as_params(claims), "client_id": client_id}, signed
 
 

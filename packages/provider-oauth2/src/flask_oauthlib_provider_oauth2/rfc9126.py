@@ -5,7 +5,8 @@ A client POSTs its authorization request to the PAR endpoint (the view decorated
 ``authenticate_client``, so every registered method works; a public client names
 itself with ``client_id``). The parameters, or those of a signed request object sent as
 ``request`` (:mod:`.rfc9101`), are checked as the authorization endpoint checks them
-before anything is kept; the answer is ``201`` with a one-time ``request_uri``
+before anything is kept (a push holds at most :data:`MAX_PUSH_SIZE` bytes); the answer
+is ``201`` with a one-time ``request_uri``
 (``urn:ietf:params:oauth:request_uri:`` and 256 random bits) that lives
 ``OAUTH2_PROVIDER_PAR_EXPIRES_IN`` seconds. A ``request_uri`` inside a push is refused.
 
@@ -85,6 +86,9 @@ log = logging.getLogger(__name__)
 CLIENT_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
 #: the longest ``request_uri`` looked up
 MAX_REQUEST_URI_LENGTH = 256
+#: the largest pushed request body (a browser's URL used to bound the request; a signed
+#: request object with many claims stays well below)
+MAX_PUSH_SIZE = 16384
 FORM = "application/x-www-form-urlencoded"
 #: the WSGI environ key noting whether the authorization request was pushed or signed
 RESOLVED = "flask_oauthlib.authorization_request"
@@ -168,6 +172,8 @@ def push(server: Server, uri: str, method: str, body: str | None, headers: dict[
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if content_type.partition(";")[0].strip().lower() != FORM:
         raise _invalid(f"The request body must be {FORM}.")
+    if body is not None and len(body) > MAX_PUSH_SIZE:
+        raise _invalid(f"A pushed request holds at most {MAX_PUSH_SIZE} bytes.")
     try:
         req = Request(uri, method, body, headers)
     except ValueError as exc:
@@ -209,8 +215,15 @@ def _find_client(server: Server, uri: str, client_id: str) -> Any:
     return validator._clientgetter(client_id)
 
 
-def _single(pairs: list[tuple[str, str]], name: str) -> str | None:
-    values = {value for key, value in pairs if key == name}
+def _single(sources: tuple[list[tuple[str, str]], ...], name: str) -> str | None:
+    """The one value of ``name`` in the query and the form: a source may hold it once,
+    and both the same value (a consent form re-posting the request)."""
+    values: set[str] = set()
+    for pairs in sources:
+        found = [value for key, value in pairs if key == name]
+        if len(found) > 1:
+            raise _invalid(f"Duplicate {name} parameter.")
+        values.update(found)
     if len(values) > 1:
         raise _invalid(f"Duplicate {name} parameter.")
     return values.pop() if values else None
@@ -282,9 +295,9 @@ def resolve_authorization_request(
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if method == "POST" and body and content_type.partition(";")[0].strip().lower() == FORM:
         form = parse_qsl(body, keep_blank_values=True)
-    every = query + form
-    request_uri, request_object = _single(every, "request_uri"), _single(every, "request")
-    client_id = _single(every, "client_id")
+    sources = (query, form)
+    request_uri, request_object = _single(sources, "request_uri"), _single(sources, "request")
+    client_id = _single(sources, "client_id")
     settings = server.settings
     _mark(pushed=False, signed=False)
     if request_uri is None and request_object is None:
