@@ -127,7 +127,7 @@ def test_a_document_becomes_a_public_client() -> None:
         "redirect_uris": ["https://app.example.com/cb", "http://127.0.0.1/cb"],
         "scope": "read admin",
         "grant_types": ["authorization_code"],
-        "jwks_uri": "https://app.example.com/jwks",  # unknown here: ignored
+        "jwks_uri": "https://app.example.com/jwks",  # its keys, for signed requests
     }
     client = client_from_document(URL, document, OFFER)
     assert client.client_id == URL and client.client_name == "Example"
@@ -139,7 +139,10 @@ def test_a_document_becomes_a_public_client() -> None:
     assert client.allowed_response_types == ("code",)
     assert not client.is_confidential and client.client_secret is None
     assert client.token_endpoint_auth_method == "none"
-    assert dict(client.client_metadata) == {"client_name": "Example"}
+    assert dict(client.client_metadata) == {
+        "client_name": "Example",
+        "jwks_uri": "https://app.example.com/jwks",
+    }
     with pytest.raises(TypeError):
         client.client_metadata["client_name"] = "changed"  # type: ignore[index]
     without_scope = client_from_document(URL, {**document, "scope": None}, OFFER)

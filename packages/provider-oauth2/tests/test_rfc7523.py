@@ -108,15 +108,15 @@ def test_replayed_assertion_refused(jwt_provider: Provider) -> None:
     [
         {"aud": "https://elsewhere.example"},
         {"aud": None},
-        {"exp": int(time.time()) - 600},
+        {"exp": lambda: int(time.time()) - 600},
         {"exp": None},
-        {"exp": int(time.time()) + 7 * 24 * 3600},
+        {"exp": lambda: int(time.time()) + 7 * 24 * 3600},
         {"exp": "soon"},
         {"iss": "other"},
         {"sub": "other"},
         {"jti": None},
-        {"nbf": int(time.time()) + 600},
-        {"iat": int(time.time()) + 600},
+        {"nbf": lambda: int(time.time()) + 600},
+        {"iat": lambda: int(time.time()) + 600},
     ],
     ids=[
         "wrong-aud",
@@ -135,7 +135,8 @@ def test_replayed_assertion_refused(jwt_provider: Provider) -> None:
 def test_bad_claims_refused(jwt_provider: Provider, overrides: dict[str, Any]) -> None:
     url = jwt_provider.url
     claims = claims_for("signer", url + "/oauth/token")
-    claims.update(overrides)
+    # times are made now, not when the tests were collected
+    claims.update({k: v() if callable(v) else v for k, v in overrides.items()})
     answer = token(url, signed({k: v for k, v in claims.items() if v is not None}))
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"] == "invalid_client"

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import BigInteger, String, Text, delete, insert, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_oauthlib_core import StorageUnavailable
+
+from .expiring_table import ExpiringTable
 
 __all__ = [
     "PushedRequestMixin",
@@ -39,9 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: seconds between two bulk deletions of expired rows by one store
-PRUNE_INTERVAL = 60
 
 
 class PushedRequestMixin:
@@ -65,7 +61,7 @@ def _record(text: Any) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
-class SQLAlchemyPushedRequestStore:
+class SQLAlchemyPushedRequestStore(ExpiringTable):
     """A pushed request store (``flask_oauthlib_provider_oauth2.PushedRequestStore``) on
     a table.
 
@@ -80,19 +76,7 @@ class SQLAlchemyPushedRequestStore:
     .. versionadded:: 1.1
     """
 
-    def __init__(self, bind: Any, model: Any, clock: Any = time.time) -> None:
-        self.bind = bind
-        self.model = model
-        self.clock = clock
-        self._table = model.__table__
-        self._pruned = 0.0
-        self._lock = threading.Lock()
-
-    def _engine(self) -> Engine:
-        if isinstance(self.bind, Engine):
-            return self.bind
-        engine: Engine = self.bind.get_bind()
-        return engine
+    rows = "expired pushed requests"
 
     def _failed(self, exc: SQLAlchemyError) -> StorageUnavailable:
         log.debug("database error on a pushed request: %s", type(exc).__name__)
@@ -159,19 +143,6 @@ class SQLAlchemyPushedRequestStore:
         if row is None or row[1] <= now:
             return None
         return _record(row[0])
-
-    def _prune(self, engine: Engine, now: int) -> None:
-        """Delete every expired row, at most once per :data:`PRUNE_INTERVAL`."""
-        with self._lock:
-            if now - self._pruned < PRUNE_INTERVAL:
-                return
-            self._pruned = now
-        table = self._table
-        try:
-            with engine.begin() as conn:
-                conn.execute(delete(table).where(table.c.expires <= now))
-        except SQLAlchemyError as exc:  # housekeeping: try again next time
-            log.warning("could not delete expired pushed requests: %s", type(exc).__name__)
 
 
 def bind_sqlalchemy_pushed_requests(

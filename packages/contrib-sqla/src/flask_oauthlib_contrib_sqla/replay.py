@@ -17,23 +17,19 @@ minute in bulk. Works on SQLite and PostgreSQL (any database with primary keys):
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 from sqlalchemy import BigInteger, String, delete, insert
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flask_oauthlib_core import StorageUnavailable
 
+from .expiring_table import ExpiringTable
+
 __all__ = ["ReplayMixin", "SQLAlchemyReplayStore", "bind_sqlalchemy_replay"]
 
 log = logging.getLogger(__name__)
-
-#: seconds between two bulk deletions of expired rows by one store
-PRUNE_INTERVAL = 60
 
 
 class ReplayMixin:
@@ -47,7 +43,7 @@ class ReplayMixin:
     expires: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
-class SQLAlchemyReplayStore:
+class SQLAlchemyReplayStore(ExpiringTable):
     """A replay store (``flask_oauthlib_provider_oauth2.ReplayStore``) on a table.
 
     Every record is written on a connection of its own and committed at once, never in
@@ -61,19 +57,7 @@ class SQLAlchemyReplayStore:
     .. versionadded:: 1.1
     """
 
-    def __init__(self, bind: Any, model: Any, clock: Any = time.time) -> None:
-        self.bind = bind
-        self.model = model
-        self.clock = clock
-        self._table = model.__table__
-        self._pruned = 0.0
-        self._lock = threading.Lock()
-
-    def _engine(self) -> Engine:
-        if isinstance(self.bind, Engine):
-            return self.bind
-        engine: Engine = self.bind.get_bind()
-        return engine
+    rows = "expired replay records"
 
     def first_use(self, key: str, expires_in: int) -> bool:
         """Record ``key`` for ``expires_in`` seconds (at least one); ``True`` if it was
@@ -97,19 +81,6 @@ class SQLAlchemyReplayStore:
             log.debug("database error recording a one-time value: %s", type(exc).__name__)
             raise StorageUnavailable("the replay store database failed") from exc
         return True
-
-    def _prune(self, engine: Engine, now: int) -> None:
-        """Delete every expired row, at most once per :data:`PRUNE_INTERVAL`."""
-        with self._lock:
-            if now - self._pruned < PRUNE_INTERVAL:
-                return
-            self._pruned = now
-        table = self._table
-        try:
-            with engine.begin() as conn:
-                conn.execute(delete(table).where(table.c.expires < now))
-        except SQLAlchemyError as exc:  # pruning is housekeeping: try again next time
-            log.warning("could not delete expired replay records: %s", type(exc).__name__)
 
 
 def bind_sqlalchemy_replay(provider: Any, bind: Any, model: Any) -> SQLAlchemyReplayStore:

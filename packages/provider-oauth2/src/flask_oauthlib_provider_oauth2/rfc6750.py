@@ -169,6 +169,23 @@ def _split_authorization(header: str | None) -> tuple[str, str]:
     return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
 
 
+def usable_here(tok: Any, scopes: Any, request: Any) -> bool:
+    """Whether a valid token ``tok`` may serve ``request``: a DPoP-bound token only with
+    the ``DPoP`` scheme (RFC 9449 7.2), and with every scope in ``scopes``; else
+    ``request`` says why.
+
+    .. versionadded:: 1.1
+    """
+    if getattr(tok, "dpop_jkt", None) and getattr(request, "token_scheme", None) != "dpop":
+        request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
+        return False
+    if scopes and not scopes_match(tok.scopes, scopes, request):
+        request.error_message = "The access token lacks a scope this resource needs."
+        request.insufficient_scope = True
+        return False
+    return True
+
+
 class BearerMixin(ValidatorBase):
     """The validator's check of a bearer token."""
 
@@ -191,12 +208,7 @@ class BearerMixin(ValidatorBase):
         if is_expired(getattr(tok, "expires", None)):
             request.error_message = "The access token expired."
             return False
-        if getattr(tok, "dpop_jkt", None) and getattr(request, "token_scheme", None) != "dpop":
-            request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
-            return False
-        if scopes and not scopes_match(tok.scopes, scopes, request):
-            request.error_message = "The access token lacks a scope this resource needs."
-            request.insufficient_scope = True
+        if not usable_here(tok, scopes, request):
             return False
         request.access_token = tok
         request.user = getattr(tok, "user", None)

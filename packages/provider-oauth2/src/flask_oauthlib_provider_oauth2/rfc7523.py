@@ -279,18 +279,25 @@ def _finish(client: Any, claims: Mapping[str, Any], request: Any, settings: Any)
     return True
 
 
-@dataclass(frozen=True)
-class PrivateKeyJWT:
-    """``private_key_jwt``: a JWT the client signed with one of its registered keys."""
+class _AssertionMethod:
+    """What both assertion methods share: the request uses the method its assertion's
+    ``alg`` points to, and names the client in it."""
 
-    name: str = "private_key_jwt"
-    authenticates: bool = True
+    name: str
 
     def credentials(self, request: Any) -> tuple[str | None, str | None] | None:
         found = _read(request)
         if found is None or found.method != self.name:
             return None
         return found.client_id, None
+
+
+@dataclass(frozen=True)
+class PrivateKeyJWT(_AssertionMethod):
+    """``private_key_jwt``: a JWT the client signed with one of its registered keys."""
+
+    name: str = "private_key_jwt"
+    authenticates: bool = True
 
     def verify(self, client: Any, secret: str | None, request: Any) -> bool:
         found = _read(request)
@@ -323,18 +330,12 @@ def _plaintext_secret(client: Any) -> str | None:
 
 
 @dataclass(frozen=True)
-class ClientSecretJWT:
+class ClientSecretJWT(_AssertionMethod):
     """``client_secret_jwt``: a JWT MACed with the client's secret (``HS256``,
     ``HS384``, ``HS512``), which must be stored in plaintext."""
 
     name: str = "client_secret_jwt"
     authenticates: bool = True
-
-    def credentials(self, request: Any) -> tuple[str | None, str | None] | None:
-        found = _read(request)
-        if found is None or found.method != self.name:
-            return None
-        return found.client_id, None
 
     def verify(self, client: Any, secret: str | None, request: Any) -> bool:
         found = _read(request)

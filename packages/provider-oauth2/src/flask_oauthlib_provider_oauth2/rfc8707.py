@@ -356,14 +356,6 @@ class ResourceIndicators(Feature):
         for grant in (server.auth_grant, server.implicit_grant):
             if grant is not None:
                 grant.custom_validators.post_auth.append(at_authorization)
-        token_grants = (
-            server.auth_grant,
-            server.password_grant,
-            server.credentials_grant,
-            server.refresh_grant,
-            server.device_code_grant,
-        )
-        for grant in token_grants:
-            if grant is not None:
-                grant.custom_validators.pre_token.append(before_token)
-                grant.custom_validators.post_token.append(after_token)
+        for grant in server.token_grants():
+            grant.custom_validators.pre_token.append(before_token)
+            grant.custom_validators.post_token.append(after_token)

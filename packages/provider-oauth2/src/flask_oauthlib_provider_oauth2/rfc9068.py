@@ -50,8 +50,7 @@ from .features import Feature
 from .jwks import ALGORITHMS, KeySet, _jwt, key_set
 from .oidc.claims import attribute_claims, subject
 from .oidc.context import epoch
-from .rfc6750 import TOKEN_SYNTAX, BearerMixin
-from .validation import scopes_match
+from .rfc6750 import TOKEN_SYNTAX, BearerMixin, usable_here
 
 if TYPE_CHECKING:
     from .config import OAuth2Settings
@@ -347,12 +346,7 @@ class LocalVerifier:
         ):
             request.error_message = "The access token was revoked."
             return False
-        if tok.dpop_jkt and getattr(request, "token_scheme", None) != "dpop":
-            request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
-            return False
-        if scopes and not scopes_match(tok.scopes, scopes, request):
-            request.error_message = "The access token lacks a scope this resource needs."
-            request.insufficient_scope = True
+        if not usable_here(tok, scopes, request):
             return False
         tok.user = validator.jwt_access_token_user(tok, request)
         request.access_token = tok

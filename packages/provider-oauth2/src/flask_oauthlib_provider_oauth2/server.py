@@ -208,6 +208,21 @@ class Server(
         (while features are installed)."""
         self._building_responses[name] = grant
 
+    def token_grants(self) -> list[Any]:
+        """The installed grants that issue tokens at the token endpoint, where features
+        add their ``pre_token`` and ``post_token`` checks.
+
+        .. versionadded:: 1.1
+        """
+        grants = (
+            self.auth_grant,
+            self.password_grant,
+            self.credentials_grant,
+            self.refresh_grant,
+            self.device_code_grant,
+        )
+        return [grant for grant in grants if grant is not None]
+
     def client_auth_methods(self) -> tuple[ClientAuthMethod, ...]:
         """The client authentication methods of the validator (what the metadata
         advertises)."""
