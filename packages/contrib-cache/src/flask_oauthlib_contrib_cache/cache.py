@@ -34,7 +34,10 @@ CONFIG_KEYS: dict[str, Any] = {
     "KEY_PREFIX": None,  # redis, memcache: prefix of every key
     "DIR": None,  # filesystem: the directory (required; ours alone, created 0o700)
     "MEMCACHED_SERVERS": None,  # memcache: ["host:port", ...] (default 127.0.0.1:11211)
-    "REDIS_URL": None,  # redis: redis://[:password@]host:port/db (wins over the next four)
+    # redis: redis://[:password@]host:port/db, redis+cluster://host:port[,host:port...]/,
+    # redis+sentinel://host:port[,host:port...]/<service>/<db>, rediss+... with TLS (wins
+    # over the next four)
+    "REDIS_URL": None,
     "REDIS_HOST": "localhost",
     "REDIS_PORT": 6379,
     "REDIS_PASSWORD": None,
@@ -96,6 +99,7 @@ class Cache:
 
     :raises RuntimeError: for a missing or unknown ``TYPE``, or a ``filesystem`` cache
         whose ``DIR`` belongs to another user or is writable by its group or others.
+    :raises ValueError: for a malformed ``REDIS_URL`` (the message names the key).
 
     .. versionchanged:: 1.1
         The werkzeug methods are back, on JSON values; 1.0 passed values to the backend
@@ -239,16 +243,34 @@ class Cache:
         except RuntimeError as exc:
             raise RuntimeError(f"{self.config_prefix}_CACHE_DIR: {exc}") from None
 
-    def _redis(self, timeout: int) -> Backend:
-        return RedisBackend(
-            url=self._config("REDIS_URL"),
-            host=self._config("REDIS_HOST"),
-            port=int(self._config("REDIS_PORT")),
-            password=self._config("REDIS_PASSWORD"),
-            db=int(self._config("REDIS_DB")),
-            key_prefix=self._config("KEY_PREFIX"),
-            default_timeout=timeout,
+    def _config_key(self, key: str) -> str:
+        """The name under which ``key`` is read: the prefixed one unless only the
+        unprefixed one is set."""
+        prefixed = f"{self.config_prefix}_CACHE_{key}"
+        return (
+            f"CACHE_{key}"
+            if prefixed not in self.config and f"CACHE_{key}" in self.config
+            else prefixed
         )
+
+    def _redis(self, timeout: int) -> Backend:
+        url = self._config("REDIS_URL")
+        if url is not None and not isinstance(url, str):
+            raise ValueError(f"{self._config_key('REDIS_URL')} is a URL, not {url!r}")
+        options: dict[str, Any] = {
+            "host": self._config("REDIS_HOST"),
+            "port": int(self._config("REDIS_PORT")),
+            "password": self._config("REDIS_PASSWORD"),
+            "db": int(self._config("REDIS_DB")),
+            "key_prefix": self._config("KEY_PREFIX"),
+            "default_timeout": timeout,
+        }
+        try:
+            return RedisBackend(url=url, **options)
+        except ValueError as exc:
+            if not url:
+                raise
+            raise ValueError(f"{self._config_key('REDIS_URL')}: {exc}") from None
 
     def _memcache(self, timeout: int) -> Backend:
         return MemcacheBackend(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import secrets
 import weakref
@@ -19,19 +18,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import appcontext_tearing_down
-from sqlalchemy import JSON, delete, inspect, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import NoInspectionAvailable, SQLAlchemyError
 
-from flask_oauthlib_core import (
-    StorageUnavailable,
-    as_utc,
-    granting_user,
-    resolve_user,
-    utcnow,
-)
+from flask_oauthlib_core import StorageUnavailable, granting_user, resolve_user, utcnow
 
 from . import claims
 from .hashing import hash_secret
+from .kept import commit_keeping, recall, remember
+from .openid_fields import grant_openid, mapped_openid, token_openid
 from .registered_clients import can_register, save_client
 from .resources import resource_columns, resources_of
 
@@ -67,6 +62,17 @@ def _user_fields(user: Any) -> dict[str, Any]:
     return {"user": user}
 
 
+def _keyed_by_client_id(model: Any) -> bool:
+    """Whether ``model``'s primary key is its ``client_id`` alone (the ready
+    :class:`~.models.ClientMixin`), so ``Session.get`` finds a client by it."""
+    try:
+        mapper = inspect(model)
+        (key,) = mapper.primary_key
+        return bool(mapper.get_property_by_column(key).key == "client_id")
+    except (NoInspectionAvailable, ValueError, AttributeError):
+        return False
+
+
 def _construct(model: Any, fields: dict[str, Any]) -> Any:
     """Build a 0.9.6-style model: with all ``fields`` if its constructor takes them,
     else with the mapped ones (``scope`` goes to a ``_scopes`` column if that is what the
@@ -78,71 +84,6 @@ def _construct(model: Any, fields: dict[str, Any]) -> Any:
         if "scope" not in mapped and "_scopes" in mapped and "scope" in fields:
             fields["_scopes"] = fields.pop("scope")
         return model(**{key: value for key, value in fields.items() if key in mapped})
-
-
-def _epoch(moment: Any) -> int | None:
-    """``auth_time`` as seconds since the epoch (a datetime, naive meaning UTC, or a
-    number); ``None`` for anything else."""
-    if isinstance(moment, datetime):
-        return int(as_utc(moment).timestamp())
-    if isinstance(moment, int | float) and not isinstance(moment, bool):
-        return int(moment)
-    return None
-
-
-def _claims_of(source: Any) -> dict[str, Any] | None:
-    """The ``claims`` parameter ``source`` carries (a request, grant or token) as a dict
-    (from a dict or its JSON text), or ``None``."""
-    claims = getattr(source, "claims", None)
-    if isinstance(claims, str):
-        try:
-            claims = json.loads(claims)
-        except ValueError:
-            return None
-    return claims if isinstance(claims, dict) else None
-
-
-def _grant_openid(request: Any) -> dict[str, Any]:
-    """What the grantsetter keeps of an OpenID request: ``nonce``, ``auth_time`` and
-    ``claims``; nothing for a plain OAuth 2 request (its ``nonce`` went unchecked)."""
-    if "openid" not in (request.scopes or ()):
-        return {}
-    nonce = getattr(request, "nonce", None)
-    fields = {
-        "nonce": nonce if isinstance(nonce, str) and nonce else None,
-        "auth_time": _epoch(getattr(request, "auth_time", None)),
-        "claims": _claims_of(request),
-    }
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-def _token_openid(request: Any, old: Any) -> dict[str, Any]:
-    """The ``auth_time`` and ``claims`` the tokensetter finds on the request (what the
-    code or the refresh token stored), else those of ``old``, the refresh token being
-    rotated."""
-    auth_time = _epoch(getattr(request, "auth_time", None))
-    claims = _claims_of(request)
-    if old is not None:
-        auth_time = auth_time if auth_time is not None else _epoch(getattr(old, "auth_time", None))
-        claims = claims if claims is not None else _claims_of(old)
-    return {"auth_time": auth_time, "claims": claims}
-
-
-def _mapped_openid(model: Any, fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` a 0.9.6-style model has columns for; ``claims`` as JSON text unless its
-    column is of a JSON type."""
-    try:
-        columns = inspect(model).columns
-        attrs = set(inspect(model).attrs.keys())
-    except NoInspectionAvailable:
-        return {}
-    kept = {key: value for key, value in fields.items() if key in attrs and value is not None}
-    claims_column = columns.get("claims")
-    if "claims" in kept and not (
-        claims_column is not None and isinstance(claims_column.type, JSON)
-    ):
-        kept["claims"] = json.dumps(kept["claims"])
-    return kept
 
 
 def _new_refresh_hash(token: dict[str, Any], request: Any) -> str | None:
@@ -179,6 +120,7 @@ class SQLAlchemyBinding:
         self.token_model = token
         self.grant_model = grant
         self.current_user = current_user
+        self._client_by_key = _keyed_by_client_id(client)
         # weakly: the receiver goes with the binding (the provider holds its methods)
         appcontext_tearing_down.connect(self._release_claim)
 
@@ -191,6 +133,25 @@ class SQLAlchemyBinding:
             log.debug("lookup with a NUL byte answered as not found")
             return None
         return self.session.execute(select(model).filter_by(**filters)).scalars().first()
+
+    def _token_and_client(self, digest: str) -> Any:
+        """The ready token whose access token hashes to ``digest``, read in one SELECT
+        with its client (outer joined, into the session, where :meth:`get_client` finds
+        it) and the users both load with."""
+        token, client = self.token_model, self.client_model
+        if not self._client_by_key:
+            return self._first(token, access_token_hash=digest)
+        statement = (
+            select(token, client)
+            .outerjoin(client, client.client_id == token.client_id)
+            .where(token.access_token_hash == digest)
+        )
+        row = self.session.execute(statement).first()
+        if row is None:
+            return None
+        if row[1] is not None:  # held for the request: the session keeps it only weakly
+            remember(self, ("client", row[1].client_id), row[1])
+        return row[0]
 
     def _release_claim(self, sender: Any, **extra: Any) -> None:
         claims.release(self.session)
@@ -239,7 +200,10 @@ class SQLAlchemyBinding:
         return None
 
     def get_client(self, client_id: str) -> Any:
-        """The client with ``client_id``."""
+        """The client with ``client_id``; one this session loaded already (earlier in
+        the request, or with a token) is not read again."""
+        if self._client_by_key and isinstance(client_id, str) and "\x00" not in client_id:
+            return self.session.get(self.client_model, client_id)
         return self._first(self.client_model, client_id=client_id)
 
     def set_client(self, client_id: str, client: Any, request: Any, *args: Any, **kw: Any) -> Any:
@@ -263,7 +227,10 @@ class SQLAlchemyBinding:
         """
         model = self.grant_model
         if _hashed(model, "code"):
-            grant = self._first(model, client_id=client_id, code_hash=hash_secret(code))
+            digest = hash_secret(code)
+            grant = recall(self, ("grant", client_id, digest), self.session) or self._first(
+                model, client_id=client_id, code_hash=digest
+            )
         else:
             grant = self._single_use(self._first(model, client_id=client_id, code=code), "redeem")
         return self._with_token_model(grant)
@@ -299,10 +266,11 @@ class SQLAlchemyBinding:
             **_user_fields(user),
             **kept,
         }
-        openid = _grant_openid(request)
+        openid = grant_openid(request)
         if _hashed(model, "code"):
+            digest = hash_secret(code["code"])
             grant = model(
-                code_hash=hash_secret(code["code"]),
+                code_hash=digest,
                 expires=utcnow() + GRANT_LIFETIME,
                 code_challenge=request.code_challenge,
                 code_challenge_method=request.code_challenge_method,
@@ -312,10 +280,14 @@ class SQLAlchemyBinding:
             )
         else:
             expires = (utcnow() + GRANT_LIFETIME).replace(tzinfo=None)
-            fields.update(_mapped_openid(model, openid))
+            fields.update(mapped_openid(model, openid))
             grant = _construct(model, dict(fields, code=code["code"], expires=expires))
+            self.session.add(grant)
+            self.session.commit()
+            return grant
         self.session.add(grant)
-        self.session.commit()
+        commit_keeping(self.session, grant, request.client, user)
+        remember(self, ("grant", grant.client_id, digest), grant)
         return grant
 
     # -- tokens ----------------------------------------------------------------------------
@@ -326,7 +298,10 @@ class SQLAlchemyBinding:
         hashed = _hashed(model, "access_token")
         if access_token:
             if hashed:
-                return self._first(model, access_token_hash=hash_secret(access_token))
+                digest = hash_secret(access_token)
+                return recall(self, ("token", digest), self.session) or self._token_and_client(
+                    digest
+                )
             return self._first(model, access_token=access_token)
         if refresh_token:
             if hashed:
@@ -362,14 +337,19 @@ class SQLAlchemyBinding:
                 family=old.family if old is not None else secrets.token_hex(16),
                 grant_id=getattr(grant, "id", None),
                 dpop_jkt=getattr(request, "dpop_jkt", None) or None,
-                **_token_openid(request, old),
+                **token_openid(request, old),
                 **kept,
             )
-        else:
-            tok = self._legacy_token(model, token, client, user, expires_at)
-            openid = _mapped_openid(model, _token_openid(request, old))
-            for key, value in {**openid, **kept}.items():
-                setattr(tok, key, value)
+            self.session.add(tok)
+            # the new token, its client and user stay loaded: the response and the
+            # provider's read-back of resources and dpop_jkt cost no SELECT
+            claims.commit(self.session, tok, client, user)
+            remember(self, ("token", tok.access_token_hash), tok)
+            return tok
+        tok = self._legacy_token(model, token, client, user, expires_at)
+        openid = mapped_openid(model, token_openid(request, old))
+        for key, value in {**openid, **kept}.items():
+            setattr(tok, key, value)
         self.session.add(tok)
         claims.commit(self.session)
         return tok

@@ -23,6 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flask_oauthlib_core import StorageUnavailable
 
+from .kept import commit_keeping
+
 __all__ = ["claim", "commit", "release"]
 
 #: the ``session.info`` key of a claim waiting for its token
@@ -41,9 +43,10 @@ def claim(session: Any, statement: Any) -> int:
     return int(result.rowcount)
 
 
-def commit(session: Any) -> None:
-    """Commit the new token together with the claim it pays for."""
-    session.commit()
+def commit(session: Any, *keep: Any) -> None:
+    """Commit the new token together with the claim it pays for; ``keep``: objects that
+    stay loaded (:func:`~.kept.commit_keeping`)."""
+    commit_keeping(session, *keep)
     session.info.pop(PENDING, None)
 
 

@@ -19,7 +19,8 @@ of ours, reads as missing.
 One module per backend: :mod:`.base` (the :class:`Backend` protocol and the text and
 integer decoding they share), :mod:`.local` (the lock every local store writes under),
 :mod:`.simple` (``null`` and ``simple``, in memory), :mod:`.filesystem`, :mod:`.redis`
-and :mod:`.memcached`. Every public name is importable from here, as it was from the
+(with :mod:`.redis_urls`, the URLs of a Redis Cluster and of a Sentinel group) and
+:mod:`.memcached`. Every public name is importable from here, as it was from the
 single module this package replaces.
 
 .. versionchanged:: 1.1
