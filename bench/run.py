@@ -1,9 +1,12 @@
 """Benchmarks: ours vs Authlib vs a bare Flask route, measured side by side in one run.
 
     python bench/run.py [--quick]
+    python bench/run.py --server [--quick]
 
 Writes bench/RESULTS.md. Implementations are interleaved run by run and every figure is
-the median of the repetitions, so machine noise hits all of them alike.
+the median of the repetitions, so machine noise hits all of them alike. ``--server``
+runs the real-server benchmark instead (gunicorn on PostgreSQL, loaded by wrk: see
+bench/server.py), which writes its own block of RESULTS.md; each run keeps the other's.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 import apps  # noqa: E402
 import jose_apps  # noqa: E402
+import server_report  # noqa: E402
 
 BASIC = "Basic " + base64.b64encode(f"{apps.CLIENT_ID}:{apps.CLIENT_SECRET}".encode()).decode()
 DPOP_SCENARIO = "(h) protected route, DPoP-bound token with a fresh ES256 proof"
@@ -330,12 +334,34 @@ def versions() -> str:
     return ", ".join(f"{n} {importlib.metadata.version(n)}" for n in names)
 
 
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--server`` and its options (bench/server.py), without importing it: SQLAlchemy
+    and the server apps load only for a server run."""
+    group = parser.add_argument_group("--server: gunicorn on PostgreSQL, loaded by wrk")
+    group.add_argument("--server", action="store_true", help="run the real-server benchmark")
+    group.add_argument("--duration", type=int, help="seconds per timed run (10; --quick 3)")
+    group.add_argument("--warmup", type=int, help="seconds of warm-up per cell (2; --quick 1)")
+    group.add_argument("--connections", type=int, default=8, help="wrk -c (default 8)")
+    group.add_argument("--wrk-threads", type=int, default=2, help="wrk -t (default 2)")
+    group.add_argument(
+        "--configs",
+        default="sync-1,sync-2,gthread4-1,gthread4-2",
+        help="gunicorn configs, comma-separated (default: all, %(default)s)",
+    )
+    group.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and the PNG go")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     default_postgres = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", default_postgres))
+    add_server_arguments(parser)
     args = parser.parse_args()
+    if args.server:
+        import server
+
+        raise SystemExit(server.main(args))
     iterations, repetitions = (200, 5) if args.quick else (2000, 7)
     bare, ours, authlib = apps.bare_app(), apps.ours_app(), apps.authlib_app()
     bearer = {"Authorization": f"Bearer {apps.VALID_TOKEN}"}
@@ -533,7 +559,8 @@ def write_results(
         f" {import_ms - floor_ms:.0f} ms. It imports {heavy}.",
         "",
     ]
-    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    document = "\n".join(lines)
+    (HERE / "RESULTS.md").write_text(server_report.keep_server_block(HERE / "RESULTS.md", document))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def test_every_config_key_the_code_reads_is_documented() -> None:
 def test_security_matrix_is_complete_and_points_at_real_tests() -> None:
     page = (DOCS / "security.md").read_text()
     rows = re.findall(r"^\| (\d+) \|", page, flags=re.MULTILINE)
-    assert [int(n) for n in rows] == list(range(1, 47))
+    assert [int(n) for n in rows] == list(range(1, 49))
     for line in page.splitlines():
         if line.startswith("| ") and line[2].isdigit():
             assert "::test_" in line, line
@@ -53,9 +53,12 @@ def test_dependency_floors() -> None:
     assert "requests-oauthlib>=2.0" in requirements(ROOT / "packages/client")
     for provider in ("provider-oauth1", "provider-oauth2"):
         assert "oauthlib>=3.2.2" in requirements(ROOT / "packages" / provider)
+    for signals in ("client", "provider-oauth2"):  # they import blinker (their signals)
+        assert "blinker>=1.6.2" in requirements(ROOT / "packages" / signals)
     root = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pins = " ".join(root["tool"]["hatch"]["envs"]["min"]["extra-dependencies"])
     assert "oauthlib==3.2.2" in pins and "requests-oauthlib==2.0.0" in pins
+    assert "blinker==1.6.2" in pins
 
 
 def test_docs_pages_exist() -> None:

@@ -18,6 +18,7 @@ from flask_oauthlib_client import (  # noqa: E402
     get_etree,
     parse_response,
     prepare_request,
+    signals,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "get_etree",
     "parse_response",
     "prepare_request",
+    "signals",
 ]

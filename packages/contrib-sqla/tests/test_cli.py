@@ -96,6 +96,44 @@ def test_public_client_has_no_secret(cli: tuple[FlaskCliRunner, Any]) -> None:
     assert not client.is_confidential and client.allowed_response_types == ["code"]
 
 
+def test_create_client_sends_client_registered(cli: tuple[FlaskCliRunner, Any]) -> None:
+    from flask_oauthlib_provider_oauth2 import signals
+
+    runner, _ = cli
+    heard: list[tuple[Any, dict[str, Any]]] = []
+
+    def receive(sender: Any, **data: Any) -> None:
+        heard.append((sender, data))
+
+    with signals.client_registered.connected_to(receive):
+        created = create(
+            runner, "--redirect-uri", REDIRECT, "--scope", "email", "--grant-type", "refresh_token"
+        )
+        public = create(runner, "--public", "--redirect-uri", REDIRECT)
+    assert created.exit_code == 0 and public.exit_code == 0, created.output + public.output
+    lines = dict(line.split(": ") for line in created.output.strip().splitlines())
+    assert [sender for sender, _ in heard] == [runner.app, runner.app]
+    assert [data for _, data in heard] == [
+        {
+            "client_id": lines["client_id"],
+            "user": None,
+            "scopes": ["email"],
+            "grant_types": ["refresh_token"],
+            "is_confidential": True,
+            "source": "cli",
+        },
+        {
+            "client_id": public.output.strip().removeprefix("client_id: "),
+            "user": None,
+            "scopes": [],
+            "grant_types": None,
+            "is_confidential": False,
+            "source": "cli",
+        },
+    ]
+    assert lines["client_secret"] not in repr(heard)
+
+
 BAD_OPTIONS = [
     pytest.param(["--grant-type", "implicit"], "'implicit' is not a grant type", id="implicit"),
     pytest.param(["--grant-type", "authorisation_code"], "'authorisation_code'", id="grant-typo"),

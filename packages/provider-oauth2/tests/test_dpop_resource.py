@@ -61,6 +61,9 @@ def test_a_bound_token_sent_as_bearer_is_refused(app: Flask) -> None:
     token = issue(client, key)
     answer = me(client, token, scheme="Bearer")
     assert answer.status_code == 401 and answer.json["error"] == "invalid_token"
+    # the client is told to use DPoP (RFC 9449 7.2), with the algorithms accepted
+    assert challenge(answer).startswith("DPoP ") and 'error="invalid_token"' in challenge(answer)
+    assert "ES256" in challenge(answer)
     with_proof = me(client, token, proof(key, access_token=token), scheme="Bearer")
     assert with_proof.status_code == 401
 

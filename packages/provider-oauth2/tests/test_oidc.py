@@ -371,8 +371,10 @@ def test_discovery_lists_what_is_enforced(serve: Any) -> None:
     off, _, _ = make_app(OAUTH2_PROVIDER_OIDC_ENABLED=False)
     off_url = serve(off)
     plain = requests.get(off_url + "/.well-known/openid-configuration", timeout=10).json()
-    assert not {"jwks_uri", "userinfo_endpoint", "subject_types_supported"} & set(plain)
-    assert requests.get(off_url + "/oauth/jwks", timeout=10).status_code == 404
+    assert not {"userinfo_endpoint", "subject_types_supported"} & set(plain)
+    # its keys stay published: a client may have JWT access tokens (RFC 9068)
+    assert plain["jwks_uri"] == off_url + "/oauth/jwks"
+    assert requests.get(off_url + "/oauth/jwks", timeout=10).json()["keys"]
     assert requests.get(off_url + "/oauth/userinfo", timeout=10).status_code == 404
 
 

@@ -191,6 +191,12 @@ def test_per_client_format_and_opaque_default(serve: Any) -> None:
     access = password_token(provider)["access_token"]
     assert jwt.get_unverified_header(access)["typ"] == "at+jwt"
     assert me(provider, access).status_code == 200
+    # a resource server can verify it: the keys are published though the app's format
+    # is opaque and OpenID Connect is off
+    keys = jwt.PyJWKClient(provider.url + "/oauth/jwks")
+    signing = keys.get_signing_key_from_jwt(access)
+    claims = jwt.decode(access, signing.key, algorithms=["RS256"], audience=provider.url)
+    assert claims["client_id"] == "confidential"
 
 
 def test_resources_and_default_audience(serve: Any) -> None:
@@ -318,6 +324,10 @@ def test_resource_server_with_no_database_honours_dpop(serve: Any) -> None:
     assert replayed.headers["WWW-Authenticate"].startswith("DPoP ")
     as_bearer = requests.get(url, headers={"Authorization": "Bearer " + token}, timeout=10)
     assert as_bearer.status_code == 401 and as_bearer.json()["error"] == "invalid_token"
+    assert as_bearer.headers["WWW-Authenticate"].startswith("DPoP ")  # RFC 9449 7.2
+    assert "algs=" in as_bearer.headers["WWW-Authenticate"]
+    own = me(provider, token)
+    assert own.headers["WWW-Authenticate"].startswith("DPoP ")
     other = {"Authorization": "DPoP " + token, "DPoP": proof(ec_key(), url=url, access_token=token)}
     assert requests.get(url, headers=other, timeout=10).status_code == 401
     no_proof = requests.get(url, headers={"Authorization": "DPoP " + token}, timeout=10)

@@ -8,11 +8,14 @@ PKCE and token refresh on by default::
     oauth = OAuth(app)
     github = oauth.remote_app("github", app_key="GITHUB", ...)
 
-0.9.6's second client, built on requests-oauthlib, is :mod:`flask_oauthlib_client.contrib`.
+Logins, their failures and refreshes are sent as blinker signals
+(:mod:`flask_oauthlib_client.signals`). 0.9.6's second client, built on
+requests-oauthlib, is :mod:`flask_oauthlib_client.contrib`.
 """
 
 from __future__ import annotations
 
+from . import signals
 from .callback import CallbackError
 from .exceptions import OAuthException
 from .registry import OAuth
@@ -33,4 +36,5 @@ __all__ = [
     "get_etree",
     "parse_response",
     "prepare_request",
+    "signals",
 ]

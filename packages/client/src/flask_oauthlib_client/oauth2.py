@@ -25,6 +25,7 @@ from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 
 from flask_oauthlib_core import equal_secrets, utcnow
 
+from . import signals
 from .dpop import DPoPSupport
 from .exceptions import OAuthException
 from .keys import SigningKey
@@ -111,6 +112,7 @@ class OAuth2Flow(
         def server_metadata(self) -> dict[str, Any]: ...
         def make_client(self, token: Any = None) -> Any: ...
         def expand_url(self, url: str) -> str: ...
+        def _save_refreshed(self, new: dict[str, Any], previous: Mapping[str, Any]) -> None: ...
 
     # -- authorization ---------------------------------------------------------------------
 
@@ -297,8 +299,10 @@ class OAuth2Flow(
         """OAuth 2: exchange ``token["refresh_token"]`` for a new token.
 
         The request is a ``POST`` whatever :attr:`access_token_method` says. The new
-        token is passed to the :meth:`tokensaver` and returned. A refresh token the
-        server does not rotate is carried over.
+        token is passed to the :meth:`tokensaver` (with ``previous=token`` when it takes
+        that keyword), told by :data:`~.signals.token_refreshed`, and returned (a
+        failure is told by :data:`~.signals.oauth_error`). A refresh token the server
+        does not rotate is carried over.
 
         Refreshes of one refresh token are serialized within the process: a thread that
         waited while another refreshed the same token takes that new token (and passes
@@ -345,12 +349,13 @@ class OAuth2Flow(
                 return flight.result
             log.debug("%s: another thread refreshed the token", self.name)
             new = dict(flight.result)
-            if self._tokensaver is not None:
-                self._tokensaver(new)
+            self._save_refreshed(new, token)
             return new
 
+    @signals.announce_refresh
     def _redeem_refresh_token(self, token: Mapping[str, Any]) -> dict[str, Any]:
-        """Send the refresh request of :meth:`refresh_token`; save and return the token."""
+        """Send the refresh request of :meth:`refresh_token`; save and return the token
+        (and send :mod:`~.signals` ``token_refreshed``, or ``oauth_error``)."""
         params: dict[str, Any] = {
             "refresh_token": token["refresh_token"],
             "client_id": self.consumer_key,
@@ -373,8 +378,7 @@ class OAuth2Flow(
             self._verify_refreshed(token, new)
         except OAuthException as exc:
             raise OAuthException(exc.message, type="refresh_failed") from exc
-        if self._tokensaver is not None:
-            self._tokensaver(new)
+        self._save_refreshed(new, token)
         return new
 
     def _fresh(self, token: Any, stored: bool) -> Any:

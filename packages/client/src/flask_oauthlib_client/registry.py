@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import requests
 from flask import Flask
 
 from flask_oauthlib_core import install_redaction, warn_if_insecure_transport
@@ -13,7 +14,7 @@ from .jwks import JWKS_KEY, JwksCache
 from .metadata import METADATA_KEY, MetadataCache
 from .registration import REGISTRATIONS_KEY, Registrations
 from .remote import OAuthRemoteApp
-from .settings import EXTENSION_KEY
+from .settings import EXTENSION_KEY, config_app
 from .transport import HTTP_KEY, pooled_session
 
 __all__ = ["EXTENSION_KEY", "OAuth"]
@@ -98,6 +99,38 @@ class OAuth:
         self.app = app
         warn_if_insecure_transport(log)
         install_redaction(app)
+
+    def http_session(self, app: Flask | None = None) -> requests.Session:
+        """Return the HTTP session the remote apps of ``app`` send every request with.
+
+        It is a :class:`requests.Session` (a
+        :class:`~flask_oauthlib_client.transport.ClientSession`): mount a transport
+        adapter on it, with requests' own :meth:`~requests.Session.mount`, to send the
+        calls made in ``app``'s contexts somewhere else, such as a test double (this is
+        what :class:`flask_oauthlib_client.testing.RemoteStub` does) or an adapter of
+        your network::
+
+            session = oauth.http_session(app)
+            session.mount("https://", my_adapter)
+
+        Calls made with no app context (``OAuthRemoteApp.http_request`` called
+        directly) use a session of their own and do not pass through it.
+
+        :param app: the Flask app; the current app by default, else :attr:`app`.
+        :raises RuntimeError: if this ``OAuth`` is not initialised on that app (or, without
+            ``app``, on any).
+
+        .. versionadded:: 1.1
+        """
+        if app is None:
+            app = config_app(self)
+        if app.extensions.get(EXTENSION_KEY) is not self:
+            raise RuntimeError(
+                "this flask_oauthlib.client.OAuth is not initialised on the app; pass the"
+                " app to OAuth(app) or call oauth.init_app(app) first."
+            )
+        session: requests.Session = app.extensions[HTTP_KEY]
+        return session
 
     def remote_app(self, name: str, register: bool = True, **kwargs: Any) -> OAuthRemoteApp:
         """Create a remote application.

@@ -27,7 +27,7 @@ from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2 import WebApplicationClient
 from werkzeug.wrappers import Response as BaseResponse
 
-from . import callback, rfc5849
+from . import callback, rfc5849, signals
 from .dpop import NonceMemory
 from .oauth1 import OAuth1Flow
 from .oauth2 import OAuth2Flow, oauth2_access_token
@@ -335,6 +335,7 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
         log.debug("redirecting to the authorization page of %s", self.name)
         return redirect(url)
 
+    @signals.announce_login
     def authorized_response(self, args: Mapping[str, str] | None = None) -> Any:
         """Handle the callback: exchange what the server sent back for a token.
 
@@ -350,7 +351,8 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
 
         .. versionchanged:: 1.1
             The kind of callback is decided by the remote app's protocol, not by which
-            parameter comes first; the ID token of an ``openid`` login is verified.
+            parameter comes first; the ID token of an ``openid`` login is verified;
+            sends :mod:`~.signals` ``oauth_authorized`` or ``oauth_error``.
         """
         if args is None:
             args = request.args

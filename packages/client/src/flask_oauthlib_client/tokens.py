@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .exceptions import OAuthException
@@ -52,13 +53,35 @@ class TokenStorage:
             def save_token(token):
                 session["github_token"] = token
 
+        A function that takes a ``previous`` keyword argument is also given the token
+        that was refreshed (a copy), so that storage kept per user saves the new token
+        for the user whose token it replaces, even when a request passed another
+        user's token as ``token=``::
+
+            @github.tokensaver
+            def save_token(token, previous):
+                store.replace(previous["refresh_token"], token)
+
         .. versionadded:: 1.0
+
+        .. versionchanged:: 1.1
+            A saver taking ``previous`` gets the refreshed token too.
         """
         self._tokensaver = f
         return f
 
     #: the same decorator under the name requests-oauthlib users know
     token_updater = tokensaver
+
+    def _save_refreshed(self, new: dict[str, Any], previous: Mapping[str, Any]) -> None:
+        """Hand ``new`` to the :meth:`tokensaver`, with ``previous`` if it takes it."""
+        saver: Callable[..., Any] | None = self._tokensaver
+        if saver is None:
+            return
+        if _takes_previous(saver):
+            saver(new, previous=dict(previous))
+        else:
+            saver(new)
 
     def get_request_token(self) -> Any:
         """Return the token from the registered :meth:`tokengetter`.
@@ -74,3 +97,16 @@ class TokenStorage:
         if token is None:
             raise OAuthException("No token available", type="token_missing")
         return token
+
+
+def _takes_previous(saver: Callable[..., Any]) -> bool:
+    """Whether ``saver`` declares a ``previous`` parameter it can be given by name."""
+    try:
+        parameters = inspect.signature(saver).parameters
+    except (TypeError, ValueError):  # a callable inspect cannot read: called as before
+        return False
+    found = parameters.get("previous")
+    return found is not None and found.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )

@@ -1,6 +1,7 @@
 """Cache bindings for the flask-oauthlib providers: OAuth 2 grants and OAuth 1 nonces
-in Redis, memcached, files or memory, shared by every worker and never unpickled, and
-0.9.6's ``Cache`` with werkzeug's methods on JSON values."""
+in Redis, memcached, files or memory, shared by every worker and never unpickled, an
+optional cache of ``require_oauth``'s token lookups, and 0.9.6's ``Cache`` with
+werkzeug's methods on JSON values."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .grants import CachedGrant, Grant, OnReplay, UserRef, bind_cache_grant, cod
 from .nonces import bind_cache_nonce
 from .pushed_requests import CachePushedRequestStore, bind_cache_pushed_requests
 from .replay import CacheReplayStore, bind_cache_replay
+from .token_cache import CachedToken, CacheTokenCache, bind_cache_token_cache, token_cache_key
 from .users import UserSnapshot, UserStore
 
 __all__ = [
@@ -23,7 +25,9 @@ __all__ = [
     "Cache",
     "CachePushedRequestStore",
     "CacheReplayStore",
+    "CacheTokenCache",
     "CachedGrant",
+    "CachedToken",
     "FileSystemBackend",
     "Grant",
     "MemcacheBackend",
@@ -38,5 +42,7 @@ __all__ = [
     "bind_cache_nonce",
     "bind_cache_pushed_requests",
     "bind_cache_replay",
+    "bind_cache_token_cache",
     "code_hash",
+    "token_cache_key",
 ]

@@ -42,6 +42,10 @@ CONFIG_KEYS: dict[str, Any] = {
     "REDIS_PORT": 6379,
     "REDIS_PASSWORD": None,
     "REDIS_DB": 0,
+    # bind_cache_token_cache: seconds a found token is kept (never past its expiry), and
+    # an unknown one
+    "TOKEN_CACHE_TIMEOUT": 30,
+    "TOKEN_CACHE_NEGATIVE_TIMEOUT": 5,
 }
 
 

@@ -156,6 +156,21 @@ class UserStore:
         ref = self._reference(user)
         return {**ref, "sig": self._sign(ref)}
 
+    def reloadable(self, user: Any) -> bool:
+        """Whether ``user`` comes back as itself (``user_loader``, Flask-Login, or a
+        SQLAlchemy class and primary key), not as a snapshot.
+
+        .. versionadded:: 1.1
+        """
+        if self.user_loader is not None:
+            return True
+        if self._login_loader() is not None and hasattr(user, "get_id"):
+            return True
+        state = _mapped(user)
+        return (
+            state is not None and state.identity is not None and bool(self._session_for(type(user)))
+        )
+
     def _login_loader(self) -> Callable[[str], Any] | None:
         manager = getattr(self.app, "login_manager", None)
         return getattr(manager, "_user_callback", None)

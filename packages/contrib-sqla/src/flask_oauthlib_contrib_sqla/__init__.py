@@ -1,13 +1,18 @@
-"""SQLAlchemy 2 storage for the flask-oauthlib OAuth 2 provider.
+"""SQLAlchemy 2 storage for the flask-oauthlib OAuth 2 provider, and for the tokens a
+client app keeps for its users.
 
 ``bind_sqlalchemy`` registers the provider's getters and setters for your models; the
 ready mixins store credentials hashed and make codes and refresh tokens single use even
-under concurrent requests.
+under concurrent requests. ``bind_consumer_tokens`` keeps the tokens a client app got
+from remote apps, per user, with ``ConsumerTokenMixin``.
 """
 
 from __future__ import annotations
 
 from .binding import SQLAlchemyBinding, bind_sqlalchemy, binding_for
+from .consumer_models import ConsumerTokenMixin
+from .consumer_tokens import ConsumerTokenStorage, bind_consumer_tokens
+from .consumer_users import NoCurrentUser
 from .hashing import hash_secret
 from .legacy import BaseBinding, ClientBinding, GrantBinding, TokenBinding, UserBinding
 from .models import ClientMixin, GrantMixin, TokenMixin
@@ -23,8 +28,11 @@ __all__ = [
     "BaseBinding",
     "ClientBinding",
     "ClientMixin",
+    "ConsumerTokenMixin",
+    "ConsumerTokenStorage",
     "GrantBinding",
     "GrantMixin",
+    "NoCurrentUser",
     "PushedRequestMixin",
     "RegisteredClientMixin",
     "ReplayMixin",
@@ -34,6 +42,7 @@ __all__ = [
     "TokenBinding",
     "TokenMixin",
     "UserBinding",
+    "bind_consumer_tokens",
     "bind_sqlalchemy",
     "bind_sqlalchemy_pushed_requests",
     "bind_sqlalchemy_replay",

@@ -206,6 +206,12 @@ def create_client(
     click.echo(f"client_id: {client.client_id}")
     if secret:
         click.echo(f"client_secret: {secret}")
+    # stored and shown: tell signals.client_registered (the bound provider is installed)
+    from flask_oauthlib_provider_oauth2 import signals
+
+    signals.send_client_registered(
+        client.client_id, scopes, grant_types or None, not public, source="cli"
+    )
 
 
 @oauth2.command("list-clients")

@@ -215,7 +215,8 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
         """Put the request a protected view accepted on ``flask_request.oauth``, marked
         as checked by this provider (for stacked decorators)."""
         flask_request.oauth = oauth_request
-        flask_request.environ[self.extension_key + ".checked"] = (self, oauth_request)
+        # weakly: the request holds it already, and a cycle would wait for the collector
+        flask_request.environ[self.extension_key + ".checked"] = (self, weakref.ref(oauth_request))
 
     def _accepted(self, flask_request: Any) -> Any:
         """The request this provider accepted earlier in ``flask_request`` (an outer
@@ -224,9 +225,10 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
         checked = flask_request.environ.get(self.extension_key + ".checked")
         if checked is None or checked[0] is not self:
             return None
-        if getattr(flask_request, "oauth", None) is not checked[1]:
+        accepted = checked[1]()
+        if accepted is None or getattr(flask_request, "oauth", None) is not accepted:
             return None
-        return checked[1]
+        return accepted
 
     # -- where errors are shown ----------------------------------------------------------
 

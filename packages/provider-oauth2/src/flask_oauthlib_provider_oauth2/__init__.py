@@ -7,11 +7,13 @@ indicators (RFC 8707), protected resource metadata (RFC 9728), the device flow
 (RFC 7591, RFC 7592), client ID metadata documents (:mod:`.client_id_metadata`) and
 OpenID Connect (:mod:`.oidc`, keys in :mod:`.jwks`), secure by
 default. The server is assembled from
-features (:mod:`.features`); see docs/architecture.md.
+features (:mod:`.features`); see docs/architecture.md. What it does is sent as
+blinker signals (:mod:`.signals`, docs/operations.md).
 """
 
 from __future__ import annotations
 
+from . import signals
 from .client_id_metadata import ClientIDMetadataDocuments, MetadataDocumentClient
 from .client_keys import ClientJWTError, verify_client_jwt
 from .clientauth import ClientAuthMethod
@@ -52,6 +54,7 @@ from .storage import (
     TokenSetter,
     UserGetter,
 )
+from .token_cache import RevocationListener, RevokedTokens, TokenCache
 from .validator import OAuth2RequestValidator
 
 __all__ = [
@@ -93,10 +96,13 @@ __all__ = [
     "ResourceIndicators",
     "ResourceMetadata",
     "ResourceProtector",
+    "RevocationListener",
+    "RevokedTokens",
     "Server",
     "StoredClient",
     "StoredGrant",
     "StoredToken",
+    "TokenCache",
     "TokenGetter",
     "TokenSetter",
     "TokenType",
@@ -104,5 +110,6 @@ __all__ = [
     "UserInfo",
     "get_oauth_request",
     "replay_key",
+    "signals",
     "verify_client_jwt",
 ]

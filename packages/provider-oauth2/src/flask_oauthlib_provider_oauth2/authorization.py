@@ -28,9 +28,9 @@ from flask_oauthlib_core import (
     takes_keyword,
 )
 
-from . import rfc7636, rfc9126, rfc9207
+from . import rfc7636, rfc9126, rfc9207, signals
 from .config import OAuth2Settings
-from .endpoints import mark_endpoint
+from .endpoints import AUTHORIZATION_MARK, mark_endpoint
 from .oidc import interaction
 from .server import Server
 
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: the environ key marking a request answered by the authorization view
-AUTHORIZATION_MARK = "flask_oauthlib.authorization_endpoint"
 ANTI_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
 
@@ -179,6 +177,9 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
                 return self._to_client(refused)
             if isinstance(rv, bool):
                 if not rv:
+                    signals.send_authorization_denied(
+                        self.server.request_validator, credentials, scopes
+                    )
                     denied = errors.AccessDeniedError(state=credentials.get("state"))
                     denied.redirect_uri = credentials.get("redirect_uri")
                     denied.response_type = credentials.get("response_type")

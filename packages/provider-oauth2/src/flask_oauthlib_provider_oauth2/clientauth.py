@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from flask_oauthlib_core import equal_secrets, utcnow
 
+from .signals import send_client_authentication_failed as failed
 from .validation import ValidatorBase
 
 __all__ = [
@@ -219,19 +220,21 @@ class ClientAuthenticationMixin(ValidatorBase):
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         """Authenticate a client with the one registered method the request uses (the
         client's own ``token_endpoint_auth_method`` if it registered one); secrets are
-        compared in constant time, and an expired secret proves nothing."""
+        compared in constant time, and an expired secret proves nothing. A failure sends
+        :data:`~.signals.client_authentication_failed`."""
         method, (client_id, secret) = self._used_method(request)
+        name = method.name if method is not None else None
         if method is None or not client_id:
-            return False
+            return failed(request, client_id, name, "no_credentials")
         client = self._client(client_id, request)
         if client is None:
-            return False
+            return failed(request, client_id, name, "unknown_client")
         if registered_method(client) not in (None, method.name):
             log.debug("client authentication with %s refused: not its method", method.name)
-            return False
+            return failed(request, client_id, name, "wrong_method")
         if not method.verify(client, secret, request):
             log.debug("client authentication failed")
-            return False
+            return failed(request, client_id, name, "invalid_credentials")
         request.client = client
         request.client_id = client.client_id
         return True
@@ -239,24 +242,25 @@ class ClientAuthenticationMixin(ValidatorBase):
     def authenticate_client_id(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        """Identify a public client by its id alone, if the validator offers ``none``."""
+        """Identify a public client by its id alone, if the validator offers ``none``;
+        a failure sends :data:`~.signals.client_authentication_failed`."""
         if NONE not in self.client_auth_methods:
-            return False
+            return failed(request, client_id, None, "no_credentials")
         if client_id is None:
             client_id, _ = self._client_credentials(request)
         client = self._client(client_id, request)
         if client is None:
-            return False
+            return failed(request, client_id, NONE.name, "unknown_client")
         if is_confidential(client) or registered_method(client) not in (None, NONE.name):
             # a confidential client must authenticate; its id alone proves nothing
-            return False
+            return failed(request, client_id, NONE.name, "no_credentials")
         sent = [m.credentials(request) for m in (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)]
         secrets = [found[1] for found in sent if found is not None]
         if len(secrets) > 1 or any(secrets):
             # a public client has no secret: one that presents a secret (or two
             # methods at once, RFC 6749 2.3) is not the client it names
             log.debug("a public client presented a secret: refused")
-            return False
+            return failed(request, client_id, None, "invalid_credentials")
         request.client = client
         return True
 

@@ -24,6 +24,7 @@ from flask_oauthlib_core import (
 from .features import EndpointCall
 
 __all__ = [
+    "AUTHORIZATION_MARK",
     "ENDPOINT_MARK",
     "NO_STORE",
     "call_endpoint",
@@ -38,6 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: the attribute naming the endpoint kind of a decorated view (found by the metadata)
 ENDPOINT_MARK = "_oauth2_endpoint"
+#: the environ key marking a request answered by the authorization view
+AUTHORIZATION_MARK = "flask_oauthlib.authorization_endpoint"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -356,18 +356,21 @@ def private_jwk(key: Any) -> dict[str, Any]:
 
 
 def publishes_keys(settings: Any) -> bool:
-    """Whether the JWKS endpoint serves: OpenID Connect is on, or access tokens are JWTs
-    (``OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT = "jwt"``, RFC 9068)."""
+    """Whether the JWKS endpoint serves: OpenID Connect is on, access tokens are JWTs
+    (``OAUTH2_PROVIDER_ACCESS_TOKEN_FORMAT = "jwt"``, RFC 9068), or signing keys are
+    configured (a client may ask for JWT access tokens of its own)."""
     return bool(
-        settings.oidc_enabled or getattr(settings, "access_token_format", "opaque") == "jwt"
+        settings.oidc_enabled
+        or getattr(settings, "access_token_format", "opaque") == "jwt"
+        or getattr(settings, "oidc_keys", None)
     )
 
 
 class JWKS(Feature):
     """The JWK Set endpoint (``jwks_uri``): the public keys of
     ``OAUTH2_PROVIDER_OIDC_KEYS``, served by a view decorated with
-    ``oauth.endpoint_handler("jwks")`` when OpenID Connect is on or access tokens are
-    JWTs.
+    ``oauth.endpoint_handler("jwks")`` when OpenID Connect is on, access tokens are
+    JWTs or signing keys are configured.
 
     .. versionadded:: 1.1
     """

@@ -210,13 +210,16 @@ class JWTAccessTokenVerifier:
                 scheme = scheme.lower()
                 if scheme not in ("bearer", "dpop") or not credentials.strip():
                     return self._refusal("bearer", None, "No access token was sent.", 401)
+                token: JWTAccessToken | None = None
                 try:
                     token = self.verify(credentials.strip())
                     self._check_binding(scheme, token)
                 except InvalidDPoPProof as exc:
                     return self._refusal(scheme, exc.error, exc.description, 401)
                 except InvalidJWTAccessToken as exc:
-                    return self._refusal(scheme, "invalid_token", str(exc), 401)
+                    # a bound token sent as Bearer: a DPoP challenge (RFC 9449 7.2)
+                    challenge = "dpop" if token is not None and token.dpop_jkt else scheme
+                    return self._refusal(challenge, "invalid_token", str(exc), 401)
                 oauth = BearerRequest(flask_request._get_current_object(), needed)  # type: ignore[attr-defined]
                 oauth.require_all_scopes = self.require_all_scopes
                 if needed and not scopes_match(token.scopes, needed, oauth):

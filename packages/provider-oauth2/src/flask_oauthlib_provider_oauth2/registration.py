@@ -9,25 +9,33 @@ one again makes the next request build it anew.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from flask_oauthlib_core import ProviderBase
+from flask_oauthlib_core import ProviderBase, StorageUnavailable
 
+from . import signals
 from .config import OAuth2Settings
 from .pushed_requests import MemoryPushedRequestStore, PushedRequestStore
 from .replay import MemoryReplayStore, ReplayStore
 from .server import Server
 from .storage import CG, CLG, CS, DG, DS, GG, GS, LG, RP, TG, TS, UG
+from .token_cache import RevocationListener, RevokedTokens, TokenCache
 
 __all__ = ["StorageFunctionsMixin"]
+
+log = logging.getLogger(__name__)
+
+RL = TypeVar("RL", bound=RevocationListener)
 
 
 class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
     """``clientgetter``, ``grantgetter``, ``grantsetter``, ``tokengetter``,
     ``tokensetter``, ``usergetter``, ``devicegetter``, ``devicesetter``,
-    ``logingetter``, ``claimsgetter``, ``clientsetter``, ``registration_policy`` and
-    ``replay_store`` of :class:`~.OAuth2Provider`."""
+    ``logingetter``, ``claimsgetter``, ``clientsetter``, ``registration_policy``,
+    ``replay_store``, ``token_cache`` and ``revocation_listener`` of
+    :class:`~.OAuth2Provider`."""
 
     def clientgetter(self, f: CG) -> CG:
         """Register ``f(client_id)`` returning a client object or ``None``.
@@ -295,3 +303,86 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
                     "_default_pushed_request_store", MemoryPushedRequestStore()
                 )
         validator.pushed_request_store = store
+
+    # -- the token cache and revocation listeners --------------------------------------------
+
+    def token_cache(self, cache: TokenCache) -> TokenCache:
+        """Register the :class:`~.token_cache.TokenCache` answering ``require_oauth``'s
+        token lookups (the tokengetter by ``access_token``) for every app of this
+        provider; its ``revoked()`` is told of every revocation. None by default::
+
+            from flask_oauthlib_contrib_cache import bind_cache_token_cache
+
+            bind_cache_token_cache(app, oauth)  # Redis or memcached, from OAUTH2_CACHE_*
+
+        :raises TypeError: if ``cache`` has no ``lookup`` and ``revoked``.
+
+        .. versionadded:: 1.1
+        """
+        if not isinstance(cache, TokenCache):
+            raise TypeError(
+                f"a token cache needs lookup(access_token, load) and revoked(revoked), not"
+                f" {type(cache).__name__}"
+            )
+        self._register("token_cache", cast(Any, cache))
+        return cache
+
+    def revocation_listener(self, f: RL) -> RL:
+        """Register ``f(revoked)``, told with a :class:`~.token_cache.RevokedTokens`
+        whenever the provider revokes tokens in storage: at the revocation endpoint (RFC
+        7009), when a refresh token is exchanged (rotation) or reused, and when a code is
+        replayed::
+
+            @oauth.revocation_listener
+            def forget(revoked):
+                for digest in revoked.access_token_hashes:
+                    my_cache.delete(digest)
+
+        A listener that fails is logged and the others still run: the tokens are revoked
+        in storage already.
+
+        .. versionadded:: 1.1
+        """
+        self._listeners().append(f)
+        self._reset()
+        return f
+
+    def tokens_revoked(self, revoked: RevokedTokens) -> None:
+        """Tell the token cache and the revocation listeners that the app revoked tokens
+        itself (an admin page, a command), so that no worker accepts them from a cache::
+
+            token.revoke()
+            oauth.tokens_revoked(RevokedTokens.of(token, "admin"))
+
+        Then :data:`~.signals.token_revoked` is sent (:mod:`.signals`).
+
+        .. versionadded:: 1.1
+        """
+        cache = cast("TokenCache | None", self._getters.get("token_cache"))
+        listeners: list[RevocationListener] = [cache.revoked] if cache is not None else []
+        for listener in [*listeners, *self._listeners()]:
+            try:
+                listener(revoked)
+            except StorageUnavailable as exc:
+                log.warning(
+                    "revoked tokens could not be forgotten by a cache (%s): other workers may"
+                    " accept them until their cache entries expire",
+                    exc,
+                )
+            except Exception:
+                log.exception("a revocation listener failed")
+        signals.send_revoked(revoked)
+
+    def _listeners(self) -> list[RevocationListener]:
+        listeners: list[RevocationListener] = self.__dict__.setdefault("_revocation_listeners", [])
+        return listeners
+
+    def _attach_token_cache(self, validator: Any) -> None:
+        """Give ``validator`` the registered token cache, and :meth:`tokens_revoked` as
+        its ``revocation_hook`` when anything listens; a validator the app assigned
+        (``oauth._validator``) keeps a cache it has unless one was registered."""
+        cache = self._getters.get("token_cache")
+        if cache is not None or validator is not self._custom_validator:
+            validator.token_cache = cache
+        listening = cache is not None or bool(self._listeners())
+        validator.revocation_hook = self.tokens_revoked if listening else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from typing import Any, Protocol
 
 from flask import Request, Response, request
@@ -93,28 +94,40 @@ class BearerRequest(OAuthlibRequest):
     string oauthlib cannot decode, as browsers send ``%zz``, leaves the parameters out.)
     """
 
-    error_message: str | None
-    token_missing: bool | None
-    insufficient_scope: bool | None
-    malformed: bool | None
+    # what only a check sets (CHECK_ATTRIBUTES) is None until it does, read without
+    # __getattr__ on the hot path
+    error_message: str | None = None
+    token_missing: bool | None = None
+    insufficient_scope: bool | None = None
+    malformed: bool | None = None
     #: the ``Authorization`` scheme whose token type checked the request
-    token_scheme: str | None
+    token_scheme: str | None = None
+    refresh_token_object: Any = None
+    grant: Any = None
+    user: Any = None
+    client: Any = None
+    access_token: Any = None
     require_all_scopes: bool
-    user: Any
-    client: Any
-    access_token: Any
     scopes: list[str]
     _completed: bool
 
     def __init__(self, flask_request: Request, scopes: list[str]) -> None:
-        self._flask_request = flask_request
+        # Flask's request holds this one (request.oauth): it is held weakly here, with
+        # its environ, so that no cycle waits for the garbage collector
+        self._flask_request_ref = weakref.ref(flask_request)
+        self._environ = flask_request.environ
         self.http_method = flask_request.method
         self.scopes = scopes
+
+    def _flask_request(self) -> Request:
+        """Flask's request, or one made from its environ once it is gone (its body may
+        then be consumed)."""
+        return self._flask_request_ref() or Request(self._environ)
 
     def _complete(self) -> None:
         """Run oauthlib's constructor on the Flask request, keeping what was set."""
         self._completed = True
-        req = self._flask_request
+        req = self._flask_request()
         body = None
         if req.mimetype == FORM_MIMETYPE:
             body = req.get_data(cache=True).decode("utf-8", "replace")
@@ -136,7 +149,7 @@ class BearerRequest(OAuthlibRequest):
         return getattr(self, name)
 
     def __repr__(self) -> str:
-        return f"<BearerRequest {self.http_method} {self._flask_request.path}>"
+        return f"<BearerRequest {self.http_method} {self._flask_request().path}>"
 
 
 def get_oauth_request() -> BearerRequest:
@@ -178,6 +191,7 @@ def usable_here(tok: Any, scopes: Any, request: Any) -> bool:
     """
     if getattr(tok, "dpop_jkt", None) and getattr(request, "token_scheme", None) != "dpop":
         request.error_message = "A DPoP-bound access token must be sent with a DPoP proof."
+        request.dpop_required = True  # the refusal is a DPoP challenge (RFC 9449 7.2)
         return False
     if scopes and not scopes_match(tok.scopes, scopes, request):
         request.error_message = "The access token lacks a scope this resource needs."
@@ -198,7 +212,7 @@ class BearerMixin(ValidatorBase):
         if not TOKEN_SYNTAX.fullmatch(token):
             request.error_message = "The access token is malformed."
             return False
-        tok = self._tokengetter(access_token=token)
+        tok = self._stored_token(token)
         if not tok:
             request.error_message = "The access token is invalid."
             return False
@@ -218,6 +232,14 @@ class BearerMixin(ValidatorBase):
         elif hasattr(tok, "client_id"):  # a client_id URL may name a metadata document
             request.client = self._client(tok.client_id, request)
         return True
+
+    def _stored_token(self, token: str) -> Any:
+        """The token the tokengetter returns for ``token``, or the token cache's answer
+        (:attr:`~.validation.ValidatorBase.token_cache`)."""
+        cache = self.token_cache
+        if cache is None:
+            return self._tokengetter(access_token=token)
+        return cache.lookup(token, lambda: self._tokengetter(access_token=token))
 
 
 class TokenType(Protocol):
@@ -330,8 +352,11 @@ class ResourceProtector:
 
     def refusal(self, oauth_request: Any, realm: str, scopes: list[str]) -> Response:
         """The answer to a refused request: the token type that checked it answers
-        (bearer: :func:`refusal`)."""
+        (bearer: :func:`refusal`); a DPoP-bound token sent as Bearer gets the DPoP
+        type's challenge."""
         scheme = getattr(oauth_request, "token_scheme", None)
+        if vars(oauth_request).get("dpop_required") and "dpop" in self.token_types:
+            scheme = "dpop"
         token_type = self.token_types.get(scheme) if scheme else None
         answer = getattr(token_type, "refusal", None)
         if answer is not None:

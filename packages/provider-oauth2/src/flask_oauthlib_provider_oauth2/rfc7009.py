@@ -41,6 +41,8 @@ class RevocationMixin(TokenMixin):
             revoke()
         else:
             tok.delete()
+        exact = token if kind == "access_token" else None
+        self.tokens_revoked(tok, "revocation", family=family is not None, access_token=exact)
         return True
 
 

@@ -29,6 +29,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import hash_secret, matches_hash, utcnow
 
+from . import signals
 from .client_metadata import (
     DESCRIPTIVE_FIELDS,
     InvalidClientMetadata,
@@ -269,7 +270,8 @@ class DynamicRegistration(Feature):
     def register(
         self, server: Server, uri: str, method: str, headers: dict[str, str]
     ) -> tuple[dict[str, str], str, int]:
-        """Check, ask the policy, store, answer 201 (RFC 7591 3)."""
+        """Check, ask the policy, store, send :data:`~.signals.client_registered`,
+        answer 201 (RFC 7591 3)."""
         validator = server.request_validator
         document = read_document(flask_request)
         offer = Offer.of(server)
@@ -310,6 +312,13 @@ class DynamicRegistration(Feature):
         )
         validator.save_client(client_id, fields, req)
         log.info("registered the client %s", client_id)
+        signals.send_client_registered(
+            client_id,
+            fields["default_scopes"],
+            fields["allowed_grant_types"],
+            fields["is_confidential"],
+            "registration",
+        )
         answer = information(
             client_id, checked, fields, secret=secret, token=access_token, uri=management_uri
         )

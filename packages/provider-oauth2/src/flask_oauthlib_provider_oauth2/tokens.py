@@ -10,7 +10,8 @@ from typing import Any
 
 from oauthlib.oauth2.rfc6749 import errors
 
-from .validation import ValidatorBase, call_optional, drop_wire_user
+from . import signals
+from .validation import ValidatorBase, drop_wire_user
 
 __all__ = ["TokenMixin"]
 
@@ -19,6 +20,16 @@ log = logging.getLogger(__name__)
 
 class TokenMixin(ValidatorBase):
     """Saving bearer tokens, refresh token checks and rotation."""
+
+    def save_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Save the token (what every grant calls: :meth:`save_bearer_token`), then send
+        :data:`~.signals.token_issued` or :data:`~.signals.token_refreshed`.
+
+        .. versionadded:: 1.1
+        """
+        answer = self.save_bearer_token(token, request, *args, **kwargs)
+        signals.send_token_saved(self, token, request)
+        return answer
 
     def save_bearer_token(
         self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any
@@ -39,8 +50,10 @@ class TokenMixin(ValidatorBase):
         elif old is not None:
             rotate = getattr(old, "rotate", None)
             if rotate is not None and not rotate():
-                call_optional(old, "revoke_family")
+                self.revoke_stored(old, "revoke_family", "refresh_token_reuse")
                 raise errors.InvalidGrantError(request=request, description="Refresh token reused.")
+            if rotate is not None:  # the old pair is revoked: its access token may be cached
+                self.tokens_revoked(old, "rotation")
         self._tokensetter(token, request, *args, **kwargs)
         return getattr(request.client, "default_redirect_uri", None)
 
@@ -54,7 +67,7 @@ class TokenMixin(ValidatorBase):
             return False
         if getattr(tok, "revoked", False):
             log.warning("a used or revoked refresh token was presented; revoking its family")
-            call_optional(tok, "revoke_family")
+            self.revoke_stored(tok, "revoke_family", "refresh_token_reuse")
             return False
         request.client_id = tok.client_id
         request.user = tok.user

@@ -18,7 +18,9 @@ from typing import Any
 from oauthlib.oauth2 import RequestValidator
 from oauthlib.oauth2.rfc6749 import errors
 
+from . import signals
 from .replay import MemoryReplayStore, ReplayStore
+from .token_cache import RevocationListener, RevokedTokens, TokenCache
 
 __all__ = [
     "ValidatorBase",
@@ -121,10 +123,17 @@ class ValidatorBase(RequestValidator):
     :attr:`replay_store` records one-time values (:mod:`.replay`): a provider sets it
     to the store registered with :meth:`~.OAuth2Provider.replay_store`, or to its own
     memory store; a validator built alone gets a memory store of its own.
+
+    :attr:`token_cache` and :attr:`revocation_hook` are the provider's token cache and
+    the function telling of revocations (:mod:`.token_cache`), ``None`` without them.
     """
 
     #: where one-time values (DPoP and client assertion ``jti``) are recorded
     replay_store: ReplayStore
+    #: answers ``require_oauth``'s token lookups before the tokengetter
+    token_cache: TokenCache | None = None
+    #: told of the tokens the validator revoked
+    revocation_hook: RevocationListener | None = None
 
     _usergetter: Callable[..., Any] | None = None
     _tokensetter: Callable[..., Any] | None = None
@@ -176,6 +185,48 @@ class ValidatorBase(RequestValidator):
         if client is not None:
             request.client = client
         return client
+
+    def revoke_stored(
+        self, stored: Any, method: str, reason: str, client_id: str | None = None
+    ) -> None:
+        """Call ``stored.<method>()`` (``revoke_family``, ``revoke_issued_tokens``) if
+        the storage object offers it, then tell :attr:`revocation_hook` that the tokens
+        of a family were revoked.
+
+        .. versionadded:: 1.1
+        """
+        if getattr(stored, method, None) is None:
+            # nothing to revoke, the reuse is still worth telling
+            if reason == "refresh_token_reuse" and signals.refresh_token_reuse_detected.receivers:
+                signals.send_reuse_detected(RevokedTokens.of(stored, reason, family=True))
+            return
+        call_optional(stored, method)
+        self.tokens_revoked(stored, reason, family=True, client_id=client_id)
+
+    def tokens_revoked(
+        self,
+        stored: Any,
+        reason: str,
+        *,
+        family: bool = False,
+        access_token: str | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        """Tell :attr:`revocation_hook` what revoking ``stored`` revoked
+        (:meth:`.RevokedTokens.of`), or, without a hook, send it as
+        :data:`~.signals.token_revoked`; nothing is read from ``stored`` while neither
+        a hook nor a receiver listens.
+
+        .. versionadded:: 1.1
+        """
+        hook = self.revocation_hook
+        if hook is None and not signals.revocation_watched():
+            return
+        (hook or signals.send_revoked)(
+            RevokedTokens.of(
+                stored, reason, family=family, access_token=access_token, client_id=client_id
+            )
+        )
 
     def _grant(self, client_id: str, code: str, request: Any) -> Any:
         """The grant for ``code``, looked up once per request."""

@@ -17,6 +17,7 @@ from oauthlib.common import Request as OAuthlibRequest
 
 from flask_oauthlib_core import is_expired
 
+from . import signals
 from .client_id_metadata import ClientIDMetadataMixin
 from .clientauth import (
     CLIENT_SECRET_BASIC,
@@ -39,7 +40,7 @@ from .rfc8628 import DeviceMixin
 from .rfc8707 import ResourceIndicatorsMixin
 from .rfc9068 import JWTAccessTokenMixin
 from .rfc9449 import DPoPMixin
-from .validation import call_optional, drop_wire_user, refuse_duplicates, scopes_match
+from .validation import drop_wire_user, refuse_duplicates, scopes_match
 
 __all__ = [
     "TOKEN_SYNTAX",
@@ -229,13 +230,15 @@ class OAuth2RequestValidator(
     def save_authorization_code(
         self, client_id: str, code: dict[str, Any], request: Any, *args: Any, **kwargs: Any
     ) -> Any:
-        """Pass the new code to the grantsetter."""
+        """Pass the new code to the grantsetter, then send
+        :data:`~.signals.authorization_granted`."""
         if self._grantsetter is None:
             raise RuntimeError("register a grantsetter to issue authorization codes")
         drop_wire_user(request)
-        self._grantsetter(client_id, code, request, *args, **kwargs)
+        saved = self._grantsetter(client_id, code, request, *args, **kwargs)
         self.confirm_code_resources(client_id, code, request)
         self.confirm_code_dpop_jkt(client_id, code, request)
+        signals.send_authorization_granted(self, request, saved)
         return getattr(request.client, "default_redirect_uri", None)
 
     def validate_code(
@@ -254,7 +257,7 @@ class OAuth2RequestValidator(
         redeem = getattr(grant, "redeem", None)
         if redeem is not None and not redeem():
             log.warning("an authorization code was replayed")
-            call_optional(grant, "revoke_issued_tokens")
+            self.revoke_stored(grant, "revoke_issued_tokens", "code_replay", client.client_id)
             return False
         request.user = grant.user
         request.scopes = grant.scopes
