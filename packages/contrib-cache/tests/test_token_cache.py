@@ -514,3 +514,58 @@ def test_with_the_ready_models_a_hit_reads_no_token_row(tmp_path: Path) -> None:
         assert refused.status_code == 401
         assert refused.json["error_description"] == "The access token was revoked."
         session.remove()
+
+
+# -- several apps of one provider -----------------------------------------------------------
+
+
+def test_apps_of_one_provider_never_take_each_others_entries(tmp_path: Path) -> None:
+    """Two apps of one provider (an app factory, one database each) share a Redis and a
+    SECRET_KEY: a token of the first app, cached there, is unknown to the second, whose
+    user 1 is somebody else."""
+    require_service("redis")
+    from types import SimpleNamespace
+
+    from flask import current_app, jsonify, request
+
+    provider = OAuth2Provider()
+    tokens: dict[str, dict[str, Any]] = {}
+    client = SimpleNamespace(client_id="shared-client", is_confidential=True)
+
+    def create(database: str, user: Any) -> Flask:
+        app = Flask(f"tenant-{uuid.uuid4().hex}")
+        app.config.update(
+            backend_config("redis", tmp_path),
+            SECRET_KEY=SECRET_KEY,
+            SQLALCHEMY_DATABASE_URI=database,
+        )
+        provider.init_app(app)
+        tokens[app.name] = {}
+        bind_cache_token_cache(app, provider, user_loader={user.id: user}.get)
+
+        @app.route("/api/me")
+        @provider.require_oauth("email")
+        def me() -> Any:
+            return jsonify(username=request.oauth.user.username)  # type: ignore[attr-defined]
+
+        return app
+
+    provider.clientgetter(lambda client_id: client if client_id == "shared-client" else None)
+
+    @provider.tokengetter
+    def load(access_token: str | None = None, refresh_token: str | None = None) -> Any:
+        return tokens[current_app.name].get(access_token or "")
+
+    first = create(f"sqlite:///{tmp_path}/first.db", ALICE)
+    second = create(f"sqlite:///{tmp_path}/second.db", type(ALICE)(1, "mallory"))
+    token = new_token()
+    expires = datetime.now(timezone.utc) + timedelta(hours=1)
+    tokens[first.name][token] = SimpleNamespace(
+        access_token=token, client_id="shared-client", client=client, scopes=["email"],
+        user=ALICE, expires=expires,
+    )  # fmt: skip
+    headers = {"Authorization": "Bearer " + token}
+    assert first.test_client().get("/api/me", headers=headers).json == {"username": "alice"}
+    assert first.test_client().get("/api/me", headers=headers).status_code == 200  # a hit
+    answer = second.test_client().get("/api/me", headers=headers)
+    assert answer.status_code == 401 and answer.json["error"] == "invalid_token"

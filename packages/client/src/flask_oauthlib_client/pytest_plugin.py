@@ -2,8 +2,9 @@
 
 Installing ``flask-oauthlib-client`` registers this module with pytest (the ``pytest11``
 entry point ``flask_oauthlib_client``). It defines fixtures and nothing else: no hook, no
-option, and it imports nothing until a test uses a fixture. Switch it off with
-``-p no:flask_oauthlib_client``.
+option, and its own code runs only when a test uses a fixture; loading it imports the
+``flask_oauthlib_client`` package (with Flask, requests and oauthlib), a few tenths of a
+second per pytest run. Switch it off with ``-p no:flask_oauthlib_client``.
 
 ``oauth_remote_stub``
     Call it with a remote app to get a :class:`~flask_oauthlib_client.testing.RemoteStub`

@@ -46,6 +46,7 @@ CONFIG_KEYS: dict[str, Any] = {
     # an unknown one
     "TOKEN_CACHE_TIMEOUT": 30,
     "TOKEN_CACHE_NEGATIVE_TIMEOUT": 5,
+    "TOKEN_CACHE_NAMESPACE": None,
 }
 
 

@@ -66,9 +66,16 @@ _ENTRY_PREFIX = "access-token:"
 _REVOKED = json.dumps({"kind": "revoked"})
 
 
-def token_cache_key(access_token: str) -> str:
-    """The cache key of ``access_token``'s entry: a SHA-256 (hex) of it."""
-    return _ENTRY_PREFIX + hash_secret(access_token)
+def token_cache_key(access_token: str, namespace: str = "") -> str:
+    """The cache key of ``access_token``'s entry: a SHA-256 (hex) of it, after a digest
+    of the ``namespace`` (the storage the token comes from) when there is one."""
+    return _ENTRY_PREFIX + _namespace_tag(namespace) + hash_secret(access_token)
+
+
+def _namespace_tag(namespace: str) -> str:
+    if not namespace:
+        return ""
+    return hashlib.sha256(namespace.encode("utf-8")).hexdigest()[:16] + ":"
 
 
 def _subject(user: Any) -> str:
@@ -81,9 +88,9 @@ def _subject(user: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _family_key(client_id: str, subject: str) -> str:
+def _family_key(client_id: str, subject: str, namespace: str = "") -> str:
     digest = hashlib.sha256(f"{client_id}\x00{subject}".encode()).hexdigest()
-    return "access-tokens-revoked:" + digest
+    return "access-tokens-revoked:" + _namespace_tag(namespace) + digest
 
 
 def _epoch(expires: Any) -> float | None:
@@ -171,6 +178,8 @@ class CacheTokenCache:
         app's ``SECRET_KEY``.
     :param timeout: seconds a token is kept (``0``: found tokens are not kept).
     :param negative_timeout: seconds an unknown token is kept (``0``: not kept).
+    :param namespace: what tells this storage's tokens from those of other apps sharing
+        the cache (entries and revocation marks are kept under a digest of it).
 
     .. versionadded:: 1.1
     """
@@ -181,9 +190,11 @@ class CacheTokenCache:
         users: UserStore,
         timeout: int = 30,
         negative_timeout: int = 5,
+        namespace: str = "",
     ) -> None:
         if timeout < 0 or negative_timeout < 0:
             raise ValueError("token cache timeouts are seconds, 0 or more")
+        self.namespace = namespace
         self.backend = backend
         self.users = users
         self.timeout = timeout
@@ -233,7 +244,7 @@ class CacheTokenCache:
         """The token from the cache, else from ``load()`` (the tokengetter), then kept.
         A cache that does not answer, or holds something else, is asked nothing more:
         the tokengetter answers."""
-        key = token_cache_key(access_token)
+        key = token_cache_key(access_token, self.namespace)
         try:
             found = self._read(key, access_token, load)
         except StorageUnavailable as exc:
@@ -270,7 +281,7 @@ class CacheTokenCache:
         expires = entry["expires"]
         if entry["until"] <= now or (expires is not None and expires <= now):
             return _PASS
-        mark = self.backend.get(_family_key(entry["client_id"], entry["subject"]))
+        mark = self.backend.get(_family_key(entry["client_id"], entry["subject"], self.namespace))
         if mark is not None and not self._after(entry["loaded_at"], mark):
             return _PASS
         user = None
@@ -370,13 +381,13 @@ class CacheTokenCache:
             (the provider logs it; entries then live until they expire).
         """
         for digest in revoked.access_token_hashes:
-            self._mark(_ENTRY_PREFIX + digest, _REVOKED)
+            self._mark(_ENTRY_PREFIX + _namespace_tag(self.namespace) + digest, _REVOKED)
         if not revoked.family:
             return
         if revoked.client_id is None:
             log.warning("revoked tokens of an unknown client: cached ones live until they expire")
             return
-        key = _family_key(str(revoked.client_id), _subject(revoked.user))
+        key = _family_key(str(revoked.client_id), _subject(revoked.user), self.namespace)
         self._mark(key, json.dumps(time.time()))
 
     def forget(self, access_token: str) -> None:
@@ -384,7 +395,7 @@ class CacheTokenCache:
 
         :raises flask_oauthlib_core.StorageUnavailable: when the cache does not answer.
         """
-        self._mark(token_cache_key(access_token), _REVOKED)
+        self._mark(token_cache_key(access_token, self.namespace), _REVOKED)
 
     def _mark(self, key: str, value: str) -> None:
         """Write a revocation's mark, kept longer than any entry it hides."""
@@ -419,6 +430,13 @@ def bind_cache_token_cache(
         without it Flask-Login's loader or a SQLAlchemy user's class and primary key
         bring the user back. A token whose user none of them can bring back is not kept.
 
+    The cache answers for ``app`` only (another app of the same provider binds its own).
+    Its entries are kept apart from other apps' sharing the cache by
+    ``<PREFIX>_CACHE_TOKEN_CACHE_NAMESPACE``: by default the app's
+    ``SQLALCHEMY_DATABASE_URI`` and ``SQLALCHEMY_BINDS`` (as a digest), so apps of other
+    databases never take each other's entries; apps whose tokens live elsewhere and that
+    share a cache should set one each (every worker of one app the same).
+
     The ``simple`` cache is one process's: a token revoked in another process is
     accepted here until its entry expires. Use Redis or memcached with several workers.
 
@@ -437,6 +455,11 @@ def bind_cache_token_cache(
             " accepted here for up to %s seconds; use redis or memcache with several workers",
             positive,
         )
-    store = CacheTokenCache(cache.cache, UserStore(app, user_loader), positive, negative)
-    provider.token_cache(store)
+    namespace = cache._config("TOKEN_CACHE_NAMESPACE")
+    if namespace is None:  # the app's database: apps on other databases never meet
+        databases = (app.config.get("SQLALCHEMY_DATABASE_URI"), app.config.get("SQLALCHEMY_BINDS"))
+        namespace = repr(databases) if any(databases) else ""
+    users = UserStore(app, user_loader)
+    store = CacheTokenCache(cache.cache, users, positive, negative, str(namespace))
+    provider.token_cache(store, app=app)
     return store

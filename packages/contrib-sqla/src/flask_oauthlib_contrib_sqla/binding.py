@@ -409,7 +409,7 @@ def bind_sqlalchemy(
     :param session: a SQLAlchemy 2 ``Session``, ``scoped_session`` or Flask-SQLAlchemy
         ``db.session``.
     :param user: the user model (``username`` and ``check_password(password)``), for the
-        password grant.
+        password grant; a model without ``check_password`` leaves that grant unsupported.
     :param client: the client model (one that stores a registration access token hash,
         as the ready :class:`~.models.ClientMixin` does, also gets the ``clientsetter``
         of dynamic client registration).
@@ -436,8 +436,10 @@ def bind_sqlalchemy(
     binding = SQLAlchemyBinding(session, user, client, token, grant, current_user)
     with contextlib.suppress(TypeError):  # a provider no weak reference can name
         _BINDINGS[provider] = binding
+    # the password grant needs a way to check passwords: without one it stays off
+    checks_passwords = callable(getattr(user, "check_password", None))
     registrations: list[tuple[Any, str, Callable[..., Any]]] = [
-        (user, "usergetter", binding.get_user),
+        (user if checks_passwords else None, "usergetter", binding.get_user),
         (client, "clientgetter", binding.get_client),
         (token, "tokengetter", binding.get_token),
         (token, "tokensetter", binding.set_token),

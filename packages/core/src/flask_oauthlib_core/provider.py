@@ -138,7 +138,8 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
             settings = state.settings = self._resolve_settings(current_app)
         server = state.server
         if server is None:
-            server = state.server = self._build_server(current_app, settings)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            server = state.server = self._build_server(app, settings)
         return server, settings
 
     def _resolve_settings(self, app: Flask) -> SettingsT:

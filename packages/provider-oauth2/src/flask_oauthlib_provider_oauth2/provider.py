@@ -164,7 +164,7 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
         validator = self._build_validator()
         self._attach_replay_store(validator)
         self._attach_pushed_request_store(validator)
-        self._attach_token_cache(validator)
+        self._attach_token_cache(validator, app)
         for hook in ("jwt_bearer_usergetter", "jwt_usergetter"):  # RFC 7523, RFC 9068
             if hook in self._getters:
                 setattr(validator, "_" + hook, self._getters[hook])

@@ -2,8 +2,9 @@
 
 Installing ``flask-oauthlib-provider-oauth2`` registers this module with pytest (the
 ``pytest11`` entry point ``flask_oauthlib_provider_oauth2``). It defines fixtures and
-nothing else: no hook, no option, and it imports nothing until a test uses a fixture.
-Switch it off with ``-p no:flask_oauthlib_provider_oauth2``.
+nothing else: no hook, no option, and its own code runs only when a test uses a fixture;
+loading it imports the ``flask_oauthlib_provider_oauth2`` package (with Flask and
+oauthlib). Switch it off with ``-p no:flask_oauthlib_provider_oauth2``.
 
 ``oauth2_token``
     Call it to mint an access token in the app's storage, with no login

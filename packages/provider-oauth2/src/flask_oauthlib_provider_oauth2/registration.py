@@ -10,8 +10,11 @@ one again makes the next request build it anew.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar, cast
+
+from flask import Flask, current_app, has_app_context
 
 from flask_oauthlib_core import ProviderBase, StorageUnavailable
 
@@ -306,10 +309,11 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
     # -- the token cache and revocation listeners --------------------------------------------
 
-    def token_cache(self, cache: TokenCache) -> TokenCache:
+    def token_cache(self, cache: TokenCache, app: Flask | None = None) -> TokenCache:
         """Register the :class:`~.token_cache.TokenCache` answering ``require_oauth``'s
-        token lookups (the tokengetter by ``access_token``) for every app of this
-        provider; its ``revoked()`` is told of every revocation. None by default::
+        token lookups (the tokengetter by ``access_token``) for ``app``, or for every app
+        of this provider that has none of its own; its ``revoked()`` is told of every
+        revocation in those apps. None by default::
 
             from flask_oauthlib_contrib_cache import bind_cache_token_cache
 
@@ -324,8 +328,23 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
                 f"a token cache needs lookup(access_token, load) and revoked(revoked), not"
                 f" {type(cache).__name__}"
             )
-        self._register("token_cache", cast(Any, cache))
+        if app is None:
+            self._register("token_cache", cast(Any, cache))
+        else:
+            self._app_token_caches()[app] = cache
+            self._reset()
         return cache
+
+    def _app_token_caches(self) -> MutableMapping[Flask, TokenCache]:
+        caches: MutableMapping[Flask, TokenCache] = self.__dict__.setdefault(
+            "_token_caches_by_app", weakref.WeakKeyDictionary()
+        )
+        return caches
+
+    def _token_cache_of(self, app: Flask | None) -> TokenCache | None:
+        """The token cache of ``app`` (its own, else the provider's), if any."""
+        own = self._app_token_caches().get(app) if app is not None else None
+        return own or cast("TokenCache | None", self._getters.get("token_cache"))
 
     def revocation_listener(self, f: RL) -> RL:
         """Register ``f(revoked)``, told with a :class:`~.token_cache.RevokedTokens`
@@ -349,7 +368,8 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
     def tokens_revoked(self, revoked: RevokedTokens) -> None:
         """Tell the token cache and the revocation listeners that the app revoked tokens
-        itself (an admin page, a command), so that no worker accepts them from a cache::
+        itself (an admin page, a command), so that no worker accepts them from a cache
+        (the current app's cache; outside an app context, every cache of this provider)::
 
             token.revoke()
             oauth.tokens_revoked(RevokedTokens.of(token, "admin"))
@@ -358,8 +378,13 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
         .. versionadded:: 1.1
         """
-        cache = cast("TokenCache | None", self._getters.get("token_cache"))
-        listeners: list[RevocationListener] = [cache.revoked] if cache is not None else []
+        if has_app_context():  # the app's cache
+            found = self._token_cache_of(current_app._get_current_object())  # type: ignore[attr-defined]
+            caches = [found] if found is not None else []
+        else:  # a command with no app: every cache of this provider
+            provider_wide = cast("TokenCache | None", self._getters.get("token_cache"))
+            caches = [*self._app_token_caches().values(), *filter(None, [provider_wide])]
+        listeners: list[RevocationListener] = [cache.revoked for cache in caches]
         for listener in [*listeners, *self._listeners()]:
             try:
                 listener(revoked)
@@ -377,11 +402,12 @@ class StorageFunctionsMixin(ProviderBase[Server, OAuth2Settings, Any]):
         listeners: list[RevocationListener] = self.__dict__.setdefault("_revocation_listeners", [])
         return listeners
 
-    def _attach_token_cache(self, validator: Any) -> None:
-        """Give ``validator`` the registered token cache, and :meth:`tokens_revoked` as
-        its ``revocation_hook`` when anything listens; a validator the app assigned
-        (``oauth._validator``) keeps a cache it has unless one was registered."""
-        cache = self._getters.get("token_cache")
+    def _attach_token_cache(self, validator: Any, app: Flask) -> None:
+        """Give ``validator`` the token cache registered for ``app``, and
+        :meth:`tokens_revoked` as its ``revocation_hook`` when anything listens; a
+        validator the app assigned (``oauth._validator``) keeps a cache it has unless one
+        was registered."""
+        cache = self._token_cache_of(app)
         if cache is not None or validator is not self._custom_validator:
             validator.token_cache = cache
         listening = cache is not None or bool(self._listeners())

@@ -54,7 +54,8 @@ The signals and their keyword arguments:
 :data:`client_authentication_failed`
     a client failed to authenticate (answered ``invalid_client``) at the token,
     revocation, introspection, device or pushed authorization endpoint: ``client_id``
-    (the id it claimed, or ``None``), ``method`` (the authentication method it used, such
+    (the id it claimed, or ``None``: also for an id no client has, which may be a
+    secret typed in its place), ``method`` (the authentication method it used, such
     as ``client_secret_basic``, or ``None``), ``reason`` (``no_credentials``,
     ``unknown_client``, ``wrong_method``, ``invalid_credentials``), ``grant_type``
     (``None`` outside the token endpoint).
@@ -235,11 +236,12 @@ def send_reuse_detected(revoked: RevokedTokens) -> None:
 def send_client_authentication_failed(
     request: Any, client_id: Any, method: str | None, reason: str
 ) -> bool:
-    """Send :data:`client_authentication_failed`; ``False``, what the validator answers."""
+    """Send :data:`client_authentication_failed`; ``False``, what the validator answers.
+    The ``client_id`` of no known client is left out: it may be a secret sent in its place."""
     if client_authentication_failed.receivers:
         client_authentication_failed.send(
             sender(),
-            client_id=client_id,
+            client_id=None if reason == "unknown_client" else client_id,
             method=method,
             reason=reason,
             grant_type=getattr(request, "grant_type", None),
