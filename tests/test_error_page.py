@@ -84,3 +84,13 @@ def test_the_apps_own_page_wins(before: bool) -> None:
     if not before:
         app.add_url_rule("/oauth/errors", "errors", own)
     assert app.test_client().get("/oauth/errors?error=x").text == "our own page"
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_storage_down_is_a_503(accept: str) -> None:
+    app, _ = bare_app(OAuth2Provider)
+    answer = app.test_client().get(
+        "/oauth/errors?error=temporarily_unavailable", headers={"Accept": accept}
+    )
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert "try again" in answer.text

@@ -93,7 +93,9 @@ def test_urls_are_parsed(url: str, expected: RedisTopology | None) -> None:
         ("redis+cluster://h:7000/?timeout=1", "no query"),
         ("redis+sentinel://h:26379", "name the master"),
         ("redis+sentinel://h:26379/", "name the master"),
-        ("redis+sentinel://h:26379/main/x", "not a number"),
+        ("redis+sentinel://h:26379/main/x", "not a database number"),
+        ("redis+sentinel://h:26379/main/-1", "not a database number"),
+        ("redis+sentinel://h:26379/my%20master/0", "no spaces"),
         ("redis+sentinel://h:26379/main/0/extra", "name the master"),
     ],
 )

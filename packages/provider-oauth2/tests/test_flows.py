@@ -352,6 +352,7 @@ def test_storage_down_is_temporarily_unavailable(provider: Provider) -> None:
     provider.store.fail_storage = True
     resp = token_request(provider.url, "machine", grant_type="client_credentials")
     assert resp.status_code == 503 and resp.json()["error"] == "temporarily_unavailable"
+    assert resp.headers["Retry-After"] == "5"
     assert api(provider, token["access_token"]).status_code == 503
     provider.store.fail_storage = False
     assert api(provider, token["access_token"]).status_code == 200

@@ -29,7 +29,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask import g, has_app_context
 from sqlalchemy import select
@@ -41,6 +41,7 @@ from .consumer_users import CurrentUserId, NoCurrentUser
 
 __all__ = ["ConsumerTokenStorage", "NamedRemote", "bind_consumer_tokens"]
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 #: the attribute of ``flask.g`` that remembers, for the app context, whose token each
@@ -127,10 +128,7 @@ class ConsumerTokenStorage:
         owner = self._owner(user_id)
         if owner is None:
             return None
-        try:
-            row = self._row(name, owner)
-        except SQLAlchemyError as exc:
-            raise self._unavailable(f"reading a token of {name}", exc) from None
+        row = self._guarded(f"reading a token of {name}", lambda: self._row(name, owner))
         if row is None:
             return None
         token = self._decode(name, row.token)
@@ -172,14 +170,15 @@ class ConsumerTokenStorage:
         owner = self._owner(user_id)
         if owner is None:
             return False
-        try:
+
+        def remove() -> bool:
             row = self._row(name, owner)
             if row is not None:
                 self.session.delete(row)
                 self.session.commit()
-        except SQLAlchemyError as exc:
-            raise self._unavailable(f"deleting a token of {name}", exc) from None
-        return row is not None
+            return row is not None
+
+        return bool(self._guarded(f"deleting a token of {name}", remove))
 
     def bind(self, remote: Any) -> None:
         """Register ``remote``'s ``tokengetter`` and ``tokensaver`` on this storage.
@@ -281,26 +280,43 @@ class ConsumerTokenStorage:
     def _store(self, name: str, owner: Any, text: str) -> None:
         """Insert or update the row of ``owner`` for ``name``, and commit; a row another
         request inserted meanwhile is updated."""
-        for attempt in (1, 2):
-            try:
-                row = self._row(name, owner)
-                if row is None:
-                    self.session.add(self.model(provider=name, user_id=owner, token=text))
-                else:
-                    row.token = text
-                self.session.commit()
-                log.debug("%s: saved a token", name)
-                return
-            except IntegrityError as exc:
-                if attempt == 2:
-                    raise self._unavailable(f"saving a token of {name}", exc) from None
-                self.session.rollback()
-            except SQLAlchemyError as exc:
-                raise self._unavailable(f"saving a token of {name}", exc) from None
+
+        def upsert() -> None:
+            row = self._row(name, owner)
+            if row is None:
+                self.session.add(self.model(provider=name, user_id=owner, token=text))
+            else:
+                row.token = text
+            self.session.commit()
+
+        doing = f"saving a token of {name}"
+        failure: StorageUnavailable | None = None
+        try:
+            upsert()
+        except IntegrityError:  # another request inserted the row meanwhile: update it
+            self.session.rollback()
+        except SQLAlchemyError as exc:
+            failure = self._unavailable(doing, exc)
+        else:
+            log.debug("%s: saved a token", name)
+            return
+        if failure is not None:
+            raise failure  # out of the except block: no __context__
+        self._guarded(doing, upsert)
+        log.debug("%s: saved a token", name)
+
+    def _guarded(self, doing: str, action: Callable[[], T]) -> T:
+        """``action()``; a database failure is raised as :class:`StorageUnavailable`
+        outside the ``except`` block, so that it carries no context (``__context__``)."""
+        try:
+            return action()
+        except SQLAlchemyError as exc:
+            failure = self._unavailable(doing, exc)
+        raise failure
 
     def _unavailable(self, doing: str, exc: SQLAlchemyError) -> StorageUnavailable:
-        """Roll back after ``exc`` and return the error to raise, chained to nothing: a
-        driver's message can quote the SQL parameters, the token among them."""
+        """Roll back after ``exc`` and return the error to raise, linked to nothing: a
+        database's message can quote the row or the SQL parameters, the token among them."""
         try:
             self.session.rollback()
         except SQLAlchemyError as failed:

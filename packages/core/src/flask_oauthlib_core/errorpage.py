@@ -32,6 +32,8 @@ MESSAGES = {
     "temporarily_unavailable": "The server cannot complete the authorization right now."
     " Please try again in a moment.",
 }
+#: seconds a user is asked to wait before trying again when storage is down
+RETRY_AFTER = "5"
 DEFAULT_MESSAGE = "The authorization request is not valid, so it cannot be completed."
 HEADERS = {
     "Cache-Control": "no-store",
@@ -64,14 +66,19 @@ details {{ color: #656d76; font-size: .875rem; }}
 
 
 def error_page(_page: str = "errors") -> Response:
-    """Show the ``error`` and ``error_description`` of the query string (400)."""
+    """Show the ``error`` and ``error_description`` of the query string (400; 503 with
+    ``Retry-After`` for ``temporarily_unavailable``)."""
     error = request.args.get("error") or "invalid_request"
     description = request.args.get("error_description")
     message = MESSAGES.get(error, DEFAULT_MESSAGE)
+    # storage down: a 503 the user may retry; any other error: the request was bad
+    status, headers = 400, HEADERS
+    if error == "temporarily_unavailable":
+        status, headers = 503, {**HEADERS, "Retry-After": RETRY_AFTER}
     wants = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if wants == "application/json":
         body = json.dumps({"error": error, "error_description": description or message})
-        return Response(body, 400, HEADERS, mimetype="application/json")
+        return Response(body, status, headers, mimetype="application/json")
     # the headline is ours: the query's free text (anyone can link to this page) is only
     # shown, labelled, under the technical details
     details = f"Error code: <code>{html.escape(error)}</code>"
@@ -81,7 +88,7 @@ def error_page(_page: str = "errors") -> Response:
         message=html.escape(message),
         details=f"<details><summary>Technical details</summary>{details}</details>",
     )
-    return Response(page, 400, HEADERS, mimetype="text/html")
+    return Response(page, status, headers, mimetype="text/html")
 
 
 def register_error_page(app: Flask) -> None:

@@ -51,10 +51,12 @@ def json_error(error: str, description: str, status: int) -> Response:
 
 
 def unavailable() -> Response:
-    """The answer when storage fails: ``temporarily_unavailable`` (503)."""
-    return json_error(
+    """The answer when storage fails: ``temporarily_unavailable`` (503, ``Retry-After``)."""
+    answer = json_error(
         "temporarily_unavailable", "The server cannot store or read credentials right now.", 503
     )
+    answer.headers["Retry-After"] = "5"
+    return answer
 
 
 def mark_endpoint(view: F, kind: str) -> F:

@@ -69,7 +69,7 @@ def _nodes(text: str, kind: str) -> tuple[tuple[str, int], ...]:
 
 def _db(text: str) -> int:
     if not text.isdigit() or not text.isascii():
-        raise ValueError(f"database {text!r} is not a number")
+        raise ValueError(f"database {text!r} is not a database number (0 or more)")
     return int(text)
 
 
@@ -112,7 +112,10 @@ def parse_topology(url: str) -> RedisTopology | None:
     if not 1 <= len(segments) <= 2 or not segments[0]:
         raise ValueError(f"name the master: {scheme}://host:port[,host:port...]/<service>/<db>")
     db = _db(segments[1]) if len(segments) == 2 else 0
-    return RedisTopology(kind, nodes, tls, username, password, unquote(segments[0]), db)
+    service = unquote(segments[0])
+    if not service.isprintable() or any(c.isspace() for c in service):
+        raise ValueError(f"master name {service!r}: Sentinel names hold no spaces")
+    return RedisTopology(kind, nodes, tls, username, password, service, db)
 
 
 def connect(topology: RedisTopology, **options: Any) -> Any:
