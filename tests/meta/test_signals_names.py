@@ -3,8 +3,12 @@ names."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_provider_signals_under_flask_oauthlib() -> None:
+    # the meta distribution with the oauth1 extra alone has no OAuth 2 provider
+    pytest.importorskip("flask_oauthlib_provider_oauth2")
     from flask_oauthlib.provider.oauth2 import signals as meta_signals
     from flask_oauthlib_provider_oauth2 import signals
 
