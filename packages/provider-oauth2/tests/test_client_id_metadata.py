@@ -335,7 +335,10 @@ def test_at_most_eight_documents_are_fetched_at_once(documents: DocumentServer) 
 
     waiting = threading.Thread(target=concurrently, args=(one, 8))
     waiting.start()
-    time.sleep(0.5)  # the eight are fetching now
+    deadline = time.monotonic() + 10  # the eight are fetching (their hosts saw them) now
+    while sum(documents.hits[f"/slow{n}.json"] for n in range(8)) < 8:
+        assert time.monotonic() < deadline, documents.hits
+        time.sleep(0.01)
     ninth = documents.serve_document("/ninth.json")
     query = refused_as_unknown(authorize(app.test_client(), ninth))
     assert "could not be fetched" in query["error_description"][0]

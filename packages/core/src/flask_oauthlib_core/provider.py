@@ -13,6 +13,7 @@ compared on each request.
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -30,6 +31,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 ServerT = TypeVar("ServerT")
 SettingsT = TypeVar("SettingsT")
 ValidatorT = TypeVar("ValidatorT")
+
+
+#: held while a server is built (once per app and registration; reentrant)
+_BUILDING = threading.RLock()
 
 
 class AppState(Generic[ServerT, SettingsT]):
@@ -133,13 +138,19 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
     def _built(self) -> tuple[ServerT, SettingsT]:
         """The current app's server and settings, built on first use."""
         state = self._state()
-        settings = state.settings
-        if settings is None:
-            settings = state.settings = self._resolve_settings(current_app)
-        server = state.server
-        if server is None:
-            app = current_app._get_current_object()  # type: ignore[attr-defined]
-            server = state.server = self._build_server(app, settings)
+        settings, server = state.settings, state.server
+        if settings is not None and server is not None:
+            return server, settings
+        # built once: concurrent first requests would each build a server, and the
+        # state a server keeps (fetch limits, memory stores) would be split between them
+        with _BUILDING:
+            settings = state.settings
+            if settings is None:
+                settings = state.settings = self._resolve_settings(current_app)
+            server = state.server
+            if server is None:
+                app = current_app._get_current_object()  # type: ignore[attr-defined]
+                server = state.server = self._build_server(app, settings)
         return server, settings
 
     def _resolve_settings(self, app: Flask) -> SettingsT:
