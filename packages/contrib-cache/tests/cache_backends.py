@@ -6,7 +6,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask_oauthlib_core.testing import MEMCACHED_SERVERS, REDIS_URL, require_service
+import requests
+from oauth2_app import REDIRECT, redeem
+from requests_oauthlib import OAuth2Session
+
+from flask_oauthlib_core.testing import (
+    MEMCACHED_SERVERS,
+    REDIS_URL,
+    code_from,
+    consent,
+    require_service,
+)
 
 #: the cache servers: the service to require, and the config key that says where it is
 SERVERS = {
@@ -26,3 +36,21 @@ def backend_config(kind: str, tmp_path: Path) -> dict[str, Any]:
     if kind == "filesystem":
         return {"OAUTH2_CACHE_TYPE": "filesystem", "OAUTH2_CACHE_DIR": str(tmp_path / "grants")}
     return {"OAUTH2_CACHE_TYPE": kind}
+
+
+def check_code_flow(url: str) -> None:
+    """A PKCE login at the provider served at ``url``, its token used at ``/api/me``, and
+    the code refused when redeemed again (single use)."""
+    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
+    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
+    answer = consent(auth_url)
+    token = sess.fetch_token(
+        url + "/oauth/token",
+        authorization_response=answer.headers["Location"],
+        client_secret="s3cret",
+    )
+    me = requests.get(
+        url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
+    )
+    assert me.json()["username"] == "alice"
+    assert redeem(url, code_from(answer)).json()["error"] == "invalid_grant"  # single use

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from cache_backends import backend_config
+from cache_backends import backend_config, check_code_flow
 from flask import Flask
 from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
 from oauth1_app import create_app as create_oauth1_app
@@ -35,7 +35,6 @@ from flask_oauthlib_core import StorageUnavailable
 from flask_oauthlib_core.testing import (
     REDIS_URL,
     authorization_code,
-    code_from,
     concurrently,
     consent,
     redirect_params,
@@ -58,19 +57,7 @@ def get_code(url: str) -> str:
 @pytest.mark.parametrize("kind", ["simple", "filesystem", "redis", "memcache"])
 def test_authorization_code_flow(kind: str, serve: Callable[[Flask], str], tmp_path: Path) -> None:
     url, _ = provider(serve, backend_config(kind, tmp_path))
-    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
-    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = consent(auth_url)
-    token = sess.fetch_token(
-        url + "/oauth/token",
-        authorization_response=answer.headers["Location"],
-        client_secret="s3cret",
-    )
-    me = requests.get(
-        url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
-    )
-    assert me.json()["username"] == "alice"
-    assert redeem(url, code_from(answer)).json()["error"] == "invalid_grant"  # single use
+    check_code_flow(url)
 
 
 def test_null_cache_makes_codes_unusable(serve: Callable[[Flask], str], tmp_path: Path) -> None:

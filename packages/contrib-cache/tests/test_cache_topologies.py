@@ -21,14 +21,14 @@ from typing import Any
 
 import pytest
 import requests
+from cache_backends import check_code_flow
 from flask import Flask
 from oauth1_app import CALLBACK, CLIENT_KEY, CLIENT_SECRET
 from oauth1_app import create_app as create_oauth1_app
-from oauth2_app import REDIRECT, authorize_url, redeem
+from oauth2_app import authorize_url, redeem
 from oauth2_app import create_app as create_oauth2_app
 from oauthlib.oauth1 import Client
 from redis_topologies import Cluster, SentinelGroup
-from requests_oauthlib import OAuth2Session
 
 from flask_oauthlib_contrib_cache import (
     Cache,
@@ -40,7 +40,7 @@ from flask_oauthlib_contrib_cache import (
 )
 from flask_oauthlib_contrib_cache.backends.redis_urls import RedisTopology, parse_topology
 from flask_oauthlib_core import StorageUnavailable
-from flask_oauthlib_core.testing import authorization_code, code_from, concurrently, consent
+from flask_oauthlib_core.testing import authorization_code, concurrently
 from flask_oauthlib_provider_oauth2 import replay_key
 from flask_oauthlib_provider_oauth2.pushed_requests import pushed_request_key
 
@@ -142,19 +142,7 @@ def test_authorization_code_flow(
     topology: str, request: pytest.FixtureRequest, serve: Callable[[Flask], str]
 ) -> None:
     url, _ = provider(serve, config(request.getfixturevalue(topology).url))
-    sess = OAuth2Session("confidential", redirect_uri=REDIRECT, scope=["email"], pkce="S256")
-    auth_url, _ = sess.authorization_url(url + "/oauth/authorize")
-    answer = consent(auth_url)
-    token = sess.fetch_token(
-        url + "/oauth/token",
-        authorization_response=answer.headers["Location"],
-        client_secret="s3cret",
-    )
-    me = requests.get(
-        url + "/api/me", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=10
-    )
-    assert me.json()["username"] == "alice"
-    assert redeem(url, code_from(answer)).json()["error"] == "invalid_grant"  # single use
+    check_code_flow(url)
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)

@@ -189,6 +189,8 @@ def send_authorization_denied(
 def send_token_saved(validator: Any, token: Mapping[str, Any], request: Any) -> None:
     """Send :data:`token_issued` or :data:`token_refreshed` for the token just saved for
     the oauthlib ``request`` (and :data:`authorization_granted` for an implicit one)."""
+    if not (token_issued.receivers or token_refreshed.receivers or authorization_granted.receivers):
+        return  # the token endpoint's usual case: nobody listens, nothing is looked up
     implicit = _at_authorization_endpoint() or getattr(request, "grant_type", None) is None
     if implicit:
         send_authorization_granted(validator, request)
