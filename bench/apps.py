@@ -417,6 +417,70 @@ def ours_oauth1_app() -> Flask:
     return app
 
 
+def oauthlib_oauth1_app() -> Flask:
+    """The floor of (e): a route doing only what oauthlib itself needs to accept the signed
+    request of ``ours_oauth1_app`` (its ``ResourceEndpoint`` and a minimal in-memory
+    ``RequestValidator`` with the same credentials, realms and nonce set), nothing else.
+    The URI and headers are read from the environ as cheaply as correctly (the core's
+    plain adapters, which skip ``request.url``'s IRI handling), so the floor stays low."""
+    from oauthlib.oauth1 import RequestValidator, ResourceEndpoint
+
+    from flask_oauthlib_core.adapters import FORM_MIMETYPE, environ_headers, request_uri
+
+    key, secret, token, token_secret = OAUTH1_CREDENTIALS
+    nonces: set[tuple[Any, ...]] = set()
+
+    class Validator(RequestValidator):  # type: ignore[misc]
+        enforce_ssl = False
+        realms = ["email"]
+        allowed_signature_methods = ("HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1")
+        nonce_length = (16, 64)  # as ours: oauthlib's clients send 20 to 30 characters
+        dummy_client = "dummy_client"
+        dummy_access_token = "dummy_access_token"
+
+        def get_client_secret(self, client_key: str, request: Any) -> str:
+            return secret if client_key == key else "dummy-secret"
+
+        def get_access_token_secret(self, client_key: str, token_: str, request: Any) -> str:
+            return token_secret if token_ == token else "dummy-secret"
+
+        def validate_client_key(self, client_key: str, request: Any) -> bool:
+            return client_key == key
+
+        def validate_access_token(self, client_key: str, token_: str, request: Any) -> bool:
+            return token_ == token
+
+        def validate_realms(self, client_key: str, token_: str, request: Any, **kw: Any) -> bool:
+            return set(kw.get("realms") or ()) <= {"email"}
+
+        def validate_timestamp_and_nonce(
+            self, client_key: str, timestamp: str, nonce: str, request: Any, **tokens: Any
+        ) -> bool:
+            seen = (client_key, timestamp, nonce, tokens.get("access_token"))
+            if seen in nonces:
+                return False
+            nonces.add(seen)
+            return True
+
+    endpoint = ResourceEndpoint(Validator())
+    app = Flask("oauthlib_oauth1")
+
+    @app.route("/api/me")
+    def me() -> Any:
+        valid, _ = endpoint.validate_protected_resource_request(
+            request_uri(request),
+            request.method,
+            request.get_data(as_text=True) if request.mimetype == FORM_MIMETYPE else None,
+            environ_headers(request.environ),
+            ["email"],
+        )
+        if not valid:
+            return jsonify(error="invalid_token"), 401
+        return jsonify(username=USER.username)
+
+    return app
+
+
 OAUTH1_CREDENTIALS = (
     "benchclient0123456789",
     "benchsecret0123456789",

@@ -97,7 +97,7 @@ SCENARIOS = [
         "(1) protected resource, Bearer token looked up in the database",
         "GET",
         "/api/me",
-        ("ours", "Authlib"),
+        ("ours", "ours+cache", "Authlib"),
         headers={"Authorization": f"Bearer {server_apps.RESOURCE_TOKEN}"},
         keys=("username",),
     ),
@@ -133,7 +133,20 @@ SCENARIOS = [
 ]
 
 #: which server answers for an implementation
-SERVER_OF = {"bare": "reference", "floor": "reference", "ours": "ours", "Authlib": "Authlib"}
+SERVER_OF = {
+    "bare": "reference",
+    "floor": "reference",
+    "ours": "ours",
+    "ours+cache": "ours+cache",
+    "Authlib": "Authlib",
+}
+#: the app factory each server runs
+FACTORIES = {
+    "reference": "server_apps:reference_app()",
+    "ours": "server_apps:ours_app()",
+    "ours+cache": "server_cached:ours_cached_app()",
+    "Authlib": "server_apps:authlib_app()",
+}
 
 
 class CellError(Exception):
@@ -147,6 +160,7 @@ class Settings:
     connections: int
     wrk_threads: int
     database_url: str
+    redis_url: str
     quick: bool
 
 
@@ -160,7 +174,6 @@ class Gunicorn:
     def __init__(self, name: str, config: ServerConfig, env: dict[str, str], logdir: Path):
         self.name, self.config = name, config
         self.log = logdir / f"gunicorn-{config.key}-{name}.log"
-        factory = {"reference": "reference_app", "ours": "ours_app", "Authlib": "authlib_app"}
         command = [
             sys.executable,
             "-m",
@@ -181,7 +194,7 @@ class Gunicorn:
             str(self.log),
             "--graceful-timeout",
             "5",
-            f"server_apps:{factory[name]}()",
+            FACTORIES[name],
         ]
         self.proc = subprocess.Popen(
             command,
@@ -241,10 +254,11 @@ def servers(
         BENCH_DATABASE_URL=settings.database_url,
         BENCH_SCHEMA=schema,
         BENCH_POOL_SIZE=str(config.threads),
+        BENCH_REDIS_URL=settings.redis_url,
     )
     with ExitStack() as stack:
         running: dict[str, Gunicorn] = {}
-        for name in ("reference", "ours", "Authlib"):
+        for name in FACTORIES:
             running[name] = Gunicorn(name, config, env, logdir)
             stack.callback(running[name].stop)
         for server in running.values():
@@ -391,6 +405,7 @@ def main(args: argparse.Namespace) -> int:
         connections=args.connections,
         wrk_threads=args.wrk_threads,
         database_url=args.postgres,
+        redis_url=args.redis,
         quick=args.quick,
     )
     signal.signal(signal.SIGTERM, interrupted)
@@ -439,6 +454,7 @@ def main(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     meta = {
         "postgres": postgres,
+        "redis": redis_version(settings.redis_url),
         "wrk": wrk_version(),
         "elapsed_s": elapsed,
         "load_before": load_before,
@@ -457,6 +473,16 @@ def main(args: argparse.Namespace) -> int:
     for cell in errors:
         print(f"ERROR {cell.config} {cell.scenario} {cell.impl}: {cell.error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def redis_version(url: str) -> str:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return f"Redis {client.info('server')['redis_version']}"
+    finally:
+        client.close()
 
 
 def wrk_version() -> str:

@@ -237,6 +237,7 @@ def ours_app() -> Flask:
 
     session = scoped_session(sessionmaker(engine_from_env()))
     app = Flask("ours")
+    app.extensions["bench.session"] = session  # for server_cached.ours_cached_app
     add_health(app)
     oauth = OAuth2Provider(app)
     bind_sqlalchemy(

@@ -12,6 +12,7 @@ from oauth2_app import REDIRECT, Provider, authorize_url, redeem, token_request
 from requests_oauthlib import OAuth2Session
 
 from flask_oauthlib_core.testing import code_challenge, code_from
+from flask_oauthlib_provider_oauth2.authorization import harden_authorization_response
 
 # 1. redirect_uri matched exactly; errors never go to an unvalidated URI -----------------
 
@@ -238,6 +239,40 @@ def test_consent_page_headers(provider: Provider) -> None:
     assert "Access-Control-Allow-Origin" not in page.headers
     other = requests.get(provider.url + "/oauth/errors", timeout=10)
     assert other.headers["Access-Control-Allow-Origin"] == "*"  # only the authorize endpoint
+
+
+def test_consent_page_headers_with_cors_registered_before_the_provider(
+    provider: Provider,
+) -> None:
+    """A hook registered before ``OAuth2Provider(app)`` runs after one the provider
+    would register in ``init_app`` (Flask runs them in reverse): the hardening still
+    has the last word."""
+
+    def permissive_cors(resp: Any) -> Any:
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+    provider.app.after_request_funcs[None].insert(0, permissive_cors)  # as registered first
+    for _ in range(2):
+        page = requests.get(authorize_url(provider.url), timeout=10)
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert "Access-Control-Allow-Origin" not in page.headers
+    hooks = provider.app.after_request_funcs[None]
+    assert hooks.count(harden_authorization_response) == 1
+
+
+def test_an_app_without_authorization_requests_runs_no_hook_of_ours(provider: Provider) -> None:
+    """Token and resource requests pay for no ``after_request`` function of the
+    provider: the hardening is installed by the first authorization request."""
+    answer = token_request(provider.url, grant_type="client_credentials", scope="email")
+    token = answer.json()["access_token"]
+    resp = requests.get(
+        provider.url + "/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert resp.status_code == 200
+    assert harden_authorization_response not in provider.app.after_request_funcs[None]
+    get_code(provider)
+    assert harden_authorization_response in provider.app.after_request_funcs[None]
 
 
 # 9. redirects after POST are 302 --------------------------------------------------------

@@ -72,6 +72,8 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
         self._custom_validator: ValidatorT | None = None
         self._states: weakref.WeakSet[AppState[ServerT, SettingsT]] = weakref.WeakSet()
         self._assigned_error_uri: str | None = None
+        #: the environ key marking a request this provider accepted (see :meth:`_accept`)
+        self._checked_key = self.extension_key + ".checked"
         #: the app last initialised, as in 0.9.6 (used outside an app context only)
         self.app: Flask | None = None
         if app is not None:
@@ -228,13 +230,13 @@ class ProviderBase(Generic[ServerT, SettingsT, ValidatorT]):
         as checked by this provider (for stacked decorators)."""
         flask_request.oauth = oauth_request
         # weakly: the request holds it already, and a cycle would wait for the collector
-        flask_request.environ[self.extension_key + ".checked"] = (self, weakref.ref(oauth_request))
+        flask_request.environ[self._checked_key] = (self, weakref.ref(oauth_request))
 
     def _accepted(self, flask_request: Any) -> Any:
         """The request this provider accepted earlier in ``flask_request`` (an outer
         protecting decorator), if ``flask_request.oauth`` is still that one; else
         ``None``. Whatever else set ``request.oauth`` is not trusted."""
-        checked = flask_request.environ.get(self.extension_key + ".checked")
+        checked = flask_request.environ.get(self._checked_key)
         if checked is None or checked[0] is not self:
             return None
         accepted = checked[1]()

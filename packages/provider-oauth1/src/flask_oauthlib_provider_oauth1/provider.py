@@ -332,6 +332,8 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
         realms; an inner one trusts only what this provider's outer one accepted in this
         request, not whatever else set ``request.oauth``."""
 
+        required = frozenset(realms)
+
         def wrapper(f: F) -> F:
             @wraps(f)
             def decorated(*args: Any, **kw: Any) -> Any:
@@ -339,7 +341,7 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
                 checked = self._accepted(flask_request)
                 if checked is not None:  # our outer require_oauth checked it: our realms
                     granted = set(getattr(checked.access_token, "realms", None) or ())
-                    if realms and not granted >= set(realms):
+                    if required and not granted >= required:
                         return error_response(
                             "insufficient_scope", "The token lacks a realm of this resource.", 403
                         )
@@ -348,8 +350,9 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
                 if rv is not None:
                     return rv
                 try:
-                    uri, method, body, headers = extract_params()
-                    valid, req = self.server.validate_protected_resource_request(
+                    uri, method, body, headers = extract_params(flask_request)
+                    # in a request, so the app's server without app_context_for
+                    valid, req = self._server().validate_protected_resource_request(
                         uri, method, body, headers, list(realms)
                     )
                 except errors.OAuth1Error as exc:

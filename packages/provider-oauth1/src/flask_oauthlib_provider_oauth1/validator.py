@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from typing import Any
 
 from flask import current_app, has_app_context
 from oauthlib.oauth1 import RequestValidator
 from oauthlib.oauth1.rfc5849 import errors
+from oauthlib.oauth1.rfc5849.utils import UNICODE_ASCII_CHARACTER_SET
 
 from flask_oauthlib_core import StorageUnavailable, equal_secrets
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: nonces of this length range are accepted (clients differ: 20 to 40 characters)
 NONCE_LENGTH = (16, 64)
+#: the characters of client keys, tokens and nonces (oauthlib's, built once)
+SAFE_CHARACTERS = frozenset(UNICODE_ASCII_CHARACTER_SET)
 
 #: set while one of the provider's endpoints validates a request: the nonce is then only
 #: checked, and stored once the whole request is valid
@@ -31,8 +34,21 @@ _DEFER_NONCE: ContextVar[bool] = ContextVar("flask_oauthlib_oauth1_defer_nonce",
 _PENDING_NONCE = "_flask_oauthlib_pending_nonce"
 
 
-@contextmanager
-def nonce_stored_after_validation() -> Iterator[None]:
+class _NonceDeferred:
+    """The block of :func:`nonce_stored_after_validation` (a plain class: it is entered
+    on every request, and a generator-based context manager costs more)."""
+
+    __slots__ = ("_reset",)
+    _reset: Token[bool]
+
+    def __enter__(self) -> None:
+        self._reset = _DEFER_NONCE.set(True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _DEFER_NONCE.reset(self._reset)
+
+
+def nonce_stored_after_validation() -> AbstractContextManager[None]:
     """While oauthlib validates a request in this block,
     :meth:`OAuth1RequestValidator.validate_timestamp_and_nonce` only checks the nonce;
     the endpoint stores it with :meth:`OAuth1RequestValidator.record_nonce` once the
@@ -41,11 +57,7 @@ def nonce_stored_after_validation() -> Iterator[None]:
     oauthlib checks the nonce before anything else, so a nonce stored right then could
     be one of an unsigned request with a made-up client key: anyone could fill the store.
     """
-    reset = _DEFER_NONCE.set(True)
-    try:
-        yield
-    finally:
-        _DEFER_NONCE.reset(reset)
+    return _NonceDeferred()
 
 
 def _client_key_of(obj: Any) -> Any:
@@ -62,7 +74,7 @@ def _loaded(value: Any) -> Any:
     oauthlib fills ``request.client``, ``request.access_token`` and
     ``request.request_token`` from same-named request parameters; only objects count.
     """
-    return None if isinstance(value, str | bytes) else value
+    return None if isinstance(value, (str, bytes)) else value
 
 
 class OAuth1RequestValidator(RequestValidator):
@@ -181,6 +193,12 @@ class OAuth1RequestValidator(RequestValidator):
     @property
     def nonce_length(self) -> tuple[int, int]:
         return NONCE_LENGTH
+
+    @property
+    def safe_characters(self) -> frozenset[str]:
+        """oauthlib's characters of keys, tokens and nonces (ASCII letters and digits),
+        as one set built once instead of on each of the checks of every request."""
+        return SAFE_CHARACTERS
 
     @property
     def dummy_client(self) -> str:

@@ -7,11 +7,12 @@ and the redirect back to the client.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, make_response, redirect, request
+from flask import Flask, Response, current_app, make_response, redirect, request
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -34,7 +35,11 @@ from .endpoints import AUTHORIZATION_MARK, mark_endpoint
 from .oidc import interaction
 from .server import Server
 
-__all__ = ["AuthorizationEndpointMixin", "harden_authorization_response"]
+__all__ = [
+    "AuthorizationEndpointMixin",
+    "harden_authorization_response",
+    "install_hardening",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,25 @@ def harden_authorization_response(response: Response) -> Response:
         for key in CORS_HEADERS:
             response.headers.pop(key, None)
     return response
+
+
+_INSTALLING = threading.Lock()
+
+
+def install_hardening(app: Flask) -> None:
+    """Make :func:`harden_authorization_response` the last ``after_request`` function
+    of ``app`` (it runs after every other one, flask-cors's too, whenever they were
+    registered); once per app.
+
+    The authorization view installs it on its first request, so an app that only
+    protects resources or issues tokens runs no hook of ours on its responses.
+    """
+    funcs = app.after_request_funcs[None]
+    if harden_authorization_response in funcs:
+        return
+    with _INSTALLING:
+        if harden_authorization_response not in funcs:
+            funcs.insert(0, harden_authorization_response)  # Flask runs them in reverse
 
 
 class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
@@ -153,6 +177,7 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
+            install_hardening(current_app._get_current_object())  # type: ignore[attr-defined]
             request.environ[AUTHORIZATION_MARK] = True
             refused = refuse_forged_consent(self.settings.csrf_required)
             if refused is not None:

@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, request
 from flask_oauthlib_core import StorageUnavailable, log_unavailable
 
 from . import rfc8414, rfc8628, rfc9728
-from .authorization import AuthorizationEndpointMixin, harden_authorization_response
+from .authorization import AuthorizationEndpointMixin
 from .config import DEFAULTS, OAuth2Settings
 from .endpoints import call_endpoint, mark_endpoint, unavailable
 from .features import Feature
@@ -94,8 +94,6 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
     def init_app(self, app: Flask) -> None:
         """Register the provider on ``app`` and default its ``OAUTH2_PROVIDER_*`` config."""
         super().init_app(app)
-        # registered first, so it runs after the app's own after_request functions
-        app.after_request(harden_authorization_response)
         if "oidc" not in app.cli.commands:  # flask oidc generate-key
             app.cli.add_command(oidc_cli)
 
@@ -418,15 +416,17 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
                 token = vars(checked).get("access_token") if checked is not None else None
                 if hasattr(token, "scopes"):
                     return self._nested(checked, token, needed, f, *args, **kwargs)
-                answer = self._run_before_request()
-                if answer is not None:
-                    return answer
+                if self._before_request_funcs:
+                    answer = self._run_before_request()
+                    if answer is not None:
+                        return answer
                 try:
                     valid, req = self._verify(flask_request, list(needed))
                 except StorageUnavailable as exc:
                     log_unavailable(log, "while checking a token", exc)
                     return unavailable()
-                valid, req = self._run_after_request(valid, req)
+                if self._after_request_funcs:
+                    valid, req = self._run_after_request(valid, req)
                 if not valid:
                     return self._refuse(req, needed)
                 self._accept(flask_request, req)

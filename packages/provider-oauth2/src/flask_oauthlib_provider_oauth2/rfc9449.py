@@ -71,16 +71,15 @@ def proof_header(headers: Mapping[str, str] | None = None) -> str | None:
 
     :raises InvalidDPoPProof: when several were sent.
     """
-    if has_request_context():
-        values = flask_request.headers.getlist("DPoP")
+    if has_request_context():  # one environ key: the server joined repeated headers
+        value = flask_request.environ.get("HTTP_DPOP")
     else:
-        value = (headers or {}).get("DPoP")
-        values = [value] if value else []
-    if not values:
+        value = (headers or {}).get("DPoP") or None
+    if value is None:
         return None
-    if len(values) != 1 or "," in values[0]:
+    if "," in value:
         raise InvalidDPoPProof(description="Send one DPoP header.")
-    return values[0].strip()
+    return str(value).strip()
 
 
 def _method_and_url(request: Any) -> tuple[str, str]:
