@@ -2,8 +2,9 @@
 scenario: the app of :func:`server_apps.ours_app` with ``bind_cache_token_cache`` on Redis
 (``BENCH_REDIS_URL``), its entries under a namespace of the run (``BENCH_SCHEMA``).
 
-A protected request then asks Redis (one GET) instead of PostgreSQL once the token's
-entry is there; the first request of each worker fills it.
+Once the token's entry is there (the first request fills it), a protected request reads
+two Redis keys (the entry and its revocation mark) instead of the token's row, then
+loads the user and the client from PostgreSQL.
 """
 
 from __future__ import annotations

@@ -190,7 +190,8 @@ two SELECTs where the uncached lookup runs one. Before each config the code and 
 tables are emptied. (3) and (4): codes and refresh tokens stored beforehand, one per
 request, handed out by the Lua script from a file per wrk thread.
 
-Statements per request (SQLAlchemy's log; ours as `test_statement_counts.py` asserts):
+Statements per request (SQLAlchemy's log; ours as `test_statement_counts.py` asserts, but
+for the token cache's hit, counted with SQLAlchemy's log):
 """
 
 

@@ -173,3 +173,31 @@ def test_a_validator_reads_a_mapping_once_on_first_use() -> None:
     settings = OAuth1Settings(realms=("email",))
     given = OAuth1RequestValidator(*([lambda **kw: None] * 9), config=settings)
     assert given.settings is settings and given.realms == ["email"]
+
+
+def test_a_subclass_overriding_server_serves_protected_resources() -> None:
+    """``require_oauth`` goes through ``oauth.server``, as the token endpoints do, so a
+    subclass wrapping it (auditing, a custom server) sees resource requests too."""
+    from oauth1_app import storage_functions
+
+    from flask_oauthlib_provider_oauth1 import OAuth1Provider
+
+    used: list[str] = []
+
+    class Audited(OAuth1Provider):
+        @property
+        def server(self) -> Any:
+            used.append("server")
+            return super().server
+
+    store = Store()
+    app, _, _ = create_app(store)  # the clients of the test store
+    audited_app = Flask("audited")
+    audited_app.config.update(app.config)
+    oauth = Audited(audited_app)
+    for name, function in storage_functions(store).items():
+        getattr(oauth, name)(function)
+    add_views(audited_app, oauth)
+    store.add_access_token()
+    assert get_email(audited_app) == 200
+    assert used

@@ -261,6 +261,41 @@ def test_consent_page_headers_with_cors_registered_before_the_provider(
     assert hooks.count(harden_authorization_response) == 1
 
 
+def test_framing_headers_of_other_hooks_are_overruled(provider: Provider) -> None:
+    """A hook allowing framing (Flask-Talisman's SAMEORIGIN, a CSP for a partner) does
+    not make consent pages frameable; the policy's other directives stay."""
+
+    def permissive_framing(resp: Any) -> Any:
+        resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+        resp.headers["Content-Security-Policy"] = (
+            "default-src 'self'; frame-ancestors https://partner.example"
+        )
+        return resp
+
+    provider.app.after_request_funcs[None].insert(0, permissive_framing)
+    page = requests.get(authorize_url(provider.url), timeout=10)
+    assert page.status_code == 200
+    assert page.headers["X-Frame-Options"] == "DENY"
+    policy = page.headers["Content-Security-Policy"]
+    assert policy == "default-src 'self'; frame-ancestors 'none'"
+    other = requests.get(provider.url + "/oauth/errors", timeout=10)
+    assert other.headers["X-Frame-Options"] == "SAMEORIGIN"  # only the authorize endpoint
+
+
+def test_hardening_replaces_the_hook_list_it_joins(provider: Provider) -> None:
+    """Requests running the app's after_request functions while the first authorization
+    request installs the hardening run every one of them: the list is replaced, never
+    changed in place. An app whose hooks are a plain dict without ``None`` works too."""
+    before = provider.app.after_request_funcs[None]
+    snapshot = list(before)
+    requests.get(authorize_url(provider.url), timeout=10)
+    assert before == snapshot
+    assert provider.app.after_request_funcs[None] == [harden_authorization_response, *snapshot]
+    provider.app.after_request_funcs = {}
+    page = requests.get(authorize_url(provider.url), timeout=10)
+    assert page.status_code == 200 and page.headers["X-Frame-Options"] == "DENY"
+
+
 def test_an_app_without_authorization_requests_runs_no_hook_of_ours(provider: Provider) -> None:
     """Token and resource requests pay for no ``after_request`` function of the
     provider: the hardening is installed by the first authorization request."""

@@ -351,8 +351,7 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
                     return rv
                 try:
                     uri, method, body, headers = extract_params(flask_request)
-                    # in a request, so the app's server without app_context_for
-                    valid, req = self._server().validate_protected_resource_request(
+                    valid, req = self.server.validate_protected_resource_request(
                         uri, method, body, headers, list(realms)
                     )
                 except errors.OAuth1Error as exc:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
-from contextvars import ContextVar, Token
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -17,6 +15,7 @@ from oauthlib.oauth1.rfc5849.utils import UNICODE_ASCII_CHARACTER_SET
 from flask_oauthlib_core import StorageUnavailable, equal_secrets
 
 from .config import EXTENSION_KEY, OAuth1Settings
+from .deferred_nonce import PENDING_NONCE, nonce_is_deferred, nonce_stored_after_validation
 
 __all__ = ["OAuth1RequestValidator", "nonce_stored_after_validation"]
 
@@ -26,38 +25,6 @@ log = logging.getLogger(__name__)
 NONCE_LENGTH = (16, 64)
 #: the characters of client keys, tokens and nonces (oauthlib's, built once)
 SAFE_CHARACTERS = frozenset(UNICODE_ASCII_CHARACTER_SET)
-
-#: set while one of the provider's endpoints validates a request: the nonce is then only
-#: checked, and stored once the whole request is valid
-_DEFER_NONCE: ContextVar[bool] = ContextVar("flask_oauthlib_oauth1_defer_nonce", default=False)
-#: the oauthlib request attribute holding the checked nonce until it is stored
-_PENDING_NONCE = "_flask_oauthlib_pending_nonce"
-
-
-class _NonceDeferred:
-    """The block of :func:`nonce_stored_after_validation` (a plain class: it is entered
-    on every request, and a generator-based context manager costs more)."""
-
-    __slots__ = ("_reset",)
-    _reset: Token[bool]
-
-    def __enter__(self) -> None:
-        self._reset = _DEFER_NONCE.set(True)
-
-    def __exit__(self, *exc_info: object) -> None:
-        _DEFER_NONCE.reset(self._reset)
-
-
-def nonce_stored_after_validation() -> AbstractContextManager[None]:
-    """While oauthlib validates a request in this block,
-    :meth:`OAuth1RequestValidator.validate_timestamp_and_nonce` only checks the nonce;
-    the endpoint stores it with :meth:`OAuth1RequestValidator.record_nonce` once the
-    request (client key and signature included) turned out valid.
-
-    oauthlib checks the nonce before anything else, so a nonce stored right then could
-    be one of an unsigned request with a made-up client key: anyone could fill the store.
-    """
-    return _NonceDeferred()
 
 
 def _client_key_of(obj: Any) -> Any:
@@ -327,8 +294,8 @@ class OAuth1RequestValidator(RequestValidator):
         if self._noncegetter(**key):
             log.info("rejected a replayed nonce")
             return False
-        if _DEFER_NONCE.get():
-            setattr(request, _PENDING_NONCE, key)
+        if nonce_is_deferred():
+            setattr(request, PENDING_NONCE, key)
             return True
         return self._store_nonce(key)
 
@@ -343,10 +310,10 @@ class OAuth1RequestValidator(RequestValidator):
 
         .. versionadded:: 1.1
         """
-        key = getattr(request, _PENDING_NONCE, None)
+        key = getattr(request, PENDING_NONCE, None)
         if key is None:
             return True
-        delattr(request, _PENDING_NONCE)
+        delattr(request, PENDING_NONCE)
         return self._store_nonce(key)
 
     def _store_nonce(self, key: dict[str, Any]) -> bool:

@@ -45,19 +45,39 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ANTI_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+NO_FRAMING = "frame-ancestors 'none'"
 CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
 
 
 def harden_authorization_response(response: Response) -> Response:
     """Pages of the authorization endpoint cannot be framed and get no CORS headers,
-    whatever other ``after_request`` functions (flask-cors ...) added."""
+    whatever other ``after_request`` functions (flask-cors, Flask-Talisman ...) added:
+    ``X-Frame-Options: DENY`` replaces theirs, and any ``frame-ancestors`` of their
+    ``Content-Security-Policy`` becomes ``'none'`` (their other directives stay)."""
     if request.environ.get(AUTHORIZATION_MARK):
-        for key, value in ANTI_FRAMING.items():
-            response.headers.setdefault(key, value)
+        headers = response.headers
+        headers["X-Frame-Options"] = "DENY"
+        headers.setlist("Content-Security-Policy", _without_framing(headers))
         for key in CORS_HEADERS:
-            response.headers.pop(key, None)
+            headers.pop(key, None)
     return response
+
+
+def _without_framing(headers: Any) -> list[str]:
+    """The ``Content-Security-Policy`` values of ``headers`` with every
+    ``frame-ancestors`` directive dropped, and ``frame-ancestors 'none'`` added."""
+    policies = []
+    for value in headers.getlist("Content-Security-Policy"):
+        kept = [
+            directive.strip()
+            for directive in value.split(";")
+            if directive.strip() and directive.split()[0].lower() != "frame-ancestors"
+        ]
+        if kept:
+            policies.append("; ".join(kept))
+    if not policies:
+        return [NO_FRAMING]
+    return [f"{policies[0]}; {NO_FRAMING}", *policies[1:]]
 
 
 _INSTALLING = threading.Lock()
@@ -69,14 +89,17 @@ def install_hardening(app: Flask) -> None:
     registered); once per app.
 
     The authorization view installs it on its first request, so an app that only
-    protects resources or issues tokens runs no hook of ours on its responses.
+    protects resources or issues tokens runs no hook of ours on its responses. The app's
+    list of functions is replaced, never changed in place: requests running it meanwhile
+    run every function of the old one.
     """
-    funcs = app.after_request_funcs[None]
-    if harden_authorization_response in funcs:
+    if harden_authorization_response in app.after_request_funcs.get(None, ()):
         return
     with _INSTALLING:
+        funcs = app.after_request_funcs.get(None, [])
         if harden_authorization_response not in funcs:
-            funcs.insert(0, harden_authorization_response)  # Flask runs them in reverse
+            # Flask runs them in reverse: the first runs last
+            app.after_request_funcs[None] = [harden_authorization_response, *funcs]
 
 
 class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
