@@ -276,10 +276,24 @@ def test_framing_headers_of_other_hooks_are_overruled(provider: Provider) -> Non
     page = requests.get(authorize_url(provider.url), timeout=10)
     assert page.status_code == 200
     assert page.headers["X-Frame-Options"] == "DENY"
-    policy = page.headers["Content-Security-Policy"]
-    assert policy == "default-src 'self'; frame-ancestors 'none'"
+    policies = page.headers.get("Content-Security-Policy", "").split(", ")
+    assert policies == ["default-src 'self'", "frame-ancestors 'none'"]
     other = requests.get(provider.url + "/oauth/errors", timeout=10)
     assert other.headers["X-Frame-Options"] == "SAMEORIGIN"  # only the authorize endpoint
+
+
+def test_no_policy_of_a_comma_joined_header_allows_framing(provider: Provider) -> None:
+    """One header may join several policies with commas: the one allowing framing loses
+    its ``frame-ancestors``, and a policy of its own forbids framing."""
+
+    def joined_policies(resp: Any) -> Any:
+        resp.headers["Content-Security-Policy"] = "default-src 'self', frame-ancestors *"
+        return resp
+
+    provider.app.after_request_funcs[None].insert(0, joined_policies)
+    page = requests.get(authorize_url(provider.url), timeout=10)
+    policies = page.headers.get("Content-Security-Policy", "").split(", ")
+    assert policies == ["default-src 'self'", "frame-ancestors 'none'"]
 
 
 def test_hardening_replaces_the_hook_list_it_joins(provider: Provider) -> None:

@@ -52,8 +52,9 @@ CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials
 def harden_authorization_response(response: Response) -> Response:
     """Pages of the authorization endpoint cannot be framed and get no CORS headers,
     whatever other ``after_request`` functions (flask-cors, Flask-Talisman ...) added:
-    ``X-Frame-Options: DENY`` replaces theirs, and any ``frame-ancestors`` of their
-    ``Content-Security-Policy`` becomes ``'none'`` (their other directives stay)."""
+    ``X-Frame-Options: DENY`` replaces theirs, their ``Content-Security-Policy`` loses
+    any ``frame-ancestors`` (their other directives stay) and ``frame-ancestors 'none'``
+    comes as a policy of its own."""
     if request.environ.get(AUTHORIZATION_MARK):
         headers = response.headers
         headers["X-Frame-Options"] = "DENY"
@@ -65,19 +66,23 @@ def harden_authorization_response(response: Response) -> Response:
 
 def _without_framing(headers: Any) -> list[str]:
     """The ``Content-Security-Policy`` values of ``headers`` with every
-    ``frame-ancestors`` directive dropped, and ``frame-ancestors 'none'`` added."""
-    policies = []
+    ``frame-ancestors`` directive dropped (of each policy, a value may join several with
+    commas), and ``frame-ancestors 'none'`` as a policy of its own: browsers enforce
+    every policy, so it holds whatever the others say."""
+    values = []
     for value in headers.getlist("Content-Security-Policy"):
-        kept = [
-            directive.strip()
-            for directive in value.split(";")
-            if directive.strip() and directive.split()[0].lower() != "frame-ancestors"
-        ]
-        if kept:
-            policies.append("; ".join(kept))
-    if not policies:
-        return [NO_FRAMING]
-    return [f"{policies[0]}; {NO_FRAMING}", *policies[1:]]
+        policies = []
+        for policy in value.split(","):
+            kept = [
+                directive.strip()
+                for directive in policy.split(";")
+                if directive.strip() and directive.split()[0].lower() != "frame-ancestors"
+            ]
+            if kept:
+                policies.append("; ".join(kept))
+        if policies:
+            values.append(", ".join(policies))
+    return [*values, NO_FRAMING]
 
 
 _INSTALLING = threading.Lock()
