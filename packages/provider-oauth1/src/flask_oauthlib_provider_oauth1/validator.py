@@ -41,7 +41,7 @@ def _loaded(value: Any) -> Any:
     oauthlib fills ``request.client``, ``request.access_token`` and
     ``request.request_token`` from same-named request parameters; only objects count.
     """
-    return None if isinstance(value, (str, bytes)) else value
+    return None if isinstance(value, str | bytes) else value
 
 
 class OAuth1RequestValidator(RequestValidator):

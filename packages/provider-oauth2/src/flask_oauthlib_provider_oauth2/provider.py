@@ -416,17 +416,15 @@ class OAuth2Provider(StorageFunctionsMixin, AuthorizationEndpointMixin):
                 token = vars(checked).get("access_token") if checked is not None else None
                 if hasattr(token, "scopes"):
                     return self._nested(checked, token, needed, f, *args, **kwargs)
-                if self._before_request_funcs:
-                    answer = self._run_before_request()
-                    if answer is not None:
-                        return answer
+                answer = self._run_before_request()
+                if answer is not None:
+                    return answer
                 try:
                     valid, req = self._verify(flask_request, list(needed))
                 except StorageUnavailable as exc:
                     log_unavailable(log, "while checking a token", exc)
                     return unavailable()
-                if self._after_request_funcs:
-                    valid, req = self._run_after_request(valid, req)
+                valid, req = self._run_after_request(valid, req)
                 if not valid:
                     return self._refuse(req, needed)
                 self._accept(flask_request, req)
