@@ -33,7 +33,7 @@ from oauth1_app import (
 from oauthlib.oauth1 import Client as OAuth1Client
 from requests_oauthlib import OAuth1, OAuth1Session
 
-from flask_oauthlib_core.testing import redirect_params
+from flask_oauthlib_core.testing import consent, redirect_params
 from flask_oauthlib_provider_oauth1 import DEFAULTS, OAuth1Provider
 
 
@@ -348,3 +348,36 @@ def test_validator_properties() -> None:
     assert validator.enforce_ssl is False
     assert validator.allowed_signature_methods == ("HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1")
     assert validator.timestamp_lifetime == 600 and validator.realms == []
+
+
+def test_consent_page_cannot_be_framed_and_gets_no_cors(provider: Provider) -> None:
+    """The consent page (and every answer of the authorization view) forbids framing,
+    whatever the app's other hooks say, and carries no CORS headers: a page of another
+    site framing it would get the user's own click on "allow" (the consent check sees a
+    same-origin POST from inside the frame)."""
+
+    def permissive(resp: Any) -> Any:
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Access-Control-Allow-Credentials"] = "true"
+        resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+        resp.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors *"
+        return resp
+
+    provider.app.after_request_funcs.setdefault(None, []).insert(0, permissive)
+    sess = OAuth1Session(CLIENT_KEY, client_secret=CLIENT_SECRET, callback_uri=CALLBACK)
+    sess.fetch_request_token(provider.url + "/oauth/request_token")
+    url = sess.authorization_url(provider.url + "/oauth/authorize")
+    page = requests.get(url, allow_redirects=False, timeout=10)
+    refused = requests.get(
+        provider.url + "/oauth/authorize?oauth_token=" + "u" * 25, allow_redirects=False, timeout=10
+    )
+    allowed = consent(url, True)
+    for answer in (page, refused, allowed):
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        policies = answer.headers["Content-Security-Policy"].split(", ")
+        assert policies == ["default-src 'self'", "frame-ancestors 'none'"]
+        assert "Access-Control-Allow-Origin" not in answer.headers
+        assert "Access-Control-Allow-Credentials" not in answer.headers
+    assert page.status_code == 200 and refused.status_code == 302 and allowed.status_code == 302
+    other = requests.get(provider.url + "/oauth/errors", timeout=10)
+    assert other.headers["X-Frame-Options"] == "SAMEORIGIN"  # only the authorization view

@@ -3,7 +3,8 @@
 Nothing here is specific to one protocol: moving a request from Flask to oauthlib and
 a response back, small encoding helpers, the storage error the providers turn into
 ``temporarily_unavailable``, helpers that keep secrets out of logs, and the check that
-refuses consent forged from another site.
+refuses consent forged from another site, and the headers that keep consent pages out
+of frames.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from .consent import (
     is_cross_site,
     refuse_forged_consent,
     takes_keyword,
+)
+from .consent_pages import (
+    CONSENT_PAGE_MARK,
+    guard_consent_page,
+    harden_consent_page,
+    install_hardening,
 )
 from .context import app_context_for
 from .encoding import decode_base64, to_bytes, to_unicode
@@ -39,6 +46,7 @@ __all__ = [
     "is_expired",
     "matches_hash",
     "utcnow",
+    "CONSENT_PAGE_MARK",
     "CSRF_FIELD",
     "DEFAULT_ERROR_PATH",
     "BadRequestBody",
@@ -49,7 +57,10 @@ __all__ = [
     "decode_base64",
     "extract_params",
     "granting_user",
+    "guard_consent_page",
+    "harden_consent_page",
     "import_callable",
+    "install_hardening",
     "install_redaction",
     "is_cross_site",
     "log_unavailable",

@@ -20,6 +20,7 @@ from flask_oauthlib_core import (
     consent_csrf_token,
     create_response,
     extract_params,
+    guard_consent_page,
     log_unavailable,
     refuse_forged_consent,
     takes_keyword,
@@ -228,16 +229,19 @@ class OAuth1Provider(ProviderBase[OAuth1Server, OAuth1Settings, OAuth1RequestVal
         A consent POST that the browser marks as cross-site, or whose ``csrf_token`` is
         not the session's, is refused with a 403 before the view runs, and no verifier is
         issued (:func:`flask_oauthlib_core.refuse_forged_consent`); with
-        ``OAUTH1_PROVIDER_CSRF_REQUIRED`` the token is required.
+        ``OAUTH1_PROVIDER_CSRF_REQUIRED`` the token is required. Whatever the view
+        answers cannot be framed and carries no CORS headers
+        (:func:`flask_oauthlib_core.guard_consent_page`).
 
         .. versionchanged:: 1.1
-            Cross-site consent is refused; a view that takes ``csrf_token`` (or
-            ``**kwargs``) gets it.
+            Cross-site consent is refused; the view's answers cannot be framed; a
+            view that takes ``csrf_token`` (or ``**kwargs``) gets it.
         """
         pass_token = takes_keyword(f, CSRF_FIELD)
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
+            guard_consent_page()
             refused = refuse_forged_consent(self.settings.csrf_required)
             if refused is not None:
                 return refused

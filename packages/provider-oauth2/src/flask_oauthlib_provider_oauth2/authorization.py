@@ -7,12 +7,11 @@ and the redirect back to the client.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, make_response, redirect, request
+from flask import make_response, redirect, request
 from oauthlib.common import add_params_to_uri
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -24,6 +23,9 @@ from flask_oauthlib_core import (
     consent_csrf_token,
     create_response,
     extract_params,
+    guard_consent_page,
+    harden_consent_page,
+    install_hardening,
     log_unavailable,
     refuse_forged_consent,
     takes_keyword,
@@ -31,7 +33,7 @@ from flask_oauthlib_core import (
 
 from . import rfc7636, rfc9126, rfc9207, signals
 from .config import OAuth2Settings
-from .endpoints import AUTHORIZATION_MARK, mark_endpoint
+from .endpoints import mark_endpoint
 from .oidc import interaction
 from .server import Server
 
@@ -45,66 +47,9 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-NO_FRAMING = "frame-ancestors 'none'"
-CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
-
-
-def harden_authorization_response(response: Response) -> Response:
-    """Pages of the authorization endpoint cannot be framed and get no CORS headers,
-    whatever other ``after_request`` functions (flask-cors, Flask-Talisman ...) added:
-    ``X-Frame-Options: DENY`` replaces theirs, their ``Content-Security-Policy`` loses
-    any ``frame-ancestors`` (their other directives stay) and ``frame-ancestors 'none'``
-    comes as a policy of its own."""
-    if request.environ.get(AUTHORIZATION_MARK):
-        headers = response.headers
-        headers["X-Frame-Options"] = "DENY"
-        headers.setlist("Content-Security-Policy", _without_framing(headers))
-        for key in CORS_HEADERS:
-            headers.pop(key, None)
-    return response
-
-
-def _without_framing(headers: Any) -> list[str]:
-    """The ``Content-Security-Policy`` values of ``headers`` with every
-    ``frame-ancestors`` directive dropped (of each policy, a value may join several with
-    commas), and ``frame-ancestors 'none'`` as a policy of its own: browsers enforce
-    every policy, so it holds whatever the others say."""
-    values = []
-    for value in headers.getlist("Content-Security-Policy"):
-        policies = []
-        for policy in value.split(","):
-            kept = [
-                directive.strip()
-                for directive in policy.split(";")
-                if directive.strip() and directive.split()[0].lower() != "frame-ancestors"
-            ]
-            if kept:
-                policies.append("; ".join(kept))
-        if policies:
-            values.append(", ".join(policies))
-    return [*values, NO_FRAMING]
-
-
-_INSTALLING = threading.Lock()
-
-
-def install_hardening(app: Flask) -> None:
-    """Make :func:`harden_authorization_response` the last ``after_request`` function
-    of ``app`` (it runs after every other one, flask-cors's too, whenever they were
-    registered); once per app.
-
-    The authorization view installs it on its first request, so an app that only
-    protects resources or issues tokens runs no hook of ours on its responses. The app's
-    list of functions is replaced, never changed in place: requests running it meanwhile
-    run every function of the old one.
-    """
-    if harden_authorization_response in app.after_request_funcs.get(None, ()):
-        return
-    with _INSTALLING:
-        funcs = app.after_request_funcs.get(None, [])
-        if harden_authorization_response not in funcs:
-            # Flask runs them in reverse: the first runs last
-            app.after_request_funcs[None] = [harden_authorization_response, *funcs]
+#: the ``after_request`` function keeping the endpoint's pages out of frames and away
+#: from CORS (:func:`flask_oauthlib_core.harden_consent_page`, which both providers share)
+harden_authorization_response = harden_consent_page
 
 
 class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
@@ -205,8 +150,7 @@ class AuthorizationEndpointMixin(ProviderBase[Server, OAuth2Settings, Any]):
 
         @wraps(f)
         def decorated(*args: Any, **kwargs: Any) -> Any:
-            install_hardening(current_app._get_current_object())  # type: ignore[attr-defined]
-            request.environ[AUTHORIZATION_MARK] = True
+            guard_consent_page()
             refused = refuse_forged_consent(self.settings.csrf_required)
             if refused is not None:
                 return refused

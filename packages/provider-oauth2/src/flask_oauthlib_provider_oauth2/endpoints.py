@@ -14,6 +14,7 @@ from flask import Response, request
 from oauthlib.oauth2.rfc6749 import errors
 
 from flask_oauthlib_core import (
+    CONSENT_PAGE_MARK,
     BadRequestBody,
     StorageUnavailable,
     create_response,
@@ -40,7 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: the attribute naming the endpoint kind of a decorated view (found by the metadata)
 ENDPOINT_MARK = "_oauth2_endpoint"
 #: the environ key marking a request answered by the authorization view
-AUTHORIZATION_MARK = "flask_oauthlib.authorization_endpoint"
+AUTHORIZATION_MARK = CONSENT_PAGE_MARK
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
