@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask import Flask
-from oauth2_app import Provider, Token, token_request
+from oauth2_app import REDIRECT, Client, Provider, Token, authorize_url, token_request
+
+from flask_oauthlib_core.testing import authorization_code, pkce_pair
 
 
 def raw_get(url: str, path: str, headers: bytes) -> int:
@@ -205,3 +207,84 @@ def test_memcached_takes_any_key_without_collisions() -> None:
     for index, key in enumerate(keys):
         assert backend.set(key, str(index))
     assert [backend.get(key) for key in keys] == [str(i) for i in range(len(keys))]
+
+
+# review of issue 21 -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=password&grant_type=refresh_token&refresh_token=live-refresh",
+        "grant_type=refresh_token&refresh_token=live-refresh&scope=email&scope=profile",
+        "grant_type=authorization_code&grant_type=refresh_token&refresh_token=live-refresh",
+    ],
+)
+def test_a_refresh_request_may_not_repeat_grant_type_or_scope(
+    provider: Provider, body: str
+) -> None:
+    """oauthlib's refresh grant checks no repeated parameter itself: the last value won."""
+    provider.store.add_token(
+        "old-access", scopes=["email", "profile"], refresh_token="live-refresh"
+    )
+    resp = requests.post(
+        provider.url + "/oauth/token",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    )
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_request", resp.text
+    assert "Duplicate" in resp.json()["error_description"]
+
+
+class ExampleClient:
+    """The client of 0.9.6's ``example/oauth2/server.py``: a stored secret, and a
+    ``client_type`` of ``"public"`` (no ``is_confidential``)."""
+
+    client_id, client_secret = "example", "example-secret"
+    redirect_uris, default_redirect_uri, default_scopes = [REDIRECT], REDIRECT, ["email"]
+    user = None
+
+    @property
+    def client_type(self) -> str:
+        return "public"
+
+
+@pytest.mark.parametrize("how", ["basic", "form", "none", "wrong"])
+def test_the_0_9_6_example_client_public_with_a_secret_logs_in(
+    provider: Provider, how: str
+) -> None:
+    """0.9.6's own example pair: its client sends the secret the server stores for a
+    client it calls public. The right secret (or none) is accepted; a wrong one is not."""
+    provider.store.clients["example"] = cast(Client, ExampleClient())
+    verifier, challenge = pkce_pair()
+    url = authorize_url(
+        provider.url, "example", code_challenge=challenge, code_challenge_method="S256"
+    )
+    data = {
+        "grant_type": "authorization_code",
+        "code": authorization_code(url),
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        "client_id": "example",
+    }
+    auth = None
+    if how == "basic":
+        auth = ("example", "example-secret")
+        del data["client_id"]
+    elif how in ("form", "wrong"):
+        data["client_secret"] = "example-secret" if how == "form" else "not-the-secret"
+    resp = requests.post(provider.url + "/oauth/token", data=data, auth=auth, timeout=10)
+    if how == "wrong":
+        assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
+    else:
+        assert resp.status_code == 200 and resp.json()["access_token"], resp.text
+    machine = token_request(
+        provider.url,
+        None,
+        grant_type="client_credentials",
+        client_id="example",
+        client_secret="example-secret",
+    )
+    assert machine.status_code in (400, 401)  # client_credentials stays a confidential client's

@@ -132,3 +132,54 @@ def test_a_subclass_steers_the_oauth1_flow() -> None:
     with app.test_request_context():
         location = remote.authorize(callback="/done", extra="1").headers["Location"]
     assert redirect_params(location) == {"oauth_token": "request-token", "extra": "1"}
+
+
+class RedditStyle(OAuthRemoteApp):
+    """0.9.6's ``example/reddit.py``: the code exchanged its own way, with the redirect
+    URI 0.9.6 kept in the session as ``<name>_oauthredir``."""
+
+    sent: list[Any] = []
+
+    def handle_oauth2_response(self, args: Mapping[str, str]) -> Any:
+        from flask import session
+
+        client = self.make_client()
+        remote_args = {
+            "code": args.get("code"),
+            "client_secret": self.consumer_secret,
+            "redirect_uri": session.get("%s_oauthredir" % self.name),  # noqa: UP031
+        }
+        body = client.prepare_request_body(**remote_args)
+        RedditStyle.sent.append(dict(remote_args))
+        resp, content = self.http_request(self.expand_url(self.access_token_url), data=body)
+        assert resp.code == 200
+        return {"access_token": "at", "body": body}
+
+    @staticmethod
+    def http_request(
+        uri: str,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        method: str | None = None,
+    ) -> tuple[RemoteResponse, bytes]:
+        return RemoteResponse(200, JSON), b'{"access_token": "at", "token_type": "Bearer"}'
+
+
+def test_a_0_9_6_override_of_the_code_exchange_finds_the_redirect_uri() -> None:
+    RedditStyle.sent = []
+    app, remote = login_app(
+        remote_class=RedditStyle,
+        consumer_key="k",
+        consumer_secret="s",
+        base_url="https://idp.example/api/",
+        authorize_url="https://idp.example/authorize",
+        access_token_url="https://idp.example/token",
+    )
+    client = app.test_client()
+    login = redirect_params(client.get("/login"))
+    assert client.get(f"/authorized?code=c&state={login['state']}").status_code == 200
+    assert RedditStyle.sent == [
+        {"code": "c", "client_secret": "s", "redirect_uri": login["redirect_uri"]}
+    ]
+    with client.session_transaction() as session:
+        assert f"{remote.name}_oauthredir" not in session  # used up, as 0.9.6 did

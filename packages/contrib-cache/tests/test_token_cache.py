@@ -569,3 +569,19 @@ def test_apps_of_one_provider_never_take_each_others_entries(tmp_path: Path) -> 
     assert first.test_client().get("/api/me", headers=headers).status_code == 200  # a hit
     answer = second.test_client().get("/api/me", headers=headers)
     assert answer.status_code == 401 and answer.json["error"] == "invalid_token"
+
+
+@pytest.mark.parametrize("kind", SHARED)
+def test_a_cached_token_of_a_deleted_client_is_refused(kind: str, tmp_path: Path) -> None:
+    """A hit loads the client with the clientgetter: once the client is deleted (RFC 7592
+    ``DELETE`` deletes its tokens in storage without naming them) its cached tokens are
+    refused at once, not served with ``request.oauth.client`` None until they expire."""
+    app = Counted(kind, tmp_path)
+    token = new_token()
+    app.store.add_token(token)
+    assert app.me(token).status_code == 200 and app.me(token).status_code == 200
+    assert app.calls(token) == 1  # the second was a hit
+    del app.store.clients["confidential"]
+    app.store.tokens.pop(token)
+    refused = app.me(token)
+    assert refused.status_code == 401 and refused.json["error"] == "invalid_token"

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flask import session
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError
 
 from flask_oauthlib_core import equal_secrets, utcnow
@@ -113,6 +114,7 @@ class OAuth2Flow(
         def make_client(self, token: Any = None) -> Any: ...
         def expand_url(self, url: str) -> str: ...
         def _save_refreshed(self, new: dict[str, Any], previous: Mapping[str, Any]) -> None: ...
+        def _session_key(self, what: str) -> str: ...
 
     # -- authorization ---------------------------------------------------------------------
 
@@ -157,6 +159,9 @@ class OAuth2Flow(
             query.setdefault("code_challenge_method", "S256")
         self._dpop_login(pending, query)
         self._pending_logins().remember(pending)
+        # 0.9.6 kept the redirect URI here; subclasses overriding handle_oauth2_response
+        # (its reddit example) still read it
+        session[self._session_key("redir")] = callback
         try:
             uri = client.prepare_request_uri(
                 authorize_url, redirect_uri=callback, scope=scope, state=state, **query

@@ -52,14 +52,18 @@ class PendingLogins:
         """The pending logins, oldest first, at most :data:`MAX_PENDING`.
 
         A login started before 1.1 (single ``<name>_oauthstate``, ``_oauthpkce`` and
-        ``_oauthredir`` keys) is taken over.
+        ``_oauthredir`` keys) is taken over; ``_oauthredir`` alone, which
+        :meth:`~flask_oauthlib_client.OAuthRemoteApp.authorize` still writes for
+        0.9.6 subclasses, is no login of its own.
         """
         stored = session.get(self.key)
         pending = (
             [item for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
         )
-        legacy = {what: session.pop(f"{self.name}_oauth{what}", None) for what in LEGACY_KEYS}
+        legacy = {what: session.pop(f"{self.name}_oauth{what}", None) for what in ("state", "pkce")}
         if any(isinstance(value, str) for value in legacy.values()):
+            # ``_oauthredir`` stays: authorize() keeps writing it, as 0.9.6 did
+            legacy["redir"] = session.get(f"{self.name}_oauthredir")
             pending.append({k: v for k, v in legacy.items() if isinstance(v, str)})
         return pending[-MAX_PENDING:]
 

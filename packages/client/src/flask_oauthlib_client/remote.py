@@ -368,8 +368,7 @@ class OAuthRemoteApp(RemoteSettings, TokenStorage, OAuth1Flow, OAuth2Flow):
             callback.remember(self.name, args)
             return self.handle_unknown_response()
         finally:
-            if speaks_oauth1:
-                session.pop(self._session_key("tok"), None)
+            session.pop(self._session_key("tok" if speaks_oauth1 else "redir"), None)
 
     def authorized_handler(self, f: F) -> F:
         """Decorate a callback view; it receives the token data as its first argument.

@@ -242,8 +242,9 @@ class ClientAuthenticationMixin(ValidatorBase):
     def authenticate_client_id(
         self, client_id: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
-        """Identify a public client by its id alone, if the validator offers ``none``;
-        a failure sends :data:`~.signals.client_authentication_failed`."""
+        """Identify a public client by its id alone, if the validator offers ``none``; a
+        secret it presents anyway must be its stored one. A failure sends
+        :data:`~.signals.client_authentication_failed`."""
         if NONE not in self.client_auth_methods:
             return failed(request, client_id, None, "no_credentials")
         if client_id is None:
@@ -256,10 +257,11 @@ class ClientAuthenticationMixin(ValidatorBase):
             return failed(request, client_id, NONE.name, "no_credentials")
         sent = [m.credentials(request) for m in (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)]
         secrets = [found[1] for found in sent if found is not None]
-        if len(secrets) > 1 or any(secrets):
-            # a public client has no secret: one that presents a secret (or two
-            # methods at once, RFC 6749 2.3) is not the client it names
-            log.debug("a public client presented a secret: refused")
+        if len(secrets) > 1 or (any(secrets) and not secret_matches(client, secrets[0])):
+            # a secret a public client presents must be its own (0.9.6's example
+            # client stores one and sends it); any other secret, or two methods at
+            # once (RFC 6749 2.3), is not from the client it names
+            log.debug("a public client presented a secret that is not its own: refused")
             return failed(request, client_id, None, "invalid_credentials")
         request.client = client
         return True

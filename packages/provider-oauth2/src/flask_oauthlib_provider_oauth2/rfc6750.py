@@ -205,7 +205,8 @@ class BearerMixin(ValidatorBase):
 
     def validate_bearer_token(self, token: str | None, scopes: Any, request: Any) -> bool:
         """The token must exist, be unexpired and unrevoked, and carry every scope asked
-        for; on success ``request`` gets ``access_token``, ``user``, ``client``, ``scopes``."""
+        for; with a token cache, the client it names must still exist. On success
+        ``request`` gets ``access_token``, ``user``, ``client``, ``scopes``."""
         if not token:
             request.error_message = "No access token was sent."
             return False
@@ -224,13 +225,20 @@ class BearerMixin(ValidatorBase):
             return False
         if not usable_here(tok, scopes, request):
             return False
+        client = tok.client if hasattr(tok, "client") else None
+        if client is None and getattr(tok, "client_id", None) is not None:
+            # a client_id URL may name a metadata document
+            client = self._client(tok.client_id, request)
+            if client is None and self.token_cache is not None:
+                # a cache may still answer for a client deleted since (RFC 7592 deletes
+                # its tokens in storage without naming them); storage's own answer is
+                # taken as 0.9.6 took it
+                request.error_message = "The access token's client no longer exists."
+                return False
         request.access_token = tok
         request.user = getattr(tok, "user", None)
         request.scopes = scopes
-        if hasattr(tok, "client"):
-            request.client = tok.client
-        elif hasattr(tok, "client_id"):  # a client_id URL may name a metadata document
-            request.client = self._client(tok.client_id, request)
+        request.client = client
         return True
 
     def _stored_token(self, token: str) -> Any:

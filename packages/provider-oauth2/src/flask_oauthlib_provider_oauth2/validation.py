@@ -33,9 +33,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: parameters a request may not repeat (oauthlib checks client_id, grant_type,
-#: redirect_uri, response_type, scope and state itself)
+#: parameters a request may not repeat (oauthlib checks client_id, redirect_uri,
+#: response_type and state itself; grant_type and scope only in some grants)
 SINGLE_PARAMS = (
+    "grant_type",
+    "scope",
     "code",
     "code_verifier",
     "code_challenge",
