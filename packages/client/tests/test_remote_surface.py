@@ -28,6 +28,14 @@ MEMBERS_096 = """
 """.split()
 
 JSON = {"Content-Type": "application/json"}
+#: the remote app's settings, for a server at idp.example
+IDP = {
+    "consumer_key": "k",
+    "consumer_secret": "s",
+    "base_url": "https://idp.example/api/",
+    "authorize_url": "https://idp.example/authorize",
+    "access_token_url": "https://idp.example/token",
+}
 
 
 @pytest.mark.parametrize("name", MEMBERS_096)
@@ -86,14 +94,7 @@ class Recording(OAuthRemoteApp):
 
 def test_a_subclass_steers_the_oauth2_flow() -> None:
     Recording.calls = []
-    app, remote = login_app(
-        remote_class=Recording,
-        consumer_key="k",
-        consumer_secret="s",
-        base_url="https://idp.example/api/",
-        authorize_url="https://idp.example/authorize",
-        access_token_url="https://idp.example/token",
-    )
+    app, remote = login_app(remote_class=Recording, **IDP)
     client = app.test_client()
     state = redirect_params(client.get("/login"))["state"]
     token = client.get(f"/authorized?code=c&state={state}").get_json()
@@ -134,7 +135,7 @@ def test_a_subclass_steers_the_oauth1_flow() -> None:
     assert redirect_params(location) == {"oauth_token": "request-token", "extra": "1"}
 
 
-class RedditStyle(OAuthRemoteApp):
+class RedditStyle(Recording):
     """0.9.6's ``example/reddit.py``: the code exchanged its own way, with the redirect
     URI 0.9.6 kept in the session as ``<name>_oauthredir``."""
 
@@ -155,26 +156,10 @@ class RedditStyle(OAuthRemoteApp):
         assert resp.code == 200
         return {"access_token": "at", "body": body}
 
-    @staticmethod
-    def http_request(
-        uri: str,
-        headers: Mapping[str, str] | None = None,
-        data: Any = None,
-        method: str | None = None,
-    ) -> tuple[RemoteResponse, bytes]:
-        return RemoteResponse(200, JSON), b'{"access_token": "at", "token_type": "Bearer"}'
-
 
 def test_a_0_9_6_override_of_the_code_exchange_finds_the_redirect_uri() -> None:
     RedditStyle.sent = []
-    app, remote = login_app(
-        remote_class=RedditStyle,
-        consumer_key="k",
-        consumer_secret="s",
-        base_url="https://idp.example/api/",
-        authorize_url="https://idp.example/authorize",
-        access_token_url="https://idp.example/token",
-    )
+    app, remote = login_app(remote_class=RedditStyle, **IDP)
     client = app.test_client()
     login = redirect_params(client.get("/login"))
     assert client.get(f"/authorized?code=c&state={login['state']}").status_code == 200
