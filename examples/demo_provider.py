@@ -121,6 +121,11 @@ ERROR_MESSAGES = {
         "Please try again in a moment",
         "The demo provider cannot complete the sign-in right now.",
     ),
+    # a pushed request's request_uri works once: Back after signing in lands here
+    "invalid_request_uri": (
+        "This sign-in link was already used",
+        "Each sign-in link works once. Start again from the application.",
+    ),
 }
 DEFAULT_ERROR = (
     "This request cannot be completed",
@@ -181,6 +186,7 @@ ERROR = layout(
 {% if details %}
 <details><summary>Technical details</summary><p>{{ details }}</p></details>
 {% endif %}
+<p><a class="button" href="{{ client_home }}">Back to the demo client</a></p>
 <p class="muted"><a href="{{ url_for('index') }}">Demo provider home</a></p>"""
 )
 
@@ -485,12 +491,19 @@ def create_provider(
         ):
             return jsonify(error=error, error_description=description), 400
         title, message = ERROR_MESSAGES.get(error, DEFAULT_ERROR)
-        return page(ERROR, 400, title=title, message=message, details=description)
+        return page(
+            ERROR, 400, title=title, message=message, details=description, client_home=client_home
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         body, status = page(
-            ERROR, exc.code or 500, title=exc.name, message=http_message(exc), details=None
+            ERROR,
+            exc.code or 500,
+            title=exc.name,
+            message=http_message(exc),
+            details=None,
+            client_home=client_home,
         )
         return body, status, http_headers(exc)
 

@@ -363,6 +363,23 @@ def test_provider_error_page_is_html(demo_provider: Flask) -> None:
     assert machine.status_code == 400 and machine.json["error"] == "access_denied"
 
 
+def test_back_after_signing_in_leads_back_to_the_client(demo_provider: Flask) -> None:
+    """Back after a login reopens the pushed request's used-up ``request_uri``: the page
+    says so in words and links to the demo client (it used to offer only the provider's
+    home page)."""
+    browser = demo_provider.test_client()
+    used = "urn:ietf:params:oauth:request_uri:used-up"
+    sent = browser.get(
+        "/oauth/authorize?" + urlencode({"client_id": "demo-client", "request_uri": used}),
+        headers=BROWSER,
+    )
+    assert sent.status_code == 302 and sent.headers["Location"].startswith("/oauth/errors?")
+    page = browser.get(sent.headers["Location"], headers=BROWSER)
+    assert page.status_code == 400
+    assert "This sign-in link was already used" in page.text
+    assert '<a class="button" href="http://127.0.0.1:1/">Back to the demo client</a>' in page.text
+
+
 def test_provider_pages_for_people(demo_provider: Flask) -> None:
     browser = demo_provider.test_client()
     missing = browser.get("/no-such-page", headers=BROWSER)
