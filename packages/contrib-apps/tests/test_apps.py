@@ -77,7 +77,7 @@ def test_documented_default_scopes() -> None:
     assert defaults["douban"] == ("douban_basic_common",)
     assert defaults["facebook"] == ("email",)
     assert defaults["github"] == ("user:email",)
-    assert defaults["google"] == ("openid", "email", "profile")  # OpenID Connect since 1.1
+    assert defaults["google"] == ("email",)
     assert defaults["linkedin"] == ("r_basicprofile",)
     assert defaults["weibo"] == ("email",)
 

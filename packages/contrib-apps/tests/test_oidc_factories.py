@@ -31,8 +31,12 @@ Serve = Callable[[Flask], str]
 DISCOVERY = "/.well-known/openid-configuration"
 
 #: each OpenID Connect factory, the arguments it needs, and the discovery document it reads
-OIDC_FACTORIES: dict[str, tuple[dict[str, str], str]] = {
-    "google": ({}, "https://accounts.google.com/.well-known/openid-configuration"),
+OIDC_FACTORIES: dict[str, tuple[dict[str, Any], str]] = {
+    # google keeps 0.9.6's default scope (email): OpenID Connect when asked for
+    "google": (
+        {"scope": ["openid", "email", "profile"]},
+        "https://accounts.google.com/.well-known/openid-configuration",
+    ),
     "microsoft": (
         {},
         "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
@@ -71,7 +75,7 @@ def test_an_openid_factory_asks_for_openid_with_a_nonce(name: str) -> None:
     factory = getattr(apps, name)
     app, oauth = make_app(name)
     remote = factory.register_to(oauth, **params)
-    assert "openid" in factory.provider.default_scope
+    assert "openid" in factory.provider.default_scope or "openid" in params["scope"]
     assert factory.provider.server_metadata_url is not None
     with app.app_context():
         assert remote.server_metadata_url == discovery
@@ -203,6 +207,7 @@ def test_the_google_factory_logs_in_against_a_local_provider(serve: Serve) -> No
     app, oauth = make_app("google")
     remote = apps.google.register_to(
         oauth,
+        scope=["openid", "email", "profile"],
         authorize_url=url + "/authorize",
         access_token_url=url + "/token",
         server_metadata_url=url + DISCOVERY,
