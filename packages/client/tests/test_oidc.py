@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from flask import Flask, url_for
+from flask import Flask, request, url_for
 from flask.testing import FlaskClient
 from oidc_peers import (
     CALLBACK,
@@ -524,7 +524,7 @@ def test_userinfo_needs_the_endpoint_in_the_metadata(serve: Serve) -> None:
 
     @idp.route("/.well-known/openid-configuration")
     def discovery() -> Any:
-        return {"issuer": "https://id.example", "jwks_uri": "https://id.example/jwks"}
+        return {"issuer": request.host_url.rstrip("/"), "jwks_uri": "https://id.example/jwks"}
 
     url = serve(idp)
     app, remote = oidc_client(url)
@@ -538,11 +538,11 @@ def test_userinfo_needs_the_endpoint_in_the_metadata(serve: Serve) -> None:
 
 def test_end_session_url_names_the_endpoint_and_the_client(serve: Serve) -> None:
     idp = Flask("with_logout")
-    document = {"issuer": "https://id.example", "jwks_uri": "https://id.example/jwks"}
+    document = {"jwks_uri": "https://id.example/jwks"}
 
     @idp.route("/.well-known/openid-configuration")
     def discovery() -> Any:
-        return document
+        return {"issuer": request.host_url.rstrip("/"), **document}
 
     url = serve(idp)
     app, remote = oidc_client(url)
@@ -725,3 +725,18 @@ def test_a_cached_key_set_is_fetched_again_when_old() -> None:
     time.sleep(0.25)
     assert cache.get("u", fetch) == {"keys": [2]} and calls == ["u", "u"]
     assert JwksCache().max_age == 3600
+
+
+def test_a_document_claiming_another_servers_issuer_is_refused(serve: Serve) -> None:
+    """Mix-up (RFC 8414 3.3): a server the client is configured with cannot claim an
+    honest server's issuer, whose ``iss`` its callbacks and ID tokens would then carry."""
+    evil = Flask("evil")
+
+    @evil.route("/.well-known/openid-configuration")
+    def discovery() -> Any:
+        return {"issuer": "https://honest-idp.example.com", "jwks_uri": "https://x/jwks"}
+
+    app, remote = oidc_client(serve(evil))
+    with app.test_request_context(), pytest.raises(OAuthException) as info:
+        remote.issuer  # noqa: B018
+    assert info.value.type == "invalid_metadata" and "another origin" in str(info.value)

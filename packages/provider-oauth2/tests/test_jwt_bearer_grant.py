@@ -166,3 +166,30 @@ def test_config_is_checked() -> None:
     for bad in ({IDP: "http://idp.example/jwks"}, {IDP: {"nokeys": 1}}, ["x"]):
         with pytest.raises(ValueError, match="JWT_BEARER_ISSUERS"):
             OAuth2Settings.from_config({"OAUTH2_PROVIDER_JWT_BEARER_ISSUERS": bad})
+
+
+def test_a_forged_host_does_not_make_an_assertion_for_another_server_valid(
+    make_provider: Any,
+) -> None:
+    """An assertion the IdP issued for another relying party is refused however the
+    request names the host, once ``OAUTH2_PROVIDER_ISSUER`` says who this server is."""
+    provider = make_provider(
+        OAUTH2_PROVIDER_JWT_BEARER_ISSUERS={IDP: idp_jwks()},
+        OAUTH2_PROVIDER_ISSUER="https://auth.example.com",
+    )
+    store = provider.store
+
+    @provider.oauth.jwt_bearer_usergetter
+    def user_of(issuer: str, subject: str, client: Any, request: Any) -> Any:
+        return store.alice if (issuer, subject) == (IDP, "alice") else None
+
+    ours = grant(provider, assertion("https://auth.example.com/oauth/token"))
+    assert ours.status_code == 200, ours.text
+    forged = requests.post(
+        provider.url + "/oauth/token",
+        data={"grant_type": GRANT, "assertion": assertion("https://rp1.example.com")},
+        auth=("confidential", "s3cret"),
+        headers={"Host": "rp1.example.com"},
+        timeout=10,
+    )
+    assert forged.status_code == 400 and forged.json()["error"] == "invalid_grant"

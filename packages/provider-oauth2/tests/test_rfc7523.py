@@ -242,3 +242,33 @@ def test_malformed_assertions_never_500(jwt_provider: Provider, data: dict[str, 
     )
     assert answer.status_code in (400, 401), answer.text
     assert answer.json()["error"] in ("invalid_client", "invalid_request")
+
+
+def test_the_host_header_never_makes_an_audience_once_the_issuer_is_set(
+    make_provider: Any,
+) -> None:
+    """With ``OAUTH2_PROVIDER_ISSUER`` an assertion's ``aud`` must name this server as the
+    issuer says, not as the request's ``Host`` does: an assertion the client made for
+    another server (same key) was accepted by sending that server's name as ``Host``."""
+    store = Store()
+    signer = store.add_client(Client("signer", "", [REDIRECT], ["email"], user=store.alice))
+    signer.jwks = public_jwks(pem("RS256", 0))  # type: ignore[attr-defined]
+    signer.token_endpoint_auth_method = "private_key_jwt"  # type: ignore[attr-defined]
+    provider = make_provider(store, OAUTH2_PROVIDER_ISSUER="https://auth.example.com")
+    url = provider.url
+    for aud in ("https://auth.example.com", "https://auth.example.com/oauth/token"):
+        assert token(url, signed(claims_for("signer", aud))).status_code == 200, aud
+    other = "https://other-as.example.net/oauth/token"
+    forged = requests.post(
+        url + "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": signed(claims_for("signer", other)),
+        },
+        headers={"Host": "other-as.example.net"},
+        timeout=10,
+    )
+    assert forged.status_code == 401 and forged.json()["error"] == "invalid_client"
+    # the URL the request was sent to is no audience of its own then either
+    assert token(url, signed(claims_for("signer", url + "/oauth/token"))).status_code == 401

@@ -19,14 +19,23 @@ import json
 import threading
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 from .exceptions import OAuthException
 from .transport import status_of
 
-__all__ = ["METADATA_KEY", "Fetch", "MetadataCache", "fetch_metadata", "metadata_cache"]
+__all__ = [
+    "METADATA_KEY",
+    "Fetch",
+    "MetadataCache",
+    "fetch_metadata",
+    "issuer_origin_matches",
+    "metadata_cache",
+]
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 #: where :meth:`OAuth.init_app <flask_oauthlib_client.OAuth.init_app>` keeps the app's
 #: :class:`MetadataCache`
 METADATA_KEY = "oauthlib.client.metadata"
@@ -128,3 +137,29 @@ def fetch_metadata(name: str, url: str, http: Fetch) -> dict[str, Any]:
         a JSON object; or what ``http`` raises (``timeout``, ``network_error``, ...).
     """
     return fetch_json(name, url, http, "metadata document", "invalid_metadata")
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return None
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
+
+
+def issuer_origin_matches(issuer: Any, metadata_url: str) -> bool:
+    """Whether ``issuer`` is an ``http(s)`` URL on the origin of ``metadata_url``.
+
+    RFC 8414 3.3 and OpenID Connect Discovery 4.3 want the issuer the well-known URL was
+    built from: a server cannot claim another server's issuer (and pass the ``iss``
+    check of its callbacks, RFC 9207, or its ID tokens' ``iss`` check), since its own
+    documents come from its own origin. The path is left to the server: multi-tenant
+    providers (Microsoft's ``/common/v2.0`` names ``/{tenantid}/v2.0``) differ there.
+
+    .. versionadded:: 1.1
+    """
+    if not isinstance(issuer, str) or urlsplit(issuer).scheme not in ("http", "https"):
+        return False
+    found = _origin(issuer)
+    return found is not None and found == _origin(metadata_url)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from flask import Flask, current_app, has_app_context
 
-from .metadata import MetadataCache, fetch_metadata, metadata_cache
+from .exceptions import OAuthException
+from .metadata import MetadataCache, fetch_metadata, issuer_origin_matches, metadata_cache
 from .rfc8707 import resource_list
 from .transport import DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, HTTPCall
 
@@ -287,10 +288,24 @@ class RemoteSettings:
 
     @setting
     def issuer(self) -> str | None:
-        """The server's issuer identifier (RFC 9207), if known."""
+        """The server's issuer identifier (RFC 9207), if known: ``issuer=``, else the
+        metadata document's, which must be on the document's own origin
+        (:func:`~.metadata.issuer_origin_matches`).
+
+        :raises OAuthException: ``invalid_metadata`` for a document naming an issuer on
+            another origin (a server claiming another's issuer, RFC 8414 3.3); give
+            ``issuer=`` when the document is rightly served elsewhere.
+        """
         issuer = self._settings.get("issuer")
-        if issuer is None and self._settings.get("server_metadata_url"):
+        url = self._settings.get("server_metadata_url")
+        if issuer is None and url:
             issuer = self.server_metadata.get("issuer")
+            if issuer is not None and not issuer_origin_matches(issuer, url):
+                raise OAuthException(
+                    f"{self.name}: the metadata document names an issuer on another origin"
+                    f" than its own ({issuer!r}); give issuer= if that is the server's",
+                    type="invalid_metadata",
+                )
         return issuer  # type: ignore[no-any-return]
 
     @setting

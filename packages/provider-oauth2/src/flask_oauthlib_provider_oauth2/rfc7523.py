@@ -170,19 +170,21 @@ def _state() -> Any:
 
 def assertion_audiences(settings: Any) -> list[str]:
     """What an assertion's ``aud`` may name here: the issuer identifier
-    (``OAUTH2_PROVIDER_ISSUER`` or the host URL), the token endpoint's URL and the URL
-    of the endpoint being called."""
-    from .rfc8414 import endpoint_urls
+    (``OAUTH2_PROVIDER_ISSUER``, else the host URL), the token endpoint's URL and the
+    URL of the endpoint being called, both on the issuer's origin when it is set
+    (:func:`~.rfc8414.on_issuer`)."""
+    from .rfc8414 import endpoint_urls, on_issuer
 
     audiences: list[str] = []
     if settings.issuer:
         audiences.append(settings.issuer)
     if has_request_context():
-        audiences.append(flask_request.host_url.rstrip("/"))
-        audiences.append(flask_request.base_url)
+        if not settings.issuer:
+            audiences.append(flask_request.host_url.rstrip("/"))
+        audiences.append(on_issuer(settings, flask_request.base_url))
         token = endpoint_urls(current_app, {"token": "token_endpoint"}).get("token_endpoint")
         if token:
-            audiences.append(token)
+            audiences.append(on_issuer(settings, token))
     return list(dict.fromkeys(audiences))
 
 

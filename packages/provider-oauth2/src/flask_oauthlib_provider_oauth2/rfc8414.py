@@ -7,6 +7,7 @@ it serves (whose URLs are found among the app's decorated views) and adds its en
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, request, url_for
 
@@ -15,7 +16,7 @@ from .endpoints import ENDPOINT_MARK
 if TYPE_CHECKING:
     from .server import Server
 
-__all__ = ["endpoint_urls", "metadata"]
+__all__ = ["endpoint_urls", "metadata", "on_issuer"]
 
 
 def endpoint_urls(app: Flask, keys: dict[str, str]) -> dict[str, str]:
@@ -28,6 +29,17 @@ def endpoint_urls(app: Flask, keys: dict[str, str]) -> dict[str, str]:
         if key and key not in urls:
             urls[key] = url_for(rule.endpoint, _external=True)
     return urls
+
+
+def on_issuer(settings: Any, url: str) -> str:
+    """``url``, a URL of this server built from the request, on the origin of
+    ``OAUTH2_PROVIDER_ISSUER`` when it is set: the ``Host`` a request sends never decides
+    what an audience is. Without the setting the request's URL is taken (set the issuer,
+    or Flask's ``TRUSTED_HOSTS``, when the app answers for any host)."""
+    if not settings.issuer:
+        return url
+    issuer = urlsplit(settings.issuer)
+    return urlunsplit(urlsplit(url)._replace(scheme=issuer.scheme, netloc=issuer.netloc))
 
 
 def metadata(server: Server, app: Flask) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from .pushed_requests import (
     PushedRequestStore,
     pushed_request_key,
 )
+from .rfc8414 import on_issuer
 from .rfc9101 import (
     InvalidRequestObject,
     InvalidRequestURI,
@@ -154,7 +155,8 @@ def _pushed_params(server: Server, uri: str, req: Request, client: Any) -> tuple
     params["client_id"] = client_id
     settings = server.settings
     if "request" in params:
-        audience = [_issuer(settings), urlunsplit(urlsplit(uri)._replace(query=""))]
+        endpoint = urlunsplit(urlsplit(uri)._replace(query=""))
+        audience = [_issuer(settings), on_issuer(settings, endpoint)]
         return request_object_params(
             client, params["request"], client_id=client_id, audience=audience, settings=settings
         )
