@@ -209,3 +209,20 @@ def test_without_openid_connect_there_is_no_logout_endpoint(serve: Any) -> None:
     assert answer.status_code == 404 and not store.logouts
     document = requests.get(url + "/.well-known/openid-configuration", timeout=10).json()
     assert "end_session_endpoint" not in document
+
+
+@pytest.mark.parametrize("state", ["<x>", 'a"b', "<script>alert(1)</script>"])
+def test_markup_characters_in_the_query_are_no_500(provider: tuple[str, Any], state: str) -> None:
+    """oauthlib refuses ``<``, ``>`` and ``"`` in a query it parses: a relying party's
+    ``state`` holding one made the logout endpoint answer 500."""
+    url, store = provider
+    token, _, _ = login_flow(url)
+    browser = signed_in(url)
+    answer = browser.get(
+        logout_url(
+            url, id_token_hint=token["id_token"], post_logout_redirect_uri=LOGGED_OUT, state=state
+        )
+    )
+    assert answer.status_code == 302, answer.text
+    assert answer.headers["Location"] == LOGGED_OUT + "?" + urlencode({"state": state})
+    assert not still_signed_in(browser, url)

@@ -25,6 +25,8 @@ class TextSerde:
 
 #: what memcached takes as a key as it is (its protocol forbids spaces and control bytes)
 MEMCACHED_KEY = re.compile(r"[!-~]{1,250}")
+#: what starts the key of an entry stored under a hash of its key
+HASHED = "h:"
 
 
 class MemcacheBackend:
@@ -71,12 +73,15 @@ class MemcacheBackend:
 
     def _key(self, key: str) -> str:
         """The memcached key of ``key``: as it is when memcached can hold it (printable
-        ASCII, no spaces, at most 250 bytes), else the prefix and a hash of it, so any
-        text is a valid key and no two keys collide."""
+        ASCII, no spaces, at most 250 bytes) and it does not start with ``h:``, else the
+        prefix, ``h:`` and a hash of it, so any text is a valid key and no two keys
+        collide (a key that reads like another's hash is hashed too)."""
         full = self.prefix + key
-        if MEMCACHED_KEY.fullmatch(full):
+        if MEMCACHED_KEY.fullmatch(full) and not key.startswith(HASHED):
             return full
-        return self.prefix + "h:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        return (
+            self.prefix + HASHED + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        )
 
     @unavailable
     def get(self, key: str) -> str | None:

@@ -157,7 +157,11 @@ def read_logout_request(validator: OpenIDMixin, context: OpenIDContext) -> Logou
     :raises LogoutRefused: for a request that fails a check.
     """
     params = _params()
-    oauthlib_request = OAuthlibRequest(request.url, request.method, None, dict(request.headers))
+    # the parameters are read above: oauthlib's request (for the clientgetter) needs no
+    # query, which it would refuse for a "<", ">" or '"' in a relying party's state
+    oauthlib_request = OAuthlibRequest(
+        request.base_url, request.method, None, dict(request.headers)
+    )
     claims = _hint_claims(params["id_token_hint"], context) if "id_token_hint" in params else None
     client_id = params.get("client_id")
     if claims is not None:
