@@ -54,7 +54,8 @@ class IntrospectionVerifier:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """What the authorization server says of ``token``, or ``None`` when it is not
-        active, not meant for this server, or the server cannot be asked."""
+        an active bearer access token (a refresh token is not one), not meant for this
+        server, or the server cannot be asked."""
         try:
             async with httpx2.AsyncClient(timeout=TIMEOUT) as http:
                 answer = await http.post(
@@ -69,8 +70,8 @@ class IntrospectionVerifier:
             log.warning("introspection answered %s", answer.status_code)
             return None
         claims: dict[str, Any] = answer.json()
-        if claims.get("active") is not True:
-            return None
+        if claims.get("active") is not True or claims.get("token_type") != "Bearer":
+            return None  # inactive, or no bearer access token (a refresh token has no type)
         audience = claims.get("aud")
         audiences = [audience] if isinstance(audience, str) else list(audience or [])
         if self.resource not in audiences:

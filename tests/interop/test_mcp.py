@@ -301,7 +301,8 @@ def test_open_registration_gives_no_machine_client(servers: Callable[..., Server
 
 def test_a_token_without_audience_is_refused(servers: Callable[..., Servers]) -> None:
     """A code exchanged without ``resource`` gives a token with no audience: the MCP
-    server refuses it, while the same flow naming the server opens it."""
+    server refuses it, while the same flow naming the server opens it. The refresh token
+    that comes with it is no access token there (introspection gives it no type)."""
     import secrets
 
     from flask_oauthlib_core.testing import pkce_pair
@@ -311,13 +312,17 @@ def test_a_token_without_audience_is_refused(servers: Callable[..., Servers]) ->
     callback = f"http://127.0.0.1:{free_port()}/callback"
     registered = requests.post(
         site.issuer + "/oauth/register",
-        json={"redirect_uris": [callback], "token_endpoint_auth_method": "none"},
+        json={
+            "redirect_uris": [callback],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+        },
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
     client_id = registered.json()["client_id"]
 
-    def token(resource: str | None) -> str:
+    def token(resource: str | None) -> dict[str, Any]:
         verifier, challenge = pkce_pair()
         query: dict[str, str] = {
             "response_type": "code",
@@ -350,14 +355,17 @@ def test_a_token_without_audience_is_refused(servers: Callable[..., Servers]) ->
             timeout=10,
         )
         assert issued.status_code == 200, issued.text
-        return str(issued.json()["access_token"])
+        return dict(issued.json())
 
-    without = token(None)
+    without = token(None)["access_token"]
     assert "aud" not in site.introspect(without)
     bearer = {**MCP_HEADERS, "Authorization": "Bearer " + without}
     assert requests.post(mcp_url, json=INITIALIZE, headers=bearer, timeout=10).status_code == 401
-    bearer["Authorization"] = "Bearer " + token(mcp_url)
+    named = token(mcp_url)
+    bearer["Authorization"] = "Bearer " + named["access_token"]
     assert requests.post(mcp_url, json=INITIALIZE, headers=bearer, timeout=10).status_code == 200
+    bearer["Authorization"] = "Bearer " + named["refresh_token"]
+    assert requests.post(mcp_url, json=INITIALIZE, headers=bearer, timeout=10).status_code == 401
 
 
 @pytest.mark.packaging

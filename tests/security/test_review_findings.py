@@ -291,3 +291,27 @@ def test_the_0_9_6_example_client_public_with_a_secret_logs_in(
         client_secret="example-secret",
     )
     assert machine.status_code in (400, 401)  # client_credentials stays a confidential client's
+
+
+def test_a_refresh_token_never_introspects_as_an_access_token(provider: Provider) -> None:
+    """A resource server asking introspection must be able to tell a refresh token (for
+    the authorization server alone) from an access token: it has no ``token_type``,
+    whatever the hint, while the access token has one and its ``exp``."""
+    provider.store.add_token("live-access", refresh_token="live-refresh")
+    for hint in ("access_token", "refresh_token", None):
+        data = {"token": "live-refresh", **({"token_type_hint": hint} if hint else {})}
+        resp = requests.post(
+            provider.url + "/oauth/introspect",
+            data=data,
+            auth=("confidential", "s3cret"),
+            timeout=10,
+        )
+        claims = resp.json()
+        assert claims["active"] is True and "token_type" not in claims and "exp" not in claims
+    access = requests.post(
+        provider.url + "/oauth/introspect",
+        data={"token": "live-access"},
+        auth=("confidential", "s3cret"),
+        timeout=10,
+    ).json()
+    assert access["token_type"] == "Bearer" and isinstance(access["exp"], int)

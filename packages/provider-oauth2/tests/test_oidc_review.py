@@ -27,12 +27,16 @@ def provider(serve: Any) -> tuple[str, Any]:
 
 def test_max_age_zero_lets_a_user_who_just_logged_in_finish(provider: tuple[str, Any]) -> None:
     """max_age was checked again when the consent form came back: with max_age=0 (or
-    a small one and a slow reader) the user was sent to log in forever."""
+    a small one and a slow reader) the user was sent to log in forever. The request is
+    seen from its first visit on, before anybody logged in: a login a second later (and
+    the page a second after that) counts as after it."""
     url, store = provider
     browser = Browser(url)
     _, uri, _, _ = start(url, max_age="0")
     assert browser.get(uri).headers["Location"].startswith("/login?")  # nobody logged in
+    time.sleep(1.1)  # typing the password
     browser.login()
+    time.sleep(1.1)  # the redirect back, on a busy server
     assert browser.get(uri).status_code == 200  # the consent page
     time.sleep(1.2)  # reading it
     assert "code" in redirect_params(browser.consent(uri))

@@ -66,10 +66,11 @@ class IntrospectionMixin(TokenMixin):
     ) -> dict[str, Any] | None:
         """Claims of an active token (RFC 7662), or ``None`` if it is not active or the
         authenticated client may not see it (:meth:`may_introspect`). A token with
-        resources (RFC 8707) has them as ``aud``: a string for one, else a list.
+        resources (RFC 8707) has them as ``aud``: a string for one, else a list. Only an
+        access token has ``token_type`` (and ``exp``): a refresh token has neither.
 
         .. versionchanged:: 1.1
-            ``aud``.
+            ``aud``; no ``token_type`` for a refresh token.
         """
         refuse_duplicates(request)
         tok, kind = self._find_token(token, token_type_hint)
@@ -79,20 +80,19 @@ class IntrospectionMixin(TokenMixin):
             return None
         if not self.may_introspect(request.client, tok):
             return None
-        claims: dict[str, Any] = {
-            "client_id": tok.client_id,
-            "scope": " ".join(tok.scopes or ()),
-            "token_type": "Bearer",
-        }
+        claims: dict[str, Any] = {"client_id": tok.client_id, "scope": " ".join(tok.scopes or ())}
+        jkt = getattr(tok, "dpop_jkt", None)
+        if kind == "access_token":
+            # a refresh token has no type of RFC 6749 5.1: a resource server must never
+            # take it for an access token (it is the authorization server's alone)
+            claims["token_type"] = "DPoP" if jkt else "Bearer"  # RFC 9449 6.2
         if expires is not None:
             claims["exp"] = int(as_utc(expires).timestamp())
         user = getattr(tok, "user", None)
         username = getattr(user, "username", None)
         if username is not None:
             claims["username"] = str(username)
-        jkt = getattr(tok, "dpop_jkt", None)
-        if jkt:  # RFC 9449 6.2
-            claims["token_type"] = "DPoP"  # noqa: S105 - a token type
+        if jkt:
             claims["cnf"] = {"jkt": jkt}
         audience = stored_resources(tok)
         if audience:

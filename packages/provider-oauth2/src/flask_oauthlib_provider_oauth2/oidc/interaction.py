@@ -85,12 +85,14 @@ def login_required(validator: Any, login: Any, req: Any, *, record: bool) -> boo
     A login made after this session first saw the request satisfies ``max_age``: time
     spent on the consent page after logging in never sends the user to log in again
     (with ``max_age=0`` they could never finish)."""
+    prompt_login = "login" in str(req.prompt or "").split()
+    asks_max_age = vars(req).get("max_age_seconds") is not None
+    # seen from the first visit on, also when nobody is logged in yet: the login that
+    # visit leads to is after it, in whatever second it happens
+    seen = _first_seen(req, record) if prompt_login or asks_max_age else None
     if login is None:
         return True
     auth_time = login[1]
-    prompt_login = "login" in str(req.prompt or "").split()
-    asks_max_age = vars(req).get("max_age_seconds") is not None
-    seen = _first_seen(req, record) if prompt_login or asks_max_age else None
     if not validator.login_is_fresh(auth_time, req, at=seen):
         return True
     if prompt_login:
