@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from flask_oauthlib_core import url_origin
+
 from .exceptions import OAuthException
 from .transport import status_of
 
@@ -35,7 +37,6 @@ __all__ = [
     "metadata_cache",
 ]
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
 #: where :meth:`OAuth.init_app <flask_oauthlib_client.OAuth.init_app>` keeps the app's
 #: :class:`MetadataCache`
 METADATA_KEY = "oauthlib.client.metadata"
@@ -139,15 +140,6 @@ def fetch_metadata(name: str, url: str, http: Fetch) -> dict[str, Any]:
     return fetch_json(name, url, http, "metadata document", "invalid_metadata")
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
-    parts = urlsplit(url)
-    try:
-        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:
-        return None
-    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
-
-
 def issuer_origin_matches(issuer: Any, metadata_url: str) -> bool:
     """Whether ``issuer`` is an ``http(s)`` URL on the origin of ``metadata_url``.
 
@@ -161,5 +153,5 @@ def issuer_origin_matches(issuer: Any, metadata_url: str) -> bool:
     """
     if not isinstance(issuer, str) or urlsplit(issuer).scheme not in ("http", "https"):
         return False
-    found = _origin(issuer)
-    return found is not None and found == _origin(metadata_url)
+    found = url_origin(issuer)
+    return found is not None and found == url_origin(metadata_url)

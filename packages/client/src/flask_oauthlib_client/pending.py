@@ -60,7 +60,11 @@ class PendingLogins:
         pending = (
             [item for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
         )
-        legacy = {what: session.pop(f"{self.name}_oauth{what}", None) for what in ("state", "pkce")}
+        legacy = {
+            what: session.pop(f"{self.name}_oauth{what}", None)
+            for what in LEGACY_KEYS
+            if what != "redir"
+        }
         if any(isinstance(value, str) for value in legacy.values()):
             # ``_oauthredir`` stays: authorize() keeps writing it, as 0.9.6 did
             legacy["redir"] = session.get(f"{self.name}_oauthredir")

@@ -18,6 +18,7 @@ from .consent import (
     is_cross_site,
     refuse_forged_consent,
     takes_keyword,
+    url_origin,
 )
 from .consent_pages import (
     CONSENT_PAGE_MARK,
@@ -72,5 +73,6 @@ __all__ = [
     "takes_keyword",
     "to_bytes",
     "to_unicode",
+    "url_origin",
     "warn_if_insecure_transport",
 ]

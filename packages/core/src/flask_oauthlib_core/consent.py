@@ -39,6 +39,7 @@ __all__ = [
     "is_cross_site",
     "refuse_forged_consent",
     "takes_keyword",
+    "url_origin",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,18 +126,29 @@ def is_cross_site(req: Request | None = None) -> bool:
     return theirs is None or theirs != _origin(req.host_url)
 
 
-def _origin(url: str) -> Origin | None:
-    """``(scheme, host, port)`` of a serialized origin, or ``None`` if ``url`` is not one
-    (``null``, a path or query, user info, a bad port)."""
+def url_origin(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of ``url`` (lower case; the scheme's default port when it
+    names none), or ``None`` without a scheme and host or with a bad port.
+
+    .. versionadded:: 1.1
+    """
     parts = urlsplit(url)
     try:
         port = parts.port
     except ValueError:
         return None
-    extra = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
-    if extra or not parts.scheme or not parts.hostname:
+    if not parts.scheme or not parts.hostname:
         return None
     return parts.scheme, parts.hostname, port or DEFAULT_PORTS.get(parts.scheme)
+
+
+def _origin(url: str) -> Origin | None:
+    """``(scheme, host, port)`` of a serialized origin, or ``None`` if ``url`` is not one
+    (``null``, a path or query, user info, a bad port)."""
+    parts = urlsplit(url)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    return url_origin(url)
 
 
 def _sent_csrf_token() -> str:

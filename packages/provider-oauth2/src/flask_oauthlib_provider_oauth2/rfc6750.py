@@ -225,7 +225,7 @@ class BearerMixin(ValidatorBase):
             return False
         if not usable_here(tok, scopes, request):
             return False
-        client = tok.client if hasattr(tok, "client") else None
+        client = getattr(tok, "client", None)
         if client is None and getattr(tok, "client_id", None) is not None:
             # a client_id URL may name a metadata document
             client = self._client(tok.client_id, request)
